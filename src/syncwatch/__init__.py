@@ -1,0 +1,3 @@
+"""syncwatch: watch and operate third-party integrations from the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""Allow ``python -m syncwatch``."""
+
+from syncwatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""SQLModel tables, nothing else. Every stored time is timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class Integration(SQLModel, table=True):
+    """An integration: its facts, the sticky facts the evaluator sets, and its shown state."""
+
+    __tablename__ = "integration"
+    __table_args__ = (
+        Index("ix_integration_due", "dirty", "next_due_at"),
+        Index("ix_integration_revision", "revision"),
+    )
+
+    id: str = Field(primary_key=True)
+    tool: str
+    category: str
+    organization: str
+    environment: str = "production"
+    created_at: datetime
+
+    enabled: bool = True
+    filters_configured: bool = False
+    last_api_request_at: datetime | None = None
+    last_reactivated_at: datetime | None = None
+    credentials_updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+    # Sticky facts, set by the evaluator and kept until an operator acts.
+    qa_status: str | None = None
+    credentials_invalid_at: datetime | None = None
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
+    purged_at: datetime | None = None
+
+    # The state shown, as of the last evaluation.
+    state: str | None = None
+    state_reason: str | None = None
+    state_since: datetime | None = None
+    evaluated_at: datetime | None = None
+
+    # The last finished sync, kept here so the list needs no join.
+    last_sync_id: str | None = None
+    last_sync_state: str | None = None
+    last_sync_ended_at: datetime | None = None
+    last_sync_warnings: int = 0
+    last_sync_errors: int = 0
+
+    # Incremental evaluation: re-evaluate when dirty or when the next deadline has come.
+    dirty: bool = True
+    next_due_at: datetime | None = None
+    # The change feed: the store-wide revision of the last visible change to this row.
+    revision: int = 0
+
+
+class Sync(SQLModel, table=True):
+    """One sync run of an integration, with counts of its warnings and errors."""
+
+    __tablename__ = "sync"
+    __table_args__ = (
+        Index("ix_sync_integration_ended", "integration_id", "ended_at"),
+        Index("ix_sync_integration_started", "integration_id", "started_at"),
+    )
+
+    id: str = Field(primary_key=True)
+    integration_id: str = Field(foreign_key="integration.id")
+    type: str = "DELTA"
+    state: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    warnings: int = 0
+    errors: int = 0
+    #: The first error (else warning) message: what the reason quotes.
+    headline: str | None = None
+
+
+class LogEntry(SQLModel, table=True):
+    """One line of a sync's log. The message is redacted before it is stored."""
+
+    __tablename__ = "log_entry"
+    __table_args__ = (
+        Index("ix_log_sync_at", "sync_id", "at"),
+        Index("ix_log_integration_at", "integration_id", "at"),
+    )
+
+    #: Given in the file, or derived from the entry's content (see the importer).
+    id: str = Field(primary_key=True)
+    sync_id: str = Field(foreign_key="sync.id")
+    integration_id: str = Field(foreign_key="integration.id")
+    at: datetime
+    level: str
+    message: str
+    field: str | None = None
+
+
+class StateChange(SQLModel, table=True):
+    """One entry of an integration's state history."""
+
+    __tablename__ = "state_change"
+    __table_args__ = (Index("ix_state_change_integration", "integration_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: str = Field(foreign_key="integration.id")
+    from_state: str | None = None
+    to_state: str
+    at: datetime
+    reason: str
+
+
+class AuditEntry(SQLModel, table=True):
+    """One operator action: who, what, when, and the state before and after."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_integration", "integration_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: str = Field(foreign_key="integration.id")
+    actor: str
+    action: str
+    at: datetime
+    state_before: str | None = None
+    state_after: str | None = None
+
+
+class Event(SQLModel, table=True):
+    """Something engineering is told about (a QA hold, invalid credentials, a purge)."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_integration", "integration_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: str = Field(foreign_key="integration.id")
+    kind: str
+    at: datetime
+    message: str

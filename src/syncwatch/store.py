@@ -1,0 +1,779 @@
+"""Storage: engine setup, set-based queries, applying evaluations, and the change feed.
+
+Reads and writes go through :class:`Store`. A write transaction on SQLite starts with
+``BEGIN IMMEDIATE`` so that an evaluation pass and an import never interleave; readers are
+never blocked (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlmodel import SQLModel
+
+from syncwatch.clock import to_utc
+from syncwatch.evaluator import (
+    ApiView,
+    Evaluation,
+    IntegrationFacts,
+    SyncFacts,
+    api_view,
+    evaluate,
+)
+from syncwatch.models import AuditEntry, Event, Integration, LogEntry, StateChange, Sync
+from syncwatch.states import (
+    FINISHED_SYNC_STATES,
+    Environment,
+    IntegrationState,
+    QaStatus,
+    SyncState,
+)
+
+I = Integration.__table__  # type: ignore[attr-defined]  # noqa: E741
+S = Sync.__table__  # type: ignore[attr-defined]
+L = LogEntry.__table__  # type: ignore[attr-defined]
+H = StateChange.__table__  # type: ignore[attr-defined]
+A = AuditEntry.__table__  # type: ignore[attr-defined]
+E = Event.__table__  # type: ignore[attr-defined]
+
+#: Sync states that end a run of authentication failures.
+_NON_AUTH_FINISHED = tuple(
+    s for s in FINISHED_SYNC_STATES if s != SyncState.AUTHENTICATION_FAILED.value
+)
+
+
+class StoreError(Exception):
+    """A foreseeable storage failure (corrupt, locked, unreachable database), said plainly."""
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def database_url(url_or_path: str | Path) -> str:
+    """Turn a file path into a SQLite URL; leave SQLAlchemy URLs as they are."""
+    text = str(url_or_path)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN, so writers can ask for IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(url_or_path: str | Path) -> Engine:
+    """An engine for a SQLite path or any SQLAlchemy URL, with the schema created."""
+    url = database_url(url_or_path)
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"timeout": 10})
+            _configure_sqlite(engine)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        SQLModel.metadata.create_all(engine)
+    except (sa_exc.SQLAlchemyError, OSError, ValueError) as err:
+        raise StoreError(describe_db_error(err, url)) from None
+    return engine
+
+
+def describe_db_error(err: BaseException, url: str = "") -> str:
+    """A one-line explanation of a database failure, fit for a user."""
+    text = str(getattr(err, "orig", None) or err)
+    where = f" ({redact_url(url)})" if url else ""
+    if "file is not a database" in text or "malformed" in text:
+        return f"the database file is corrupt or not a syncwatch database{where}: {text}"
+    if "locked" in text or "busy" in text:
+        return f"the database is locked by another process{where}; try again shortly"
+    if "unable to open" in text:
+        return f"cannot open the database{where}: {text}"
+    return f"database error{where}: {text.splitlines()[0] if text else type(err).__name__}"
+
+
+def redact_url(url: str) -> str:
+    """A database URL without its password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+# --------------------------------------------------------------------------- read models
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationRow:
+    """One integration as the list, the CLI and the TUI show it."""
+
+    id: str
+    tool: str
+    category: str
+    organization: str
+    environment: str
+    created_at: datetime
+    enabled: bool
+    filters_configured: bool
+    qa_status: QaStatus | None
+    credentials_invalid_at: datetime | None
+    credentials_updated_at: datetime | None
+    last_api_request_at: datetime | None
+    last_reactivated_at: datetime | None
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    deleted_at: datetime | None
+    purged_at: datetime | None
+    state: IntegrationState | None
+    state_reason: str | None
+    state_since: datetime | None
+    evaluated_at: datetime | None
+    last_sync_id: str | None
+    last_sync_state: SyncState | None
+    last_sync_ended_at: datetime | None
+    last_sync_warnings: int
+    last_sync_errors: int
+    next_due_at: datetime | None
+    dirty: bool
+    revision: int
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def api(self) -> ApiView | None:
+        """Kombo's API view (``None`` when deleted)."""
+        return api_view(self.facts, has_finished_sync=self.last_sync_id is not None)
+
+    @property
+    def facts(self) -> IntegrationFacts:
+        """The facts the evaluator reads."""
+        return IntegrationFacts(
+            id=self.id,
+            created_at=self.created_at,
+            environment=Environment(self.environment),
+            enabled=self.enabled,
+            filters_configured=self.filters_configured,
+            qa_status=self.qa_status,
+            credentials_invalid_at=self.credentials_invalid_at,
+            credentials_updated_at=self.credentials_updated_at,
+            last_api_request_at=self.last_api_request_at,
+            last_reactivated_at=self.last_reactivated_at,
+            disabled_reason=self.disabled_reason,
+            disabled_at=self.disabled_at,
+            deleted_at=self.deleted_at,
+            purged_at=self.purged_at,
+            state=self.state,
+        )
+
+
+def _row_to_integration(row: Row[Any]) -> IntegrationRow:
+    m = row._mapping
+    return IntegrationRow(
+        id=m["id"],
+        tool=m["tool"],
+        category=m["category"],
+        organization=m["organization"],
+        environment=m["environment"],
+        created_at=m["created_at"],
+        enabled=bool(m["enabled"]),
+        filters_configured=bool(m["filters_configured"]),
+        qa_status=QaStatus(m["qa_status"]) if m["qa_status"] else None,
+        credentials_invalid_at=m["credentials_invalid_at"],
+        credentials_updated_at=m["credentials_updated_at"],
+        last_api_request_at=m["last_api_request_at"],
+        last_reactivated_at=m["last_reactivated_at"],
+        disabled_reason=m["disabled_reason"],
+        disabled_at=m["disabled_at"],
+        deleted_at=m["deleted_at"],
+        purged_at=m["purged_at"],
+        state=IntegrationState(m["state"]) if m["state"] else None,
+        state_reason=m["state_reason"],
+        state_since=m["state_since"],
+        evaluated_at=m["evaluated_at"],
+        last_sync_id=m["last_sync_id"],
+        last_sync_state=SyncState(m["last_sync_state"]) if m["last_sync_state"] else None,
+        last_sync_ended_at=m["last_sync_ended_at"],
+        last_sync_warnings=m["last_sync_warnings"] or 0,
+        last_sync_errors=m["last_sync_errors"] or 0,
+        next_due_at=m["next_due_at"],
+        dirty=bool(m["dirty"]),
+        revision=m["revision"] or 0,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRow:
+    id: str
+    integration_id: str
+    type: str
+    state: SyncState
+    started_at: datetime
+    ended_at: datetime | None
+    warnings: int
+    errors: int
+    headline: str | None
+
+    @property
+    def facts(self) -> SyncFacts:
+        return SyncFacts(
+            self.id,
+            self.state,
+            self.started_at,
+            self.ended_at,
+            self.warnings,
+            self.errors,
+            self.headline,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    id: str
+    sync_id: str
+    integration_id: str
+    at: datetime
+    level: str
+    message: str
+    field: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    from_state: IntegrationState | None
+    to_state: IntegrationState
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    integration_id: str
+    actor: str
+    action: str
+    at: datetime
+    state_before: str | None
+    state_after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    integration_id: str
+    kind: str
+    at: datetime
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A change of the state an integration shows."""
+
+    integration_id: str
+    organization: str
+    tool: str
+    from_state: IntegrationState | None
+    to_state: IntegrationState
+    at: datetime
+    reason: str
+
+
+@dataclass(slots=True)
+class PassResult:
+    """What one evaluation pass did."""
+
+    evaluated: int = 0
+    transitions: list[Transition] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
+    revision: int = 0
+
+
+_EVENT_MESSAGES = {
+    "qa_hold": "First sync had issues: held for quality assurance; engineering notified.",
+    "credentials_invalid": "Credentials invalid after 72 h of authentication failures; "
+    "syncs paused.",
+    "disabled_for_inactivity": "Disabled: no API request for 14 days.",
+    "purged": "Syncs and log entries purged 14 days after deletion.",
+}
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """The database behind syncwatch."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @classmethod
+    def open(cls, url_or_path: str | Path) -> Store:
+        """Open (and create if needed) the database at a path or URL."""
+        return cls(create_engine(url_or_path))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- transactions -----------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only unit of work."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except sa_exc.SQLAlchemyError as err:
+            raise StoreError(describe_db_error(err)) from None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write unit of work, holding the database's write lock from its start."""
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except sa_exc.SQLAlchemyError as err:
+            raise StoreError(describe_db_error(err)) from None
+
+    @staticmethod
+    def next_revision(conn: Connection) -> int:
+        """The revision number for the changes of this write transaction."""
+        current = conn.execute(sa.select(sa.func.max(I.c.revision))).scalar()
+        return int(current or 0) + 1
+
+    # -- reads ------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        """The latest revision: changes with a higher one have not happened yet."""
+        with self.read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(I.c.revision))).scalar() or 0)
+
+    def integrations(
+        self, *, include_deleted: bool = True, since_revision: int | None = None
+    ) -> list[IntegrationRow]:
+        """All integrations (or those changed after ``since_revision``), ordered by id."""
+        query = sa.select(I).order_by(I.c.id)
+        if not include_deleted:
+            query = query.where(I.c.deleted_at.is_(None))
+        if since_revision is not None:
+            query = query.where(I.c.revision > since_revision)
+        with self.read() as conn:
+            return [_row_to_integration(r) for r in conn.execute(query)]
+
+    def get(self, integration_id: str, conn: Connection | None = None) -> IntegrationRow | None:
+        """One integration, or ``None`` if the id is unknown."""
+        query = sa.select(I).where(I.c.id == integration_id)
+        if conn is not None:
+            row = conn.execute(query).first()
+        else:
+            with self.read() as own:
+                row = own.execute(query).first()
+        return _row_to_integration(row) if row is not None else None
+
+    def syncs(self, integration_id: str, limit: int | None = None) -> list[SyncRow]:
+        """An integration's syncs, newest first (running ones on top)."""
+        query = (
+            sa.select(S)
+            .where(S.c.integration_id == integration_id)
+            .order_by(S.c.started_at.desc(), S.c.id.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [
+                SyncRow(
+                    r.id,
+                    r.integration_id,
+                    r.type,
+                    SyncState(r.state),
+                    r.started_at,
+                    r.ended_at,
+                    r.warnings,
+                    r.errors,
+                    r.headline,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def logs(
+        self,
+        integration_id: str,
+        *,
+        sync_id: str | None = None,
+        levels: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[LogRow]:
+        """Log entries, newest first."""
+        query = sa.select(L)
+        if sync_id is not None:
+            query = query.where(L.c.sync_id == sync_id)
+        else:
+            query = query.where(L.c.integration_id == integration_id)
+        if levels:
+            query = query.where(L.c.level.in_(list(levels)))
+        query = query.order_by(L.c.at.desc(), L.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [
+                LogRow(r.id, r.sync_id, r.integration_id, r.at, r.level, r.message, r.field)
+                for r in conn.execute(query)
+            ]
+
+    def sync_belongs(self, integration_id: str, sync_id: str) -> bool:
+        with self.read() as conn:
+            found = conn.execute(
+                sa.select(S.c.id).where(S.c.id == sync_id, S.c.integration_id == integration_id)
+            ).first()
+        return found is not None
+
+    def history(self, integration_id: str) -> list[HistoryRow]:
+        """An integration's state history, oldest first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                sa.select(H).where(H.c.integration_id == integration_id).order_by(H.c.id)
+            )
+            return [
+                HistoryRow(
+                    IntegrationState(r.from_state) if r.from_state else None,
+                    IntegrationState(r.to_state),
+                    r.at,
+                    r.reason,
+                )
+                for r in rows
+            ]
+
+    def audit(self, integration_id: str | None = None) -> list[AuditRow]:
+        """The audit log of operator actions, oldest first."""
+        query = sa.select(A).order_by(A.c.id)
+        if integration_id is not None:
+            query = query.where(A.c.integration_id == integration_id)
+        with self.read() as conn:
+            return [
+                AuditRow(r.integration_id, r.actor, r.action, r.at, r.state_before, r.state_after)
+                for r in conn.execute(query)
+            ]
+
+    def events(self, integration_id: str | None = None) -> list[EventRow]:
+        """Events engineering was notified of, oldest first."""
+        query = sa.select(E).order_by(E.c.id)
+        if integration_id is not None:
+            query = query.where(E.c.integration_id == integration_id)
+        with self.read() as conn:
+            rows = conn.execute(query)
+            return [EventRow(r.integration_id, r.kind, r.at, r.message) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for ``show`` and tests)."""
+        with self.read() as conn:
+            return {
+                name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() or 0)
+                for name, t in (
+                    ("integrations", I),
+                    ("syncs", S),
+                    ("log_entries", L),
+                    ("history", H),
+                    ("audit", A),
+                    ("events", E),
+                )
+            }
+
+    # -- the evaluation pass ----------------------------------------------------------
+
+    def evaluate_pass(self, now: datetime, *, full: bool = False) -> PassResult:
+        """Evaluate every integration that needs it (all of them with ``full``).
+
+        An integration needs evaluation when it is new, got new syncs or an operator acted
+        on it (``dirty``), or a time-based rule has come due (``next_due_at``). The pass makes
+        a constant number of queries, whatever the number of integrations.
+        """
+        now = to_utc(now)
+        due = self._needs_evaluation(now, full)
+        if not full:
+            # A cheap read first: a pass with nothing to do never takes the write lock.
+            with self.read() as conn:
+                if conn.execute(sa.select(I.c.id).where(due).limit(1)).first() is None:
+                    return PassResult()
+        with self.write() as conn:
+            return self._evaluate_where(conn, due, now)
+
+    def evaluate_ids(self, conn: Connection, ids: Sequence[str], now: datetime) -> PassResult:
+        """Evaluate the given integrations inside the caller's write transaction."""
+        return self._evaluate_where(conn, I.c.id.in_(list(ids)), to_utc(now))
+
+    @staticmethod
+    def _needs_evaluation(now: datetime, full: bool) -> sa.ColumnElement[bool]:
+        if full:
+            return sa.true()
+        return sa.or_(
+            I.c.dirty.is_(True),
+            I.c.next_due_at <= now,
+            I.c.state.is_(None),
+        )
+
+    def _evaluate_where(
+        self, conn: Connection, due: sa.ColumnElement[bool], now: datetime
+    ) -> PassResult:
+        rows = [_row_to_integration(r) for r in conn.execute(sa.select(I).where(due))]
+        result = PassResult(evaluated=len(rows))
+        if not rows:
+            return result
+        syncs = self._syncs_for_evaluation(conn, due, now)
+        revision = self.next_revision(conn)
+        updates: list[dict[str, Any]] = []
+        clears: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for row in rows:
+            ev = evaluate(row.facts, syncs.get(row.id, ()), now)
+            values = _stored_values(ev, row, now)
+            if values is None:
+                if row.dirty or row.next_due_at != ev.next_due_at:
+                    clears.append({"b_id": row.id, "next_due_at": ev.next_due_at})
+                continue
+            values["b_id"] = row.id
+            values["revision"] = revision
+            updates.append(values)
+            if ev.changed:
+                history.append(
+                    {
+                        "integration_id": row.id,
+                        "from_state": row.state.value if row.state else None,
+                        "to_state": ev.state.value,
+                        "at": now,
+                        "reason": ev.reason,
+                    }
+                )
+                result.transitions.append(
+                    Transition(
+                        row.id, row.organization, row.tool, row.state, ev.state, now, ev.reason
+                    )
+                )
+            for kind in ev.events:
+                events.append(
+                    {
+                        "integration_id": row.id,
+                        "kind": kind,
+                        "at": now,
+                        "message": _EVENT_MESSAGES[kind],
+                    }
+                )
+                result.events.append(EventRow(row.id, kind, now, _EVENT_MESSAGES[kind]))
+            if ev.purge_due:
+                result.purged.append(row.id)
+        if result.purged:
+            purge(conn, result.purged)
+        if updates:
+            conn.execute(
+                I.update().where(I.c.id == sa.bindparam("b_id")),
+                updates,
+            )
+        if clears:
+            conn.execute(
+                I.update()
+                .where(I.c.id == sa.bindparam("b_id"))
+                .values(dirty=False, next_due_at=sa.bindparam("next_due_at")),
+                clears,
+            )
+        if history:
+            conn.execute(H.insert(), history)
+        if events:
+            conn.execute(E.insert(), events)
+        result.revision = revision if updates else revision - 1
+        return result
+
+    def _syncs_for_evaluation(
+        self, conn: Connection, due: sa.ColumnElement[bool], now: datetime
+    ) -> dict[str, list[SyncFacts]]:
+        """Just the syncs the rules can see, for every integration that is due.
+
+        The evaluator needs the first finished sync (the QA rule), the last one (shown), and
+        the counted syncs from the last one that was not an authentication failure onward
+        (the last counted sync and the trailing run of authentication failures). Syncs ending
+        after ``now`` come along too, so their end becomes a deadline. Three queries, each
+        driven by the ``(integration_id, ended_at | started_at)`` indexes.
+        """
+        s2 = S.alias("s2")
+        counted = sa.or_(
+            I.c.credentials_updated_at.is_(None),
+            s2.c.started_at >= I.c.credentials_updated_at,
+        )
+        # ORDER BY ... LIMIT 1 rather than max(): SQLite walks the index backwards and stops
+        # at the first match, which is nearly always the newest sync.
+        boundary = (
+            sa.select(s2.c.ended_at)
+            .where(
+                s2.c.integration_id == I.c.id,
+                s2.c.state.in_(_NON_AUTH_FINISHED),
+                s2.c.ended_at <= now,
+                counted,
+            )
+            .order_by(s2.c.ended_at.desc())
+            .limit(1)
+            .correlate(I)
+            .scalar_subquery()
+        )
+        lower = sa.func.coalesce(boundary, I.c.credentials_updated_at, I.c.created_at)
+        cols = (
+            S.c.integration_id,
+            S.c.id,
+            S.c.state,
+            S.c.started_at,
+            S.c.ended_at,
+            S.c.warnings,
+            S.c.errors,
+            S.c.headline,
+        )
+        tail = (
+            sa.select(*cols)
+            .select_from(I.join(S, S.c.integration_id == I.c.id))
+            .where(due, S.c.state.in_(FINISHED_SYNC_STATES), S.c.ended_at >= lower)
+        )
+
+        def one_sync(order: Sequence[sa.ColumnElement[Any]]) -> sa.Select[Any]:
+            pick = (
+                sa.select(s2.c.id)
+                .where(
+                    s2.c.integration_id == I.c.id,
+                    s2.c.state.in_(FINISHED_SYNC_STATES),
+                    s2.c.ended_at <= now,
+                )
+                .order_by(*order)
+                .limit(1)
+                .correlate(I)
+                .scalar_subquery()
+            )
+            return sa.select(*cols).select_from(I.join(S, S.c.id == pick)).where(due)
+
+        first = one_sync((s2.c.started_at, s2.c.ended_at, s2.c.id))
+        last = one_sync((s2.c.ended_at.desc(), s2.c.started_at.desc(), s2.c.id.desc()))
+
+        found: dict[str, dict[str, SyncFacts]] = defaultdict(dict)
+        for query in (tail, first, last):
+            for r in conn.execute(query):
+                found[r.integration_id][r.id] = SyncFacts(
+                    r.id,
+                    SyncState(r.state),
+                    r.started_at,
+                    r.ended_at,
+                    r.warnings,
+                    r.errors,
+                    r.headline,
+                )
+        return {k: list(v.values()) for k, v in found.items()}
+
+    def evaluate_naive(self, now: datetime) -> PassResult:
+        """A full pass that loads each integration's syncs with its own query.
+
+        The baseline the benchmark compares the set-based pass against; not used otherwise.
+        """
+        now = to_utc(now)
+        with self.write() as conn:
+            rows = [_row_to_integration(r) for r in conn.execute(sa.select(I))]
+            result = PassResult(evaluated=len(rows))
+            for row in rows:
+                syncs = [
+                    SyncFacts(
+                        r.id,
+                        SyncState(r.state),
+                        r.started_at,
+                        r.ended_at,
+                        r.warnings,
+                        r.errors,
+                        r.headline,
+                    )
+                    for r in conn.execute(sa.select(S).where(S.c.integration_id == row.id))
+                ]
+                ev = evaluate(row.facts, syncs, now)
+                if ev.changed:
+                    result.transitions.append(
+                        Transition(
+                            row.id,
+                            row.organization,
+                            row.tool,
+                            row.state,
+                            ev.state,
+                            now,
+                            ev.reason,
+                        )
+                    )
+            return result
+
+
+def _stored_values(ev: Evaluation, row: IntegrationRow, now: datetime) -> dict[str, Any] | None:
+    """The integration columns this evaluation changes, or ``None`` if it changes none."""
+    f = ev.facts
+    last = ev.last_sync
+    values: dict[str, Any] = {
+        "qa_status": f.qa_status.value if f.qa_status else None,
+        "credentials_invalid_at": f.credentials_invalid_at,
+        "enabled": f.enabled,
+        "disabled_reason": f.disabled_reason,
+        "disabled_at": f.disabled_at,
+        "purged_at": now if ev.purge_due else row.purged_at,
+        "state": ev.state.value,
+        "state_reason": ev.reason,
+        "state_since": now if ev.changed else row.state_since,
+        "last_sync_id": last.id if last else None,
+        "last_sync_state": last.state.value if last else None,
+        "last_sync_ended_at": last.ended_at if last else None,
+        "last_sync_warnings": last.warnings if last else 0,
+        "last_sync_errors": last.errors if last else 0,
+    }
+    current = {
+        "qa_status": row.qa_status.value if row.qa_status else None,
+        "credentials_invalid_at": row.credentials_invalid_at,
+        "enabled": row.enabled,
+        "disabled_reason": row.disabled_reason,
+        "disabled_at": row.disabled_at,
+        "purged_at": row.purged_at,
+        "state": row.state.value if row.state else None,
+        "state_reason": row.state_reason,
+        "state_since": row.state_since,
+        "last_sync_id": row.last_sync_id,
+        "last_sync_state": row.last_sync_state.value if row.last_sync_state else None,
+        "last_sync_ended_at": row.last_sync_ended_at,
+        "last_sync_warnings": row.last_sync_warnings,
+        "last_sync_errors": row.last_sync_errors,
+    }
+    if values == current:
+        return None
+    values["evaluated_at"] = now
+    values["dirty"] = False
+    values["next_due_at"] = ev.next_due_at
+    return values
+
+
+def purge(conn: Connection, integration_ids: Sequence[str]) -> None:
+    """Delete the syncs and log entries of these integrations (the tombstone stays)."""
+    ids = list(integration_ids)
+    conn.execute(L.delete().where(L.c.integration_id.in_(ids)))
+    conn.execute(S.delete().where(S.c.integration_id.in_(ids)))

@@ -1,0 +1,45 @@
+"""How times and durations read in reasons, tables and the UI. All times are UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+def fmt_time(t: datetime | None) -> str:
+    """A short UTC time: ``Nov 17 09:00``."""
+    if t is None:
+        return "never"
+    return f"{t:%b} {t.day} {t:%H:%M}"
+
+
+def fmt_duration(d: timedelta) -> str:
+    """A short duration: ``3 d 4 h``, ``5 h 12 min``, ``40 min``, ``12 s``."""
+    secs = max(int(d.total_seconds()), 0)
+    days, rem = divmod(secs, 86400)
+    hours, rem = divmod(rem, 3600)
+    mins, s = divmod(rem, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    if mins:
+        return f"{mins} min"
+    return f"{s} s"
+
+
+def fmt_ago(t: datetime | None, now: datetime) -> str:
+    """How long before ``now``: ``12 min ago``, ``3 d 4 h ago``, ``in 5 min``, ``never``."""
+    if t is None:
+        return "never"
+    delta = now - t
+    if delta < timedelta(0):
+        return f"in {fmt_duration(-delta)}"
+    if delta < timedelta(seconds=60):
+        return "just now"
+    # Coarse on purpose: the list is scanned, not read.
+    secs = int(delta.total_seconds())
+    if secs >= 86400:
+        return f"{secs // 86400} d {secs % 86400 // 3600} h ago"
+    if secs >= 3600:
+        return f"{secs // 3600} h {secs % 3600 // 60} min ago"
+    return f"{secs // 60} min ago"
