@@ -1,0 +1,239 @@
+"""Operator actions: the one allowed-check, the effect, re-evaluation and the audit log.
+
+Every front end (the command line, the terminal UI) calls :func:`perform` and
+:func:`why_not`; neither decides on its own whether an action is allowed.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from syncwatch.clock import to_utc
+from syncwatch.evaluator import OPERATOR_INACTIVE_REASON
+from syncwatch.states import IntegrationState, QaStatus
+from syncwatch.store import A, I, IntegrationRow, Store, Transition
+from syncwatch.timefmt import fmt_time
+
+
+class Action(StrEnum):
+    """The operator actions, by their command-line names."""
+
+    REACTIVATE = "reactivate"
+    DEACTIVATE = "deactivate"
+    RELEASE_QA = "release-qa"
+    UPDATE_CREDENTIALS = "update-credentials"
+    CONFIGURE_FILTERS = "configure-filters"
+    DELETE = "delete"
+
+    @property
+    def label(self) -> str:
+        return _TITLES[self]
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_TITLES = {
+    Action.REACTIVATE: "Reactivate",
+    Action.DEACTIVATE: "Deactivate",
+    Action.RELEASE_QA: "Release from QA",
+    Action.UPDATE_CREDENTIALS: "Update credentials",
+    Action.CONFIGURE_FILTERS: "Configure filters",
+    Action.DELETE: "Delete",
+}
+_DESCRIPTIONS = {
+    Action.REACTIVATE: "Enable automatic syncs again (counts as activity)",
+    Action.DEACTIVATE: "Stop automatic syncs (set inactive by an operator)",
+    Action.RELEASE_QA: "Release the integration from its quality-assurance hold",
+    Action.UPDATE_CREDENTIALS: "Record new credentials: clears invalid credentials, resumes syncs",
+    Action.CONFIGURE_FILTERS: "Mark filters as configured so syncing can start",
+    Action.DELETE: "Delete the integration; its data is purged 14 days later",
+}
+
+#: The action that takes the next step shown for a state, if one does.
+NEXT_ACTION: dict[IntegrationState, Action] = {
+    IntegrationState.AUTHENTICATION_FAILING: Action.UPDATE_CREDENTIALS,
+    IntegrationState.CREDENTIALS_INVALID: Action.UPDATE_CREDENTIALS,
+    IntegrationState.QUALITY_ASSURANCE: Action.RELEASE_QA,
+    IntegrationState.SETUP: Action.CONFIGURE_FILTERS,
+    IntegrationState.INACTIVE: Action.REACTIVATE,
+}
+
+
+class ActionRefused(Exception):
+    """The action is not allowed for this integration; nothing changed."""
+
+
+class UnknownIntegration(LookupError):
+    """No integration has this id."""
+
+    def __init__(self, integration_id: str) -> None:
+        self.integration_id = integration_id
+        super().__init__(f"no integration with id {integration_id!r}")
+
+
+def why_not(action: Action, row: IntegrationRow) -> str | None:
+    """Why ``action`` is not allowed for ``row`` right now, or ``None`` if it is."""
+    name = f"{row.organization} ({row.id})"
+    if row.deleted_at is not None:
+        return (
+            f"{name} was deleted {fmt_time(row.deleted_at)}; deletion is final, "
+            "so no action can change it."
+        )
+    if action is Action.REACTIVATE and row.enabled:
+        return f"{name} is already enabled; only an inactive integration can be reactivated."
+    if action is Action.DEACTIVATE and not row.enabled:
+        return f"{name} is already inactive."
+    if action is Action.RELEASE_QA and row.qa_status is not QaStatus.FAILED:
+        status = (row.qa_status or QaStatus.PENDING).value
+        return f"{name} is not held in quality assurance (qa_status is {status})."
+    if action is Action.CONFIGURE_FILTERS and row.filters_configured:
+        return f"{name} already has filters configured."
+    return None
+
+
+def _effect(action: Action, now: datetime) -> dict[str, Any]:
+    if action is Action.REACTIVATE:
+        return {
+            "enabled": True,
+            "last_reactivated_at": now,
+            "disabled_reason": None,
+            "disabled_at": None,
+        }
+    if action is Action.DEACTIVATE:
+        return {"enabled": False, "disabled_reason": OPERATOR_INACTIVE_REASON, "disabled_at": now}
+    if action is Action.RELEASE_QA:
+        return {"qa_status": QaStatus.PASSED.value}
+    if action is Action.UPDATE_CREDENTIALS:
+        return {"credentials_invalid_at": None, "credentials_updated_at": now}
+    if action is Action.CONFIGURE_FILTERS:
+        return {"filters_configured": True}
+    return {"deleted_at": now}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What an applied action did."""
+
+    integration_id: str
+    action: Action
+    state_before: IntegrationState | None
+    state_after: IntegrationState
+    reason: str
+    transition: Transition | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    integration_id: str
+    message: str
+
+
+def current_actor() -> str:
+    """The OS user, recorded in the audit log."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def perform(
+    store: Store,
+    action: Action,
+    integration_id: str,
+    now: datetime,
+    actor: str | None = None,
+) -> ActionResult:
+    """Apply one action, re-evaluate the integration at once, and audit it.
+
+    Raises :class:`UnknownIntegration` or :class:`ActionRefused` (nothing changed).
+    """
+    results, refusals, unknown = perform_many(store, action, [integration_id], now, actor)
+    if unknown:
+        raise UnknownIntegration(integration_id)
+    if refusals:
+        raise ActionRefused(refusals[0].message)
+    return results[0]
+
+
+def perform_many(
+    store: Store,
+    action: Action,
+    integration_ids: Sequence[str],
+    now: datetime,
+    actor: str | None = None,
+) -> tuple[list[ActionResult], list[Refusal], list[str]]:
+    """Apply one action to several integrations in one transaction.
+
+    Each integration is checked on its own: refused ones are reported and left unchanged.
+    Returns (applied, refused, unknown ids).
+    """
+    now = to_utc(now)
+    who = actor or current_actor()
+    results: list[ActionResult] = []
+    refusals: list[Refusal] = []
+    unknown: list[str] = []
+    with store.write() as conn:
+        rows: dict[str, IntegrationRow] = {}
+        for iid in dict.fromkeys(integration_ids):
+            row = store.get(iid, conn)
+            if row is None:
+                unknown.append(iid)
+                continue
+            problem = why_not(action, row)
+            if problem is not None:
+                refusals.append(Refusal(iid, problem))
+                continue
+            rows[iid] = row
+        if not rows:
+            return results, refusals, unknown
+        revision = store.next_revision(conn)
+        conn.execute(
+            I.update()
+            .where(I.c.id.in_(list(rows)))
+            .values(**_effect(action, now), dirty=True, revision=revision)
+        )
+        evaluation = store.evaluate_ids(conn, list(rows), now)
+        by_id = {t.integration_id: t for t in evaluation.transitions}
+        audit = []
+        for iid, before in rows.items():
+            after = store.get(iid, conn)
+            assert after is not None and after.state is not None
+            results.append(
+                ActionResult(
+                    iid,
+                    action,
+                    before.state,
+                    after.state,
+                    after.state_reason or "",
+                    by_id.get(iid),
+                )
+            )
+            audit.append(
+                {
+                    "integration_id": iid,
+                    "actor": who,
+                    "action": action.value,
+                    "at": now,
+                    "state_before": before.state.value if before.state else None,
+                    "state_after": after.state.value,
+                }
+            )
+        conn.execute(A.insert(), audit)
+    return results, refusals, unknown
+
+
+def next_step(state: IntegrationState, integration_id: str = "ID", key: str | None = None) -> str:
+    """The next step for a state, naming the command (or, in the UI, the key) that takes it."""
+    text = state.info.next_step
+    action = NEXT_ACTION.get(state)
+    if action is None:
+        return text
+    hint = f"press {key}" if key else f"syncwatch {action.value} {integration_id}"
+    return f"{text.rstrip('.')} ({hint})."
