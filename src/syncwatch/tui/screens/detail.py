@@ -1,0 +1,278 @@
+"""The drill-down: facts, reason, next step, state history, syncs and the selected sync's log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.console import Group
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, RichLog, Static
+
+from syncwatch.states import LogLevel
+from syncwatch.store import HistoryRow, IntegrationRow, LogRow, SyncRow
+from syncwatch.timefmt import fmt_time
+from syncwatch.tui.colours import colour_style, level_style, state_style
+from syncwatch.tui.messages import DetailLoaded, LogsLoaded
+from syncwatch.tui.widgets.facts import facts_text
+from syncwatch.tui.widgets.line_list import LineList
+from syncwatch.tui.widgets.sync_list import SyncList
+
+if TYPE_CHECKING:
+    from syncwatch.tui.app import SyncwatchApp
+
+
+#: Below this width the facts sit above the syncs and the log instead of beside them.
+NARROW_WIDTH = 120
+
+
+class IntegrationScreen(Screen[None]):
+    """Everything about one integration."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Back to the list (or close the search)"),
+        Binding("e", "toggle_issues", "Warn+err only", tooltip="Show only warnings and errors"),
+        Binding("slash", "search", "Search log", tooltip="Highlight and filter log text"),
+        Binding("w", "toggle_wrap", "Wrap", tooltip="Wrap long log lines"),
+        Binding("l", "toggle_follow", "Follow", tooltip="Follow new entries on each refresh"),
+        Binding("tab", "switch_focus", "Syncs/log", tooltip="Move focus between syncs and log"),
+    ]
+
+    def __init__(self, integration_id: str) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.syncs: list[SyncRow] = []
+        self.history: list[HistoryRow] = []
+        self.logs: list[LogRow] = []
+        self.sync_id: str | None = None
+        self.issues_only = False
+        self.wrap = True
+        self.follow = True
+        self.search_text = ""
+        self.loaded = False
+
+    @property
+    def sw(self) -> SyncwatchApp:
+        return cast("SyncwatchApp", self.app)
+
+    @property
+    def row(self) -> IntegrationRow | None:
+        return self.sw.rows.get(self.integration_id)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="detail-body"):
+            with VerticalScroll(id="detail-left"):
+                yield Static(id="facts")
+                yield Static(id="history")
+            with Vertical(id="detail-right"):
+                yield Static("Syncs, newest first", classes="section-title", id="syncs-title")
+                yield SyncList(id="syncs")
+                yield Static(id="log-title", classes="section-title")
+                yield Input(
+                    placeholder="Search the log (Enter keeps it, Esc clears it)", id="search"
+                )
+                yield RichLog(id="log", wrap=True, markup=False, highlight=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.show_facts()
+        self.show_log()
+        self.query_one(SyncList).focus()
+        self.sw.load_detail(self.integration_id)
+
+    def on_resize(self, event: Resize) -> None:
+        self.query_one("#detail-body").set_class(event.size.width < NARROW_WIDTH, "narrow")
+
+    # -- what actions apply to ----------------------------------------------------------
+
+    def action_targets(self) -> list[IntegrationRow]:
+        row = self.row
+        return [row] if row is not None else []
+
+    # -- data ---------------------------------------------------------------------------
+
+    def show_facts(self) -> None:
+        row = self.row
+        facts = self.query_one("#facts", Static)
+        if row is None:
+            facts.update(Text(f"No integration with id {self.integration_id}."))
+            return
+        facts.update(facts_text(self.app, row, self.sw.now))
+        self.refresh_bindings()
+
+    def row_changed(self) -> None:
+        """The app saw this integration change: refresh facts; follow reloads syncs/log."""
+        self.show_facts()
+        if self.follow:
+            self.sw.load_detail(self.integration_id)
+
+    def show_detail(self, message: DetailLoaded) -> None:
+        self.history = message.history
+        self.show_history()
+        previous = self.sync_id
+        self.syncs = message.syncs
+        sync_list = self.query_one(SyncList)
+        ids = [s.id for s in self.syncs]
+        if not self.loaded:
+            row = self.row
+            wanted = row.last_sync_id if row and row.last_sync_id in ids else None
+            index = ids.index(wanted) if wanted else 0
+        elif self.follow:
+            index = 0
+        else:
+            index = ids.index(previous) if previous in ids else sync_list.cursor
+        self.loaded = True
+        sync_list.set_items(self.syncs, index)
+        selected = sync_list.cursor_item
+        self.sync_id = selected.id if selected else None
+        if self.sync_id is not None and (self.sync_id != previous or self.follow):
+            self.sw.load_logs(self.integration_id, self.sync_id)
+        elif self.sync_id is None:
+            self.logs = []
+            self.show_log()
+
+    def show_history(self) -> None:
+        muted = colour_style(self.app, "$text-muted")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style=muted)
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        for i, entry in enumerate(reversed(self.history)):
+            change = Text()
+            if entry.from_state is not None:
+                change.append(
+                    f"{entry.from_state.glyph} {entry.from_state.label} → ",
+                    state_style(self.app, entry.from_state),
+                )
+            change.append(
+                f"{entry.to_state.glyph} {entry.to_state.label}",
+                state_style(self.app, entry.to_state) + Style(bold=True),
+            )
+            change.append("\n")
+            change.append(entry.reason, muted)
+            marker = Text("●" if i == 0 else "○", state_style(self.app, entry.to_state))
+            marker.append("\n│" if i < len(self.history) - 1 else "", muted)
+            grid.add_row(fmt_time(entry.at), marker, change)
+        title = Text("State history, newest first", Style(bold=True, underline=True))
+        body: Table | Text = grid if self.history else Text("No state changes recorded.", muted)
+        self.query_one("#history", Static).update(Group(title, body))
+
+    @on(LineList.CursorMoved, "#syncs")
+    def _sync_moved(self) -> None:
+        selected = self.query_one(SyncList).cursor_item
+        if selected is not None and selected.id != self.sync_id:
+            self.sync_id = selected.id
+            self.sw.load_logs(self.integration_id, selected.id)
+
+    def show_logs(self, message: LogsLoaded) -> None:
+        if message.sync_id != self.sync_id:
+            return  # an older request; the cursor moved on
+        self.logs = message.logs
+        self.show_log()
+
+    def visible_logs(self) -> list[LogRow]:
+        logs = self.logs
+        if self.issues_only:
+            logs = [e for e in logs if e.level in (LogLevel.WARNING.value, LogLevel.ERROR.value)]
+        if self.search_text:
+            needle = self.search_text.casefold()
+            logs = [
+                e
+                for e in logs
+                if needle in e.message.casefold() or needle in (e.field or "").casefold()
+            ]
+        return logs
+
+    def show_log(self) -> None:
+        log = self.query_one("#log", RichLog)
+        log.wrap = self.wrap
+        log.clear()
+        shown = self.visible_logs()
+        highlight = colour_style(self.app, "$accent") + Style(bold=True, reverse=True)
+        muted = colour_style(self.app, "$text-muted")
+        for entry in shown:
+            line = Text()
+            line.append(f"{fmt_time(entry.at)}  ", muted)
+            line.append(f"{entry.level:<7}", level_style(self.app, entry.level))
+            line.append("  ")
+            line.append(entry.message)
+            if entry.field:
+                line.append(f"  [{entry.field}]", muted)
+            if self.search_text:
+                line.highlight_words([self.search_text], highlight, case_sensitive=False)
+            log.write(line)
+        if not shown:
+            log.write(Text("No log entries" + (" match." if self.logs else "."), muted))
+        log.scroll_home(animate=False)
+        title = Text()
+        title.append(f"Log of {self.sync_id or '(no sync)'}", Style(bold=True))
+        title.append(f"  {len(shown)} of {len(self.logs)} entries, newest first", muted)
+        flags = [
+            "warnings+errors only" if self.issues_only else "all levels",
+            "wrap" if self.wrap else "no wrap",
+            "following" if self.follow else "not following",
+        ]
+        if self.search_text:
+            flags.append(f"search: {self.search_text}")
+        title.append("  ·  " + ", ".join(flags), muted)
+        self.query_one("#log-title", Static).update(title)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or self.search_text:
+            search.value = ""
+            search.display = False
+            self.search_text = ""
+            self.show_log()
+            self.query_one(SyncList).focus()
+            return
+        self.dismiss(None)
+
+    def action_toggle_issues(self) -> None:
+        self.issues_only = not self.issues_only
+        self.show_log()
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self.show_log()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        self.show_log()
+        if self.follow:
+            self.sw.load_detail(self.integration_id)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.value = self.search_text
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value.strip()
+        self.show_log()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = bool(search.value)
+        self.query_one("#log", RichLog).focus()
+
+    def action_switch_focus(self) -> None:
+        syncs = self.query_one(SyncList)
+        if syncs.has_focus:
+            self.query_one("#log", RichLog).focus()
+        else:
+            syncs.focus()

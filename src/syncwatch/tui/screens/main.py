@@ -1,0 +1,253 @@
+"""The main screen: summary, the integration list, and a preview of the highlighted one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from syncwatch.actions import Action
+from syncwatch.store import IntegrationRow
+from syncwatch.tui.widgets.facts import facts_text
+from syncwatch.tui.widgets.integration_list import (
+    COLUMN_BY_KEY,
+    IntegrationList,
+    StateFilter,
+)
+from syncwatch.tui.widgets.line_list import LineList
+from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
+
+if TYPE_CHECKING:
+    from syncwatch.tui.app import SyncwatchApp
+
+#: The preview pane shows from this terminal width up.
+PREVIEW_MIN_WIDTH = 140
+
+_VIEWS = (StateFilter.ALL, StateFilter.ATTENTION, StateFilter.FAILING)
+
+
+class MainScreen(Screen[None]):
+    """Every integration, its state, and what to do about it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", tooltip="Drill down: facts, history, syncs, logs"),
+        Binding("space", "mark", "Mark", tooltip="Mark or unmark the row for a bulk action"),
+        Binding("slash", "filter", "Filter", tooltip="Filter by organisation, tool or id"),
+        Binding("v", "cycle_view", "View", tooltip="All → needs attention → only failing"),
+        Binding(
+            "full_stop", "toggle_deleted", "Deleted", tooltip="Show or hide deleted", show=False
+        ),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "reverse_sort", "Reverse", tooltip="Reverse the sort order", show=False),
+        Binding("escape", "clear", "Clear filter/marks", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.ready = False
+        self._bindings_signature: tuple[bool | None, ...] = ()
+        self._preview_key: tuple[object, ...] = ()
+
+    @property
+    def sw(self) -> SyncwatchApp:
+        return cast("SyncwatchApp", self.app)
+
+    @property
+    def integration_list(self) -> IntegrationList:
+        return self.query_one(IntegrationList)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield SummaryBar(id="summary")
+        yield StatusLine(id="status")
+        with Horizontal(id="body"):
+            yield IntegrationList(id="integrations")
+            with VerticalScroll(id="preview-pane"):
+                yield Static(id="preview")
+        yield Input(
+            placeholder="Filter by organisation, tool or id (Enter keeps it, Esc clears it)",
+            id="filter",
+        )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self.query_one("#filter", Input).display = False
+        lst = self.integration_list
+        lst.now = self.sw.now
+        lst.set_rows(self.sw.rows.values())
+        lst.focus()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint())
+        self.refresh_chrome()
+
+    def repaint(self) -> None:
+        self.integration_list.refresh()
+        self.refresh_chrome()
+
+    # -- data from the app ------------------------------------------------------------
+
+    def apply_rows(self, rows: list[IntegrationRow], *, full: bool) -> None:
+        """Changed integrations from a pass or an action: only these rows are touched."""
+        if not self.ready:
+            return
+        lst = self.integration_list
+        lst.now = self.sw.now
+        if full:
+            lst.set_rows(self.sw.rows.values())
+        else:
+            lst.update_rows(rows)
+        self.refresh_chrome()
+
+    def refresh_chrome(self) -> None:
+        """Summary counts, status line, preview and which bindings apply."""
+        if not self.ready:
+            return
+        lst = self.integration_list
+        self.query_one(SummaryBar).show_counts(self.sw.rows.values())
+        column = COLUMN_BY_KEY[lst.sort_key]
+        self.query_one(StatusLine).show_status(
+            paused=self.sw.paused,
+            live=self.sw.live,
+            interval=self.sw.interval,
+            read_only=self.sw.read_only,
+            shown=len(lst.items),
+            total=len(lst.rows),
+            view=lst.state_filter.value,
+            filter_text=lst.filter_text,
+            show_deleted=lst.show_deleted,
+            sort=f"{column.title.lower()}{' (reversed)' if lst.sort_reverse else ''}",
+            marks=len(lst.marks),
+        )
+        self.update_preview()
+        self.sync_bindings()
+
+    def sync_bindings(self) -> None:
+        """Tell the footer about bindings only when what is enabled changed (it recomposes)."""
+        signature = tuple(self.sw.check_action("op", (a.value,)) for a in Action)
+        if signature != self._bindings_signature:
+            self._bindings_signature = signature
+            self.refresh_bindings()
+
+    def update_preview(self) -> None:
+        pane = self.query_one("#preview-pane")
+        if not pane.display:
+            return
+        row = self.integration_list.cursor_row
+        key = (row, self.sw.now, self.app.theme)
+        if key == self._preview_key:
+            return
+        self._preview_key = key
+        preview = self.query_one("#preview", Static)
+        if row is None:
+            preview.update("No integration selected.")
+        else:
+            preview.update(facts_text(self.app, row, self.sw.now, compact=True))
+
+    def on_resize(self, event: Resize) -> None:
+        pane = self.query_one("#preview-pane")
+        pane.display = event.size.width >= PREVIEW_MIN_WIDTH
+        self.update_preview()
+
+    @on(LineList.CursorMoved, "#integrations")
+    def _cursor_moved(self) -> None:
+        self.update_preview()
+        self.sync_bindings()
+
+    # -- what actions apply to ----------------------------------------------------------
+
+    def action_targets(self) -> list[IntegrationRow]:
+        """Marked integrations, or the highlighted one."""
+        lst = self.integration_list
+        if lst.marks:
+            return lst.marked_rows
+        row = lst.cursor_row
+        return [row] if row is not None else []
+
+    def clear_marks(self, ids: Iterable[str] | None = None) -> None:
+        lst = self.integration_list
+        if ids is None:
+            lst.clear_marks()
+        else:
+            lst.marks.difference_update(ids)
+            lst.refresh()
+        self.refresh_chrome()
+
+    # -- key actions --------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        row = self.integration_list.cursor_row
+        if row is None:
+            self.notify("No integration is highlighted.", severity="warning")
+            return
+        self.sw.open_integration(row.id)
+
+    def action_mark(self) -> None:
+        self.integration_list.toggle_mark()
+        self.refresh_chrome()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.value = self.integration_list.filter_text
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.integration_list.set_filter_text(event.value)
+        self.refresh_chrome()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = bool(field.value)
+        self.integration_list.focus()
+
+    def action_clear(self) -> None:
+        field = self.query_one("#filter", Input)
+        lst = self.integration_list
+        if field.has_focus or lst.filter_text:
+            field.value = ""
+            field.display = False
+            lst.set_filter_text("")
+            lst.focus()
+        elif lst.marks:
+            lst.clear_marks()
+        self.refresh_chrome()
+
+    def set_view(self, mode: StateFilter) -> None:
+        self.integration_list.set_state_filter(mode)
+        self.refresh_chrome()
+
+    def action_cycle_view(self) -> None:
+        current = self.integration_list.state_filter
+        self.set_view(_VIEWS[(_VIEWS.index(current) + 1) % len(_VIEWS)])
+        self.notify(f"Showing {self.integration_list.state_filter.value}.", timeout=2)
+
+    def set_show_deleted(self, show: bool) -> None:
+        self.integration_list.set_show_deleted(show)
+        self.refresh_chrome()
+
+    def action_toggle_deleted(self) -> None:
+        self.set_show_deleted(not self.integration_list.show_deleted)
+
+    def sort_by(self, key: str, reverse: bool = False) -> None:
+        lst = self.integration_list
+        lst.sort_key = key
+        lst.sort_reverse = reverse
+        lst.rebuild()
+        self.refresh_chrome()
+
+    def action_cycle_sort(self) -> None:
+        self.integration_list.cycle_sort()
+        self.refresh_chrome()
+
+    def action_reverse_sort(self) -> None:
+        self.integration_list.reverse_sort()
+        self.refresh_chrome()

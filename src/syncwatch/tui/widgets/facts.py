@@ -1,0 +1,100 @@
+"""Facts about one integration as Rich text: shared by the preview pane and the drill-down.
+
+Everything from the database goes in as plain text (``Text.append``), never as markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import App
+
+from syncwatch.actions import NEXT_ACTION, next_step
+from syncwatch.store import IntegrationRow
+from syncwatch.timefmt import fmt_ago, fmt_time
+from syncwatch.tui.colours import colour_style, state_style
+from syncwatch.tui.keys import ACTION_KEYS
+from syncwatch.tui.widgets.integration_list import SYNC_WORDS
+
+
+def next_step_text(row: IntegrationRow) -> str:
+    """The next step for the row's state, naming the key that takes it."""
+    if row.state is None:
+        return "Waiting for the first evaluation."
+    action = NEXT_ACTION.get(row.state)
+    key = ACTION_KEYS[action] if action is not None else None
+    return next_step(row.state, row.id, key=key)
+
+
+def title_text(app: App[object], row: IntegrationRow) -> Text:
+    text = Text()
+    if row.state is not None:
+        text.append(
+            f"{row.state.glyph} {row.state.label}", state_style(app, row.state) + Style(bold=True)
+        )
+        text.append("  ")
+    text.append(row.organization, Style(bold=True))
+    text.append("\n")
+    text.append(row.id, colour_style(app, "$text-muted"))
+    text.append(f"  ·  {row.tool} · {row.category} · {row.environment}")
+    return text
+
+
+def facts_text(
+    app: App[object], row: IntegrationRow, now: datetime, *, compact: bool = False
+) -> Group:
+    """Title, reason, next step and the facts behind the state."""
+    muted = colour_style(app, "$text-muted")
+    label = Style(bold=True)
+    why = Table.grid(padding=(0, 1))
+    why.add_column(style=label, no_wrap=True)
+    why.add_column()
+    why.add_row("Why", Text(row.state_reason or "Not evaluated yet."))
+    has_action = row.state is not None and NEXT_ACTION.get(row.state) is not None
+    why.add_row(
+        "Next",
+        Text(next_step_text(row), colour_style(app, "$accent") if has_action else Style()),
+    )
+
+    facts = Table.grid(padding=(0, 1))
+    facts.add_column(style=muted, no_wrap=True)
+    facts.add_column()
+
+    def fact(name: str, value: str, style: Style | None = None) -> None:
+        facts.add_row(name, Text(value, style or Style()))
+
+    if row.last_sync_state is not None:
+        _word, colour = SYNC_WORDS[row.last_sync_state]
+        fact(
+            "last sync",
+            f"{row.last_sync_state.value.lower().replace('_', ' ')}, ended "
+            f"{fmt_time(row.last_sync_ended_at)} ({fmt_ago(row.last_sync_ended_at, now)}); "
+            f"{row.last_sync_warnings} warnings, {row.last_sync_errors} errors",
+            colour_style(app, colour),
+        )
+    else:
+        fact("last sync", "none finished yet", muted)
+    fact("in state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})")
+    api = row.api
+    fact(
+        "api view",
+        "none (deleted: the API answers 404)"
+        if api is None
+        else f"status {api.status}, setup {api.setup_status}, qa {api.qa_status}",
+    )
+    fact("enabled", "yes" if row.enabled else f"no ({row.disabled_reason or 'disabled'})")
+    fact("filters", "configured" if row.filters_configured else "not configured")
+    if not compact:
+        fact("last API request", fmt_ago(row.last_api_request_at, now))
+        fact("credentials updated", fmt_ago(row.credentials_updated_at, now))
+        if row.credentials_invalid_at is not None:
+            fact("credentials invalid", f"since {fmt_time(row.credentials_invalid_at)}")
+        fact("created", fmt_time(row.created_at))
+    if row.deleted_at is not None:
+        purge = "data purged" if row.purged_at else "data purged 14 days later"
+        fact("deleted", f"{fmt_time(row.deleted_at)} ({purge}; deletion is final)")
+    return Group(title_text(app, row), Text(), why, Text(), facts)
