@@ -149,7 +149,8 @@ def evaluate(facts: IntegrationFacts, syncs: Iterable[SyncFacts], now: datetime)
     if new.qa_status in (None, QaStatus.PENDING) and first is not None:
         if first.state.has_issues:
             new = replace(new, qa_status=QaStatus.FAILED)
-            qa_hold_raised = True
+            # Nobody is notified about a hold behind a deletion: nothing can act on it.
+            qa_hold_raised = new.deleted_at is None
         else:
             new = replace(new, qa_status=QaStatus.PASSED)
 
@@ -187,6 +188,7 @@ def evaluate(facts: IntegrationFacts, syncs: Iterable[SyncFacts], now: datetime)
     if new.deleted_at is not None and new.purged_at is None:
         mark = new.deleted_at + PURGE_AFTER
         if mark <= now:
+            new = replace(new, purged_at=mark)
             purge_due = True
         else:
             deadlines.append(mark)

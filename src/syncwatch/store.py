@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,10 @@ E = Event.__table__  # type: ignore[attr-defined]
 _NON_AUTH_FINISHED = tuple(
     s for s in FINISHED_SYNC_STATES if s != SyncState.AUTHENTICATION_FAILED.value
 )
+
+
+#: Earlier than any stored time.
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class StoreError(Exception):
@@ -641,7 +645,17 @@ class Store:
             .correlate(I)
             .scalar_subquery()
         )
-        lower = sa.func.coalesce(boundary, I.c.credentials_updated_at, I.c.created_at)
+        # Without such a sync, every counted sync started at or after the credentials update,
+        # and a sync still to finish ends after `now`: the earlier of the two bounds both.
+        epoch = I.c.credentials_updated_at
+        lower = sa.func.coalesce(
+            boundary,
+            sa.case(
+                (epoch.is_(None), sa.literal(_BEGINNING, I.c.created_at.type)),
+                (epoch < now, epoch),
+                else_=sa.literal(now, I.c.created_at.type),
+            ),
+        )
         cols = (
             S.c.integration_id,
             S.c.id,
@@ -738,7 +752,7 @@ def _stored_values(ev: Evaluation, row: IntegrationRow, now: datetime) -> dict[s
         "enabled": f.enabled,
         "disabled_reason": f.disabled_reason,
         "disabled_at": f.disabled_at,
-        "purged_at": now if ev.purge_due else row.purged_at,
+        "purged_at": f.purged_at,
         "state": ev.state.value,
         "state_reason": ev.reason,
         "state_since": now if ev.changed else row.state_since,
