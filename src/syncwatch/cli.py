@@ -439,7 +439,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     api = row.api
     facts = [
         ("tool", f"{row.tool} ({row.category}, {row.environment})"),
-        ("created", fmt_time(row.created_at)),
+        ("created", fmt_time(row.created_at, now)),
         ("enabled", "yes" if row.enabled else f"no ({row.disabled_reason or 'disabled'})"),
         ("filters", "configured" if row.filters_configured else "not configured"),
         (
@@ -449,11 +449,11 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
             else "none (deleted: the API answers 404)",
         ),
         ("last API request", fmt_ago(row.last_api_request_at, now)),
-        ("credentials updated", fmt_time(row.credentials_updated_at)),
+        ("credentials updated", fmt_time(row.credentials_updated_at, now)),
         ("in this state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})"),
     ]
     if row.deleted_at:
-        facts.append(("deleted", fmt_time(row.deleted_at)))
+        facts.append(("deleted", fmt_time(row.deleted_at, now)))
     for key, value in facts:
         console.print(Text(f"  {key:<20} {value}"))
     console.print(Text("History", style="bold"))

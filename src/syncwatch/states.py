@@ -194,7 +194,8 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
     IntegrationState.SETUP: StateInfo(
         "Setup",
         "◌",
-        "$accent",
+        # Cyan per the contract; Textual themes have no cyan variable, and $accent is orange.
+        "#0097a7",
         "cyan",
         3,
         "Configure filters to start syncing.",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 
-def fmt_time(t: datetime | None) -> str:
-    """A short UTC time: ``Nov 17 09:00``."""
+def fmt_time(t: datetime | None, now: datetime | None = None) -> str:
+    """A short UTC time: ``Nov 17 09:00``; with ``now`` in another year, ``Dec 26 2024 11:59``."""
     if t is None:
         return "never"
+    if now is not None and t.year != now.year:
+        return f"{t:%b} {t.day} {t.year} {t:%H:%M}"
     return f"{t:%b} {t.day} {t:%H:%M}"
 
 
