@@ -7,6 +7,7 @@ together. Log text is redacted before it is stored.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -302,6 +303,17 @@ def _value(value: Any) -> Any:
     return value
 
 
+_UNSEEN = object()
+
+
+def _source_json(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def _dump(values: dict[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"))
+
+
 def log_id(sync_id: str, log: LogIn, message: str, occurrence: int) -> str:
     """A log entry's id: given in the file, else derived from its content.
 
@@ -371,6 +383,7 @@ def import_parsed(
     records: list[tuple[str, int, IntegrationIn]] = []
     seen: dict[str, str] = {}
     problems: list[Problem] = []
+    sync_seen: dict[str, str] = {}
     for pf in parsed:
         if shift:
             shift_times(pf.integrations, shift)
@@ -383,6 +396,13 @@ def import_parsed(
                 )
             seen[rec.id] = pf.name
             records.append((pf.name, i, rec))
+            for j, sync in enumerate(rec.syncs):
+                here = f"integrations[{i}].syncs[{j}]"
+                other = sync_seen.setdefault(sync.id, f"{pf.name}: {here}")
+                if not other.startswith(f"{pf.name}: "):
+                    problems.append(
+                        Problem(pf.name, f"{here}.id", f"sync id {sync.id!r} is also in {other}")
+                    )
     if problems:
         raise ImportRejected(problems)
     report = ImportReport(files=[p.name for p in parsed])
@@ -408,38 +428,35 @@ def _upsert(
         for row in conn.execute(sa.select(I).where(I.c.id.in_(chunk))):
             existing[row.id] = dict(row._mapping)
 
-    # Syncs already stored for these integrations, and their log ids.
+    # Syncs already stored under the file's sync ids (whoever owns them), and the log ids of
+    # the integrations being updated.
     old_syncs: dict[str, dict[str, Any]] = {}
     old_logs: set[str] = set()
-    present = [i for i in ids if i in existing]
-    for chunk in _chunks(present):
+    sync_ids = [s.id for _, _, rec in records for s in rec.syncs]
+    for chunk in _chunks(sync_ids):
         for row in conn.execute(
             sa.select(
                 S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
-            ).where(S.c.integration_id.in_(chunk))
+            ).where(S.c.id.in_(chunk))
         ):
             old_syncs[row.id] = dict(row._mapping)
+    for chunk in _chunks([i for i in ids if i in existing]):
         for (lid,) in conn.execute(sa.select(L.c.id).where(L.c.integration_id.in_(chunk))):
             old_logs.add(lid)
 
-    # Sync ids that belong to some other integration are a conflict, named by path.
-    new_sync_ids = [s.id for _, _, rec in records for s in rec.syncs if s.id not in old_syncs]
-    taken: dict[str, str] = {}
-    for chunk in _chunks(new_sync_ids):
-        for row in conn.execute(sa.select(S.c.id, S.c.integration_id).where(S.c.id.in_(chunk))):
-            taken[row.id] = row.integration_id
-    if taken:
-        problems = []
-        for name, i, rec in records:
-            for j, s in enumerate(rec.syncs):
-                if s.id in taken and taken[s.id] != rec.id:
-                    problems.append(
-                        Problem(
-                            name,
-                            f"integrations[{i}].syncs[{j}].id",
-                            f"sync id {s.id!r} already belongs to integration {taken[s.id]!r}",
-                        )
-                    )
+    # A sync id that belongs to another integration is a conflict, named by its path.
+    problems = [
+        Problem(
+            name,
+            f"integrations[{i}].syncs[{j}].id",
+            f"sync id {s.id!r} already belongs to integration "
+            f"{old_syncs[s.id]['integration_id']!r}",
+        )
+        for name, i, rec in records
+        for j, s in enumerate(rec.syncs)
+        if s.id in old_syncs and old_syncs[s.id]["integration_id"] != rec.id
+    ]
+    if problems:
         raise ImportRejected(problems)
 
     revision = store.next_revision(conn)
@@ -456,25 +473,34 @@ def _upsert(
         if old is not None and old["deleted_at"] is not None:
             report.skipped_deleted.append(rec.id)
             continue
-        given = rec.model_fields_set
+        given = {
+            name: _value(getattr(rec, name))
+            for name in _FACT_FIELDS
+            if name in rec.model_fields_set
+        }
+        source = _source_json(given)
         if old is None:
-            fresh: dict[str, Any] = {"id": rec.id, **_DEFAULTS}
-            for name in _FACT_FIELDS:
-                if name in given or name not in _DEFAULTS:
-                    fresh[name] = _value(getattr(rec, name))
-            fresh.update(dirty=True, revision=revision)
+            fresh: dict[str, Any] = {"id": rec.id, **_DEFAULTS, **given}
+            fresh.update(dirty=True, revision=revision, imported_facts=_dump(source))
             new_integrations.append(fresh)
             report.added += 1
             touched.add(rec.id)
         else:
+            before = json.loads(old["imported_facts"] or "{}")
+            # A field changes only where the source changed it since the last import (or was
+            # never imported and differs): what the evaluator or an operator decided stays.
             changes = {
-                name: _value(getattr(rec, name))
-                for name in _FACT_FIELDS
-                if name in given and _value(getattr(rec, name)) != old[name]
+                name: value
+                for name, value in given.items()
+                if value != old[name] and before.get(name, _UNSEEN) != source[name]
             }
+            merged = before | source
             if changes:
-                fact_updates.append(changes | {"b_id": rec.id})
+                fact_updates.append(changes | {"b_id": rec.id, "imported_facts": _dump(merged)})
                 touched.add(rec.id)
+            elif merged != before:
+                # Nothing visible changes; remember what the source says for next time.
+                fact_updates.append({"b_id": rec.id, "imported_facts": _dump(merged)})
 
         for sync in rec.syncs:
             logs: list[dict[str, Any]] = []

@@ -51,6 +51,10 @@ class Integration(SQLModel, table=True):
     last_sync_warnings: int = 0
     last_sync_errors: int = 0
 
+    #: The fact fields as the last import gave them (JSON): a re-import changes only what
+    #: changed at the source, never what the evaluator or an operator decided since.
+    imported_facts: str | None = None
+
     # Incremental evaluation: re-evaluate when dirty or when the next deadline has come.
     dirty: bool = True
     next_due_at: datetime | None = None

@@ -102,9 +102,23 @@ def create_engine(url_or_path: str | Path) -> Engine:
         else:
             engine = sa.create_engine(url, pool_pre_ping=True)
         SQLModel.metadata.create_all(engine)
+        _check_schema(engine, url)
     except (sa_exc.SQLAlchemyError, OSError, ValueError) as err:
         raise StoreError(describe_db_error(err, url)) from None
     return engine
+
+
+def _check_schema(engine: Engine, url: str) -> None:
+    """Refuse a database whose tables lack columns this version needs, saying so."""
+    inspector = sa.inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in have]
+        if missing:
+            raise StoreError(
+                f"the database {redact_url(url)} was made by another version of syncwatch "
+                f"(table {table.name} lacks {', '.join(missing)}); use a new --db file"
+            )
 
 
 def describe_db_error(err: BaseException, url: str = "") -> str:
