@@ -1,0 +1,632 @@
+"""Import per contract: validation with JSON paths, all-or-nothing, idempotent upsert."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from conftest import NOW, WriteImport, ago, db_snapshot, integration_record, log_record, sync_record
+from syncwatch.actions import Action, perform
+from syncwatch.importer import ImportRejected, import_files, load_sample
+from syncwatch.states import IntegrationState, QaStatus, SetupStatus, SyncState
+from syncwatch.store import Store
+
+St = IntegrationState
+
+
+def healthy(id: str = "personio:acme", **fields: Any) -> dict[str, Any]:
+    """An integration with filters, a passed first sync and a later sync with a warning."""
+    return integration_record(
+        id,
+        filters_configured=True,
+        last_api_request_at=ago(hours=1),
+        syncs=[
+            sync_record(f"{id}_1", "SUCCEEDED", ago(hours=10), type="FULL"),
+            sync_record(
+                f"{id}_2",
+                "PARTIALLY_FAILED",
+                ago(hours=3),
+                logs=[
+                    log_record(ago(hours=3), "INFO", "Fetched 120 employees"),
+                    log_record(
+                        ago(hours=2, minutes=50),
+                        "WARNING",
+                        "Could not fetch field date_of_birth: permission missing",
+                        field="hris.employees.date_of_birth",
+                    ),
+                    log_record(ago(hours=2, minutes=45), "INFO", "Done", id=f"{id}-log-3"),
+                ],
+            ),
+        ],
+        **fields,
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def with_sync(**sync: Any) -> list[dict[str, Any]]:
+    base = {"id": "s1", "state": "FAILED", "started_at": "2026-11-26T09:00:00Z"}
+    base["ended_at"] = "2026-11-26T09:30:00Z"
+    base.update(sync)
+    return [
+        healthy(),
+        integration_record(
+            "lever:b",
+            syncs=[
+                sync_record("b0", "SUCCEEDED", ago(hours=1)),
+                {k: v for k, v in base.items() if v is not None},
+            ],
+        ),
+    ]
+
+
+INVALID = [
+    pytest.param(
+        with_sync(state="DONE"), "integrations[1].syncs[1].state", "'SUCCEEDED'", id="bad-enum"
+    ),
+    pytest.param(
+        [integration_record(category="CRM")],
+        "integrations[0].category",
+        "'HRIS'",
+        id="bad-category",
+    ),
+    pytest.param(
+        [{k: v for k, v in integration_record().items() if k != "tool"}],
+        "integrations[0].tool",
+        "required field is missing",
+        id="missing-required-field",
+    ),
+    pytest.param(
+        with_sync(state=None),
+        "integrations[1].syncs[1].state",
+        "required field is missing",
+        id="missing-sync-state",
+    ),
+    pytest.param(
+        [integration_record(created_at="2026-11-01T09:00:00")],
+        "integrations[0].created_at",
+        "time zone",
+        id="naive-created_at",
+    ),
+    pytest.param(
+        with_sync(started_at="2026-11-26T09:00:00"),
+        "integrations[1].syncs[1].started_at",
+        "time zone",
+        id="naive-sync-time",
+    ),
+    pytest.param(
+        with_sync(ended_at="2026-11-26T08:59:59Z"),
+        "integrations[1].syncs[1].ended_at",
+        "before started_at",
+        id="ended-before-started",
+    ),
+    pytest.param(
+        with_sync(ended_at=None),
+        "integrations[1].syncs[1].ended_at",
+        "ended_at is required for a FAILED sync",
+        id="finished-sync-without-ended_at",
+    ),
+    pytest.param(
+        with_sync(state="CANCELLED", ended_at=None),
+        "integrations[1].syncs[1].ended_at",
+        "CANCELLED",
+        id="cancelled-sync-without-ended_at",
+    ),
+    pytest.param(
+        [integration_record(colour="red")],
+        "integrations[0].colour",
+        "unknown field",
+        id="unknown-field",
+    ),
+    pytest.param(
+        with_sync(logs=[{"at": "2026-11-26T09:01:00Z", "level": "DEBUG", "message": "m"}]),
+        "integrations[1].syncs[1].logs[0].level",
+        "'WARNING'",
+        id="bad-log-level",
+    ),
+    pytest.param(
+        with_sync(logs=[{"at": "2026-11-26T09:01:00Z", "level": "INFO"}]),
+        "integrations[1].syncs[1].logs[0].message",
+        "required field is missing",
+        id="log-without-message",
+    ),
+    pytest.param(
+        [integration_record("a:1"), integration_record("a:1")],
+        "integrations[1].id",
+        "duplicate integration id 'a:1'",
+        id="duplicate-integration-id",
+    ),
+    pytest.param(
+        with_sync(id="b0"),
+        "integrations[1].syncs[1].id",
+        "duplicate sync id 'b0'",
+        id="duplicate-sync-id",
+    ),
+    pytest.param(
+        [
+            integration_record(
+                "a:1", syncs=[sync_record("personio:acme_1", "SUCCEEDED", ago(hours=1))]
+            )
+        ],
+        "integrations[0].syncs[0].id",
+        "already belongs to integration 'personio:acme'",
+        id="sync-id-of-another-integration",
+    ),
+    pytest.param('{"integrations": [', "", "Invalid JSON", id="invalid-json"),
+]
+
+
+@pytest.mark.parametrize(("content", "path", "what"), INVALID)
+def test_invalid_file_is_rejected_naming_file_path_and_problem(
+    store: Store, write_import: WriteImport, content: Any, path: str, what: str
+) -> None:
+    import_files(store, [write_import([healthy()], "first.json")], NOW)
+    before = db_snapshot(store)
+    bad = write_import(content, "bad.json")
+
+    with pytest.raises(ImportRejected) as err:
+        import_files(store, [bad], NOW)
+
+    problem = next(p for p in err.value.problems if p.path == path)
+    assert problem.file == bad
+    assert what in problem.message
+    message = str(err.value)
+    assert bad in message and what in message
+    if path:
+        assert f"{bad}: {path}: " in message
+    assert db_snapshot(store) == before
+
+
+def test_missing_file_is_rejected_naming_it(store: Store, tmp_path: Any) -> None:
+    missing = str(tmp_path / "nope.json")
+    with pytest.raises(ImportRejected) as err:
+        import_files(store, [missing], NOW)
+    assert missing in str(err.value)
+    assert "no such file" in str(err.value)
+    assert store.counts()["integrations"] == 0
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        pytest.param(lambda w: w(with_sync(state="DONE"), "second.json"), id="second-invalid"),
+        pytest.param(lambda w: "/nonexistent/second.json", id="second-missing"),
+        pytest.param(
+            lambda w: w([integration_record("greenhouse:new")], "second.json"),
+            id="same-id-in-both-files",
+        ),
+        pytest.param(
+            lambda w: w(
+                [
+                    integration_record(
+                        "lever:x", syncs=[sync_record("personio:acme_1", "SUCCEEDED", ago(hours=1))]
+                    )
+                ],
+                "second.json",
+            ),
+            id="sync-id-of-a-stored-integration",
+        ),
+    ],
+)
+def test_multi_file_import_with_one_bad_file_imports_nothing(
+    store: Store, write_import: WriteImport, second: Any
+) -> None:
+    base = write_import([healthy(), healthy("lever:b")], "base.json")
+    import_files(store, [base], ago(hours=1))
+    before = db_snapshot(store)
+    first = write_import(
+        [healthy("greenhouse:new"), healthy("lever:b", organization="Renamed")], "one.json"
+    )
+    with pytest.raises(ImportRejected):
+        import_files(store, [first, second(write_import)], NOW)
+    assert db_snapshot(store) == before
+    assert store.get("greenhouse:new") is None
+
+
+def test_sync_id_of_another_integration_is_rejected_even_when_that_one_is_imported_too(
+    store: Store, write_import: WriteImport
+) -> None:
+    """A record may not take over (and rewrite) a sync that belongs to another integration."""
+    import_files(store, [write_import([healthy()], "base.json")], ago(hours=1))
+    before = db_snapshot(store)
+    owner = integration_record("personio:acme", filters_configured=True)  # no syncs listed
+    intruder = integration_record(
+        "lever:x", syncs=[sync_record("personio:acme_1", "FAILED", ago(hours=10))]
+    )
+    bad = write_import([owner, intruder], "bad.json")
+
+    with pytest.raises(ImportRejected) as err:
+        import_files(store, [bad], NOW)
+
+    assert "integrations[1].syncs[0].id" in str(err.value)
+    assert "personio:acme" in str(err.value)
+    assert db_snapshot(store) == before
+
+
+def test_same_new_sync_id_in_two_files_is_rejected_naming_file_and_path(
+    store: Store, write_import: WriteImport
+) -> None:
+    one = write_import(
+        [integration_record("a:1", syncs=[sync_record("s1", "SUCCEEDED", NOW)])], "one.json"
+    )
+    two = write_import(
+        [integration_record("b:1", syncs=[sync_record("s1", "FAILED", NOW)])], "two.json"
+    )
+    with pytest.raises(ImportRejected) as err:
+        import_files(store, [one, two], NOW)
+    assert "two.json" in str(err.value)
+    assert "integrations[0].syncs[0].id" in str(err.value)
+    assert store.counts()["integrations"] == 0
+
+
+# --------------------------------------------------------------------------- the upsert
+
+
+def test_import_adds_and_evaluates_straight_away(store: Store, write_import: WriteImport) -> None:
+    report = import_files(store, [write_import([healthy(), healthy("lever:b")])], NOW)
+    assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
+    assert (report.syncs_added, report.logs_added) == (4, 6)
+    assert report.evaluation.evaluated == 2
+    for iid in ("personio:acme", "lever:b"):
+        row = store.get(iid)
+        assert row is not None
+        assert row.state is St.SYNC_HAS_WARNINGS
+        assert row.evaluated_at == NOW
+        assert "date_of_birth" in (row.state_reason or "")
+        [entry] = store.history(iid)
+        assert (entry.from_state, entry.to_state, entry.at) == (None, St.SYNC_HAS_WARNINGS, NOW)
+    assert {t.integration_id for t in report.evaluation.transitions} == {"personio:acme", "lever:b"}
+
+
+def test_importing_the_same_file_twice_changes_nothing(
+    store: Store, write_import: WriteImport
+) -> None:
+    path = write_import([healthy(), healthy("lever:b"), integration_record("deel:c")])
+    import_files(store, [path], NOW)
+    before = db_snapshot(store)
+
+    report = import_files(store, [path], NOW)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 3)
+    assert (report.syncs_added, report.syncs_updated, report.logs_added) == (0, 0, 0)
+    assert report.evaluation.transitions == []
+    assert db_snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        pytest.param(
+            integration_record(
+                "ashby:qa",
+                filters_configured=True,
+                qa_status=None,
+                syncs=[sync_record("q1", "FAILED", ago(hours=5))],
+            ),
+            id="explicit-null-qa_status-first-sync-failed",
+        ),
+        pytest.param(
+            integration_record(
+                "ashby:ok",
+                filters_configured=True,
+                qa_status=None,
+                syncs=[sync_record("o1", "SUCCEEDED", ago(hours=5))],
+            ),
+            id="explicit-null-qa_status-first-sync-ok",
+        ),
+        pytest.param(
+            integration_record(
+                "hibob:dev",
+                environment="development",
+                enabled=True,
+                filters_configured=True,
+                created_at=ago(days=60),
+                last_api_request_at=ago(days=20),
+            ),
+            id="development-enabled-true-disabled-for-inactivity",
+        ),
+    ],
+)
+def test_importing_the_same_file_twice_keeps_the_sticky_facts_the_evaluator_set(
+    store: Store, write_import: WriteImport, record: dict[str, Any]
+) -> None:
+    """The contract's own example carries ``"qa_status": null`` and ``"enabled": true``.
+
+    Null means "let the evaluator decide"; once decided (or once the integration was disabled
+    for inactivity), importing the same file again must change nothing and notify nobody again.
+    """
+    path = write_import([record])
+    import_files(store, [path], NOW)
+    before = db_snapshot(store)
+
+    report = import_files(store, [path], NOW)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+    assert db_snapshot(store) == before
+
+
+def test_reimport_does_not_undo_a_release_from_qa(store: Store, write_import: WriteImport) -> None:
+    record = integration_record(
+        "ashby:qa",
+        filters_configured=True,
+        qa_status=None,
+        syncs=[
+            sync_record("q1", "FAILED", ago(hours=5)),
+            sync_record("q2", "SUCCEEDED", ago(hours=2)),
+        ],
+    )
+    path = write_import([record])
+    import_files(store, [path], ago(hours=1))
+    assert store.get("ashby:qa").state is St.QUALITY_ASSURANCE  # type: ignore[union-attr]
+    perform(store, Action.RELEASE_QA, "ashby:qa", ago(minutes=30), actor="alice")
+
+    import_files(store, [path], NOW)
+    row = store.get("ashby:qa")
+    assert row is not None
+    assert row.qa_status is QaStatus.PASSED
+    assert row.state is St.ACTIVE
+    assert [e.kind for e in store.events("ashby:qa")] == ["qa_hold"]
+
+
+def test_loading_the_sample_twice_changes_nothing(store: Store) -> None:
+    load_sample(store, NOW)
+    before = db_snapshot(store)
+    report = load_sample(store, NOW)
+    assert (report.added, report.updated, report.syncs_added, report.logs_added) == (0, 0, 0, 0)
+    assert db_snapshot(store) == before
+
+
+def test_field_left_out_keeps_its_stored_value(store: Store, write_import: WriteImport) -> None:
+    first = integration_record(
+        "hibob:x",
+        environment="development",
+        filters_configured=True,
+        enabled=True,
+        last_api_request_at=ago(days=2),
+        credentials_updated_at=ago(days=3),
+    )
+    import_files(store, [write_import([first], "a.json")], ago(hours=2))
+    second = integration_record("hibob:x", organization="Acme Holding GmbH")
+    report = import_files(store, [write_import([second], "b.json")], NOW)
+    assert (report.added, report.updated) == (0, 1)
+    row = store.get("hibob:x")
+    assert row is not None
+    assert row.organization == "Acme Holding GmbH"
+    assert row.environment == "development"
+    assert row.filters_configured is True
+    assert row.enabled is True
+    assert row.last_api_request_at == ago(days=2)
+    assert row.credentials_updated_at == ago(days=3)
+
+
+def test_defaults_apply_to_new_integrations(store: Store, write_import: WriteImport) -> None:
+    record = integration_record(
+        "deel:new", syncs=[{"id": "d1", "state": "RUNNING", "started_at": "2026-11-26T11:00:00Z"}]
+    )
+    import_files(store, [write_import([record])], NOW)
+    row = store.get("deel:new")
+    assert row is not None
+    assert row.environment == "production"
+    assert row.filters_configured is False
+    assert row.enabled is True
+    assert row.qa_status is None
+    assert row.deleted_at is None
+    assert row.state is St.SETUP
+    [sync] = store.syncs("deel:new")
+    assert sync.type == "DELTA"
+    assert sync.ended_at is None
+    assert store.logs("deel:new") == []
+
+
+def test_times_are_stored_in_utc(store: Store, write_import: WriteImport) -> None:
+    record = integration_record(
+        "a:1",
+        created_at="2026-11-01T11:00:00+02:00",
+        syncs=[
+            {
+                "id": "s",
+                "state": "SUCCEEDED",
+                "started_at": "2026-11-25T08:00:00-05:00",
+                "ended_at": "2026-11-25T13:30:00Z",
+            }
+        ],
+    )
+    import_files(store, [write_import([record])], NOW)
+    row = store.get("a:1")
+    assert row is not None
+    assert row.created_at == datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    assert row.created_at.utcoffset() == timedelta(0)
+    [sync] = store.syncs("a:1")
+    assert sync.started_at == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+
+
+def test_syncs_and_logs_are_added_by_id(store: Store, write_import: WriteImport) -> None:
+    import_files(store, [write_import([healthy()], "a.json")], ago(hours=1))
+    counts = store.counts()
+    more = healthy()
+    more["syncs"][1]["logs"].append(log_record(ago(hours=2, minutes=40), "WARNING", "Slow API"))
+    more["syncs"].append(
+        sync_record(
+            "personio:acme_3",
+            "FAILED",
+            ago(hours=1, minutes=40),
+            logs=[log_record(ago(hours=1, minutes=20), "ERROR", "HTTP 503 Service Unavailable")],
+        )
+    )
+    report = import_files(store, [write_import([more], "b.json")], NOW)
+    assert (report.added, report.updated) == (0, 1)
+    assert (report.syncs_added, report.syncs_updated, report.logs_added) == (1, 0, 2)
+    after = store.counts()
+    assert after["syncs"] == counts["syncs"] + 1
+    assert after["log_entries"] == counts["log_entries"] + 2
+    ids = [log.id for log in store.logs("personio:acme")]
+    assert len(ids) == len(set(ids)) == 5
+    by_id = {s.id: s for s in store.syncs("personio:acme")}
+    assert (by_id["personio:acme_2"].warnings, by_id["personio:acme_2"].errors) == (2, 0)
+    row = store.get("personio:acme")
+    assert row is not None
+    assert row.state is St.SYNC_FAILING
+    assert "HTTP 503 Service Unavailable" in (row.state_reason or "")
+
+
+@pytest.mark.parametrize(
+    ("state", "logs", "shown", "qa", "quoted"),
+    [
+        pytest.param("SUCCEEDED", [], St.ACTIVE, QaStatus.PASSED, "succeeded", id="SUCCEEDED"),
+        pytest.param(
+            "FAILED",
+            [log_record(ago(minutes=12), "ERROR", "403 Forbidden: missing scope")],
+            St.QUALITY_ASSURANCE,
+            QaStatus.FAILED,
+            "403 Forbidden: missing scope",
+            id="FAILED-with-a-new-error-log",
+        ),
+    ],
+)
+def test_running_sync_reimported_as_finished_is_updated(
+    store: Store,
+    write_import: WriteImport,
+    state: str,
+    logs: list[dict[str, Any]],
+    shown: St,
+    qa: QaStatus,
+    quoted: str,
+) -> None:
+    running = integration_record(
+        "personio:new",
+        filters_configured=True,
+        syncs=[sync_record("r1", "RUNNING", ago(hours=1), type="FULL")],
+    )
+    import_files(store, [write_import([running], "a.json")], ago(minutes=30))
+    row = store.get("personio:new")
+    assert row is not None and row.api is not None
+    assert row.last_sync_id is None
+    assert row.api.setup_status is SetupStatus.FINAL_SYNC_PENDING
+    assert row.api.qa_status is QaStatus.PENDING
+
+    finished = integration_record(
+        "personio:new",
+        filters_configured=True,
+        syncs=[sync_record("r1", state, ago(hours=1), ago(minutes=10), type="FULL", logs=logs)],
+    )
+    report = import_files(store, [write_import([finished], "b.json")], NOW)
+    assert (report.syncs_added, report.syncs_updated, report.logs_added) == (0, 1, len(logs))
+    [sync] = store.syncs("personio:new")
+    assert sync.state is SyncState(state)
+    assert sync.ended_at == ago(minutes=10)
+    assert sync.errors == len(logs)
+    row = store.get("personio:new")
+    assert row is not None and row.api is not None
+    assert row.last_sync_id == "r1"
+    assert row.last_sync_state is SyncState(state)
+    assert row.api.setup_status is SetupStatus.COMPLETED
+    assert row.api.qa_status is qa
+    assert row.state is shown
+    assert quoted in (row.state_reason or "")
+    expected = [St.ACTIVE] if shown is St.ACTIVE else [St.ACTIVE, shown]
+    assert [h.to_state for h in store.history("personio:new")] == expected
+
+
+def test_deleted_integrations_are_skipped_and_reported(
+    store: Store, write_import: WriteImport
+) -> None:
+    import_files(store, [write_import([healthy(), healthy("lever:b")], "a.json")], ago(hours=2))
+    perform(store, Action.DELETE, "personio:acme", ago(hours=1), actor="alice")
+    before = db_snapshot(store)
+    gone = healthy(organization="Undeleted?", enabled=False)
+    gone["syncs"].append(sync_record("personio:acme_9", "SUCCEEDED", ago(minutes=50)))
+    report = import_files(store, [write_import([gone, healthy("lever:b")], "b.json")], NOW)
+    assert report.skipped_deleted == ["personio:acme"]
+    assert (report.added, report.updated, report.syncs_added) == (0, 0, 0)
+    assert db_snapshot(store) == before
+    row = store.get("personio:acme")
+    assert row is not None and row.state is St.DELETED
+
+
+@pytest.mark.parametrize(
+    ("qa_status", "first", "state"),
+    [
+        pytest.param("PASSED", "FAILED", St.ACTIVE, id="PASSED-kept-despite-failed-first-sync"),
+        pytest.param(
+            "FAILED", "SUCCEEDED", St.QUALITY_ASSURANCE, id="FAILED-kept-despite-good-first-sync"
+        ),
+    ],
+)
+def test_qa_status_given_in_the_file_is_kept(
+    store: Store, write_import: WriteImport, qa_status: str, first: str, state: St
+) -> None:
+    record = integration_record(
+        "a:1",
+        filters_configured=True,
+        qa_status=qa_status,
+        syncs=[sync_record("f", first, ago(hours=5)), sync_record("g", "SUCCEEDED", ago(hours=2))],
+    )
+    import_files(store, [write_import([record])], NOW)
+    row = store.get("a:1")
+    assert row is not None
+    assert row.qa_status is QaStatus(qa_status)
+    assert row.state is state
+    assert store.events("a:1") == []
+
+
+SECRETS = [
+    (
+        "Request failed: Authorization: Bearer tok_9f8e7d6c5b4a3f2e1d0c9b8a",
+        "tok_9f8e7d6c5b4a3f2e1d0c9b8a",
+    ),
+    ("GET /v1/employees?api_key=ak93jd72hs61kd8s&page=2 returned 401", "ak93jd72hs61kd8s"),
+]
+
+
+def test_secrets_in_log_messages_are_stored_redacted(
+    store: Store, write_import: WriteImport
+) -> None:
+    logs = [
+        log_record(ago(hours=2, minutes=i), "ERROR", text) for i, (text, _) in enumerate(SECRETS)
+    ]
+    record = integration_record(
+        "a:1",
+        filters_configured=True,
+        qa_status="PASSED",
+        syncs=[sync_record("s", "AUTHENTICATION_FAILED", ago(hours=3), logs=logs)],
+    )
+    import_files(store, [write_import([record])], NOW)
+    messages = [log.message for log in store.logs("a:1")]
+    assert len(messages) == 2
+    dump = json.dumps(messages) + json.dumps([s.headline for s in store.syncs("a:1")])
+    row = store.get("a:1")
+    assert row is not None
+    dump += row.state_reason or ""
+    for _, secret in SECRETS:
+        assert secret not in dump
+    assert all("[REDACTED]" in m for m in messages)
+    assert any("Authorization: Bearer [REDACTED]" in m for m in messages)
+    assert any("api_key=[REDACTED]&page=2" in m for m in messages)
+
+
+def test_reimporting_a_file_with_secrets_adds_no_duplicate_logs(
+    store: Store, write_import: WriteImport
+) -> None:
+    logs = [log_record(ago(hours=2), "ERROR", SECRETS[0][0])]
+    record = integration_record(
+        "a:1", syncs=[sync_record("s", "AUTHENTICATION_FAILED", ago(hours=3), logs=logs)]
+    )
+    path = write_import([record])
+    import_files(store, [path], NOW)
+    report = import_files(store, [path], NOW)
+    assert report.logs_added == 0
+    assert len(store.logs("a:1")) == 1
+
+
+def test_bundled_sample_shows_all_nine_states(store: Store) -> None:
+    report = load_sample(store, NOW)
+    assert report.added == len(store.integrations())
+    states = Counter(row.state for row in store.integrations())
+    assert set(states) == set(IntegrationState)
+    newest = max(
+        (r.last_sync_ended_at for r in store.integrations() if r.last_sync_ended_at),
+    )
+    assert NOW - timedelta(minutes=10) <= newest <= NOW
