@@ -15,8 +15,8 @@ from typing import Any
 
 from syncwatch.clock import to_utc
 from syncwatch.evaluator import OPERATOR_INACTIVE_REASON
-from syncwatch.states import IntegrationState, QaStatus
-from syncwatch.store import A, I, IntegrationRow, Store, Transition
+from syncwatch.states import IntegrationState, QaStatus, SyncState
+from syncwatch.store import A, I, IntegrationRow, S, Store, Transition
 from syncwatch.timefmt import fmt_time
 
 
@@ -199,6 +199,14 @@ def perform_many(
             .where(I.c.id.in_(list(rows)))
             .values(**_effect(action, now), dirty=True, revision=revision)
         )
+        if action is Action.DELETE:
+            # A deleted integration syncs no more: a sync still running is cancelled, or it
+            # would show as running until the purge (imports skip deleted integrations).
+            conn.execute(
+                S.update()
+                .where(S.c.integration_id.in_(list(rows)), S.c.state == SyncState.RUNNING.value)
+                .values(state=SyncState.CANCELLED.value, ended_at=now)
+            )
         evaluation = store.evaluate_ids(conn, list(rows), now)
         by_id = {t.integration_id: t for t in evaluation.transitions}
         audit = []

@@ -428,8 +428,8 @@ def _upsert(
         for row in conn.execute(sa.select(I).where(I.c.id.in_(chunk))):
             existing[row.id] = dict(row._mapping)
 
-    # Syncs already stored under the file's sync ids (whoever owns them), and the log ids of
-    # the integrations being updated.
+    # Syncs already stored under the file's sync ids (whoever owns them), and their log ids:
+    # work in proportion to the file, not to the stored history.
     old_syncs: dict[str, dict[str, Any]] = {}
     old_logs: set[str] = set()
     sync_ids = [s.id for _, _, rec in records for s in rec.syncs]
@@ -440,8 +440,8 @@ def _upsert(
             ).where(S.c.id.in_(chunk))
         ):
             old_syncs[row.id] = dict(row._mapping)
-    for chunk in _chunks([i for i in ids if i in existing]):
-        for (lid,) in conn.execute(sa.select(L.c.id).where(L.c.integration_id.in_(chunk))):
+    for chunk in _chunks(list(old_syncs)):
+        for (lid,) in conn.execute(sa.select(L.c.id).where(L.c.sync_id.in_(chunk))):
             old_logs.add(lid)
 
     # A sync id that belongs to another integration is a conflict, named by its path.
