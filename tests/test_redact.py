@@ -362,6 +362,30 @@ def test_multiple_secrets_in_one_line() -> None:
     )
 
 
+def test_secret_after_prose_is_still_found() -> None:
+    """A value that is left alone does not hide a secret right behind it."""
+    assert redact("Bearer Bearer 0b7e3c1a9f2d") == "Bearer Bearer [REDACTED]"
+    assert redact("Invalid token: Bearer 0b7e3c1a9f2d") == "Invalid token: Bearer [REDACTED]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Scrubbing the PEM body removes the stray quote that kept the escaped string open.
+        'Authorization: x \\"pwd\\": \\"a -----BEGIN RSA PRIVATE KEY-----"b": "'
+        '-----END RSA PRIVATE KEY-----\\"pwd\\": \\"',
+        "Bearer token=abc",
+        "password=abc[def",
+        "'password': 'it's'",
+        "https://a:b@c@d.example/x",
+    ],
+)
+def test_idempotent_on_tricky_inputs(text: str) -> None:
+    """Inputs where one scrub could enable a new match still give a stable result."""
+    once = redact(text)
+    assert redact(once) == once
+
+
 def test_empty_and_non_ascii_text() -> None:
     """Empty text and case-folding that changes length are handled."""
     assert redact("") == ""
@@ -452,6 +476,6 @@ def test_embedded_parameter_value_is_scrubbed(
     prefix: str, suffix: str, name: str, value: str
 ) -> None:
     """A ``name=value`` pair inside plain text loses exactly its value."""
-    assume(value != REDACTED)
+    assume(value.lower() not in {"true", "false", "null", "none"})  # JSON literals stay
     text = f"{prefix} {name}={value} {suffix}"
     assert redact(text) == f"{prefix} {name}={REDACTED} {suffix}"

@@ -8,7 +8,7 @@ It runs on the import path for every stored log message, so it is built for spee
 
 * A substring pre-check on the lower-cased text returns the common case (a plain message
   with no secret-looking trigger word) without touching the regex engine.
-* Everything else is scanned **once** by a single combined compiled regex. It runs on the
+* Everything else is scanned by a single combined compiled regex. It runs on the
   lower-cased text (no ``re.IGNORECASE``, which is slow in ``re``) and every top-level
   alternative starts with a literal character, so the engine can skip positions that
   cannot start a match and reject alternatives after a one-character compare. Each
@@ -16,7 +16,8 @@ It runs on the import path for every stored log message, so it is built for spee
   replacement; handlers read values from the original text at the same offsets.
 
 The result is idempotent: ``redact(redact(x)) == redact(x)``. Every value pattern accepts
-an already-redacted ``[REDACTED]`` and reproduces it unchanged.
+an already-redacted ``[REDACTED]`` and reproduces it unchanged, and when a scan changed
+something, the text is scanned again until it is stable (one extra scan in practice).
 """
 
 from __future__ import annotations
@@ -58,8 +59,7 @@ _TRIGGERS: tuple[str, ...] = (
     "asia",
     "aiza",  # Google API keys
     "slack.com/",  # Slack webhooks
-    "-u",  # curl -u user:pass
-    "--user",
+    "-u",  # curl -u user:pass, curl --user user:pass
 )
 
 # --------------------------------------------------------------------------------------
