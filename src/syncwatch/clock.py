@@ -105,7 +105,25 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone; add Z or an offset such as +01:00")
-    return parsed.astimezone(UTC)
+    return check_range(parsed, text)
+
+
+#: The instants syncwatch accepts: wide enough for any real sync, narrow enough that adding
+#: the rules' windows (72 h, 14 days) can never overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_range(t: datetime, text: str | None = None) -> datetime:
+    """``t`` in UTC, or a ``ValueError`` if it lies outside 1970-2199."""
+    shown = text if text is not None else t.isoformat()
+    try:
+        utc = t.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError(f"{shown!r} is out of range (times must lie in 1970-2199)")
+    return utc
 
 
 def iso(t: datetime | None) -> str | None:

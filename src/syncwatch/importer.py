@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -29,6 +30,7 @@ from pydantic import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from syncwatch.clock import check_range
 from syncwatch.redact import redact
 from syncwatch.states import (
     Category,
@@ -46,6 +48,10 @@ _CHUNK = 900  # stays under SQLite's oldest bound-parameter limit
 # --------------------------------------------------------------------------- the schema
 
 
+#: A time with a zone, in syncwatch's range, converted to UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(check_range)]
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -54,7 +60,7 @@ class LogIn(_Record):
     """One log entry of a sync."""
 
     id: str | None = Field(default=None, min_length=1)
-    at: AwareDatetime
+    at: Instant
     level: LogLevel
     message: str
     field: str | None = None
@@ -66,8 +72,8 @@ class SyncIn(_Record):
     id: str = Field(min_length=1)
     type: SyncType = SyncType.DELTA
     state: SyncState
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = Field(default=None, validate_default=True)
+    started_at: Instant
+    ended_at: Instant | None = Field(default=None, validate_default=True)
     logs: list[LogIn] = Field(default_factory=list)
 
     @field_validator("ended_at")
@@ -94,13 +100,13 @@ class IntegrationIn(_Record):
     category: Category
     organization: str = Field(min_length=1)
     environment: Environment = Environment.PRODUCTION
-    created_at: AwareDatetime
+    created_at: Instant
     filters_configured: bool = False
     enabled: bool = True
-    last_api_request_at: AwareDatetime | None = None
-    credentials_updated_at: AwareDatetime | None = None
+    last_api_request_at: Instant | None = None
+    credentials_updated_at: Instant | None = None
     qa_status: QaStatus | None = None
-    deleted_at: AwareDatetime | None = None
+    deleted_at: Instant | None = None
     syncs: list[SyncIn] = Field(default_factory=list)
 
 

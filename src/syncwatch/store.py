@@ -103,6 +103,11 @@ def create_engine(url_or_path: str | Path) -> Engine:
             engine = sa.create_engine(url, pool_pre_ping=True)
         SQLModel.metadata.create_all(engine)
         _check_schema(engine, url)
+    except ImportError as err:
+        raise StoreError(
+            f"the database driver for {redact_url(url)} is not installed ({err.name}); for "
+            "PostgreSQL install syncwatch with its extra: pip install 'syncwatch[postgres]'"
+        ) from None
     except (sa_exc.SQLAlchemyError, OSError, ValueError) as err:
         raise StoreError(describe_db_error(err, url)) from None
     return engine
