@@ -6,11 +6,13 @@ together. Log text is redacted before it is stored.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -366,16 +368,30 @@ def import_files(
     shift: timedelta | None = None,
 ) -> ImportReport:
     """Validate every file, then import them all in one transaction, or nothing."""
-    parsed: list[ParsedFile] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            parsed.append(read_file(path))
-        except ImportRejected as err:
-            problems.extend(err.problems)
-    if problems:
-        raise ImportRejected(problems)
-    return import_parsed(store, parsed, now, shift=shift)
+    with _gc_paused():
+        parsed: list[ParsedFile] = []
+        problems: list[Problem] = []
+        for path in paths:
+            try:
+                parsed.append(read_file(path))
+            except ImportRejected as err:
+                problems.extend(err.problems)
+        if problems:
+            raise ImportRejected(problems)
+        return import_parsed(store, parsed, now, shift=shift)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: an import allocates millions of objects that live
+    until it ends, and collecting them over and over cost a third of the parse time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def import_parsed(
