@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from syncwatch.actions import Action, perform_many, why_not
-from syncwatch.clock import Clock, FixedClock, SystemClock
+from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.states import IntegrationState
 from syncwatch.store import IntegrationRow, Store, StoreError
 from syncwatch.timefmt import fmt_time
@@ -35,8 +35,13 @@ from syncwatch.tui.screens.main import MainScreen
 from syncwatch.tui.widgets.integration_list import StateFilter
 from syncwatch.tui.widgets.line_list import LineList
 
+if TYPE_CHECKING:
+    from syncwatch.demo import DemoEngine
+
 #: More state changes than this at once make one summary notification.
 NOTIFY_ONE_BY_ONE = 3
+#: The name the reused drill-down screen is installed under.
+_DETAIL_SCREEN = "syncwatch-integration"
 
 _SEVERITY: dict[IntegrationState, str] = {
     IntegrationState.QUALITY_ASSURANCE: "warning",
@@ -79,10 +84,16 @@ class SyncwatchApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *_action_bindings(),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume live refresh"),
+        Binding("plus", "speed(2.0)", "Faster", tooltip="Demo: run the simulated clock faster"),
+        Binding("minus", "speed(0.5)", "Slower", tooltip="Demo: run the simulated clock slower"),
         Binding("g", "refresh_now", "Refresh", tooltip="Run an evaluation pass now"),
         Binding("question_mark", "help", "Help", tooltip="Every key binding"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+
+    #: Seconds after the list is first shown to build the drill-down screen (None: when
+    #: first opened).
+    PREBUILD_DETAIL_AFTER: ClassVar[float | None] = 0.5
 
     def __init__(
         self,
@@ -92,9 +103,12 @@ class SyncwatchApp(App[int]):
         interval: float = 5.0,
         read_only: bool = False,
         live: bool = True,
+        demo: DemoEngine | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        #: Demo mode: a simulated sync engine advanced before every pass.
+        self.demo = demo
         self.clock = clock
         self.interval = interval
         self.read_only = read_only
@@ -102,6 +116,12 @@ class SyncwatchApp(App[int]):
         self.paused = False
         #: The latest row of every integration (deleted ones too).
         self.rows: dict[str, IntegrationRow] = {}
+        #: How many of ``rows`` are in each state, kept up to date as rows change.
+        self.state_counts: Counter[IntegrationState | None] = Counter()
+        #: Allowed actions per integration, for the row object they were worked out for.
+        self._allowed: dict[str, tuple[IntegrationRow, frozenset[Action]]] = {}
+        #: The last targets asked about and the actions allowed for them.
+        self._enabled_memo: tuple[list[IntegrationRow], frozenset[Action]] | None = None
         #: The change-feed position: rows with a higher revision have not been seen.
         self.revision: int | None = None
         self.now: datetime = clock.now()
@@ -111,6 +131,7 @@ class SyncwatchApp(App[int]):
         self._pass_running = False
         self._pass_again = False
         self.main = MainScreen()
+        self._detail_screen: IntegrationScreen | None = None
 
     def get_default_screen(self) -> Screen[None]:
         return self.main
@@ -126,8 +147,8 @@ class SyncwatchApp(App[int]):
     def update_header(self) -> None:
         now = self.clock.now()
         kind = " (fixed)" if isinstance(self.clock, FixedClock) else ""
-        if not isinstance(self.clock, (FixedClock, SystemClock)):
-            kind = " (simulated)"
+        if isinstance(self.clock, SimulatedClock):
+            kind = f" (simulated ×{self.clock.speed:g}{', paused' if self.clock.paused else ''})"
         clock = f"{fmt_time(now)}:{now:%S} UTC{kind}"
         if self.last_pass_at is None:
             last = "evaluator: first pass running"
@@ -161,6 +182,10 @@ class SyncwatchApp(App[int]):
     @work(thread=True, exclusive=True, group="evaluate", exit_on_error=False)
     def _evaluate(self, since: int | None) -> None:
         now = self.clock.now()
+        if self.demo is not None:
+            # The engine writes the syncs of the simulated time since the last pass, step by
+            # step so short-lived states are not skipped; its steps evaluate as they go.
+            self.demo.catch_up(now, step=self.demo_step)
         result = self.store.evaluate_pass(now)
         rows = self.store.integrations(since_revision=since)
         self.post_message(PassFinished(now, result, rows, full=since is None))
@@ -175,10 +200,13 @@ class SyncwatchApp(App[int]):
 
     def on_pass_finished(self, message: PassFinished) -> None:
         self.now = message.now
-        self.last_pass_at = datetime.now(UTC)
+        # The clock's time, not the wall's: with --now or in a demo that is the time shown.
+        self.last_pass_at = message.now
         self.passes += 1
         self.apply_rows(message.rows, full=message.full)
         self.update_header()
+        if message.full and self.PREBUILD_DETAIL_AFTER is not None:
+            self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
 
     def apply_rows(
         self, rows: list[IntegrationRow], *, full: bool = False, quiet: Iterable[str] = ()
@@ -187,12 +215,22 @@ class SyncwatchApp(App[int]):
         quiet_ids = set(quiet)
         changes: list[tuple[IntegrationRow, IntegrationRow]] = []
         fresh: list[IntegrationRow] = []
-        for row in rows:
+        counts = self.state_counts
+        todo = rows
+        if full and not self.rows:  # the first load: nothing to compare with (ids are unique)
+            self.rows = {row.id: row for row in rows}
+            fresh = list(self.rows.values())
+            counts.update(row.state for row in fresh)
+            todo = []
+        for row in todo:
             old = self.rows.get(row.id)
             if old is not None and old.revision > row.revision:
                 continue
             self.rows[row.id] = row
             fresh.append(row)
+            if old is not None:
+                counts[old.state] -= 1
+            counts[row.state] += 1
             if (
                 not full
                 and old is not None
@@ -311,9 +349,55 @@ class SyncwatchApp(App[int]):
             )
         return None
 
+    def allowed_actions(self, row: IntegrationRow) -> frozenset[Action]:
+        """The actions :func:`why_not` allows for ``row`` (worked out once per row object)."""
+        cached = self._allowed.get(row.id)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        allowed = frozenset(a for a in Action if why_not(a, row) is None)
+        if len(self._allowed) > 10_000:
+            self._allowed.clear()
+        self._allowed[row.id] = (row, allowed)
+        return allowed
+
+    def enabled_actions(self) -> frozenset[Action]:
+        """The actions enabled now: allowed for at least one target, and not read-only.
+
+        Agrees with :meth:`action_problem` (enabled exactly when it finds no problem), but is
+        cheap enough to ask for every binding each time the footer is brought up to date.
+        """
+        if self.read_only:
+            return frozenset()
+        targets = self.action_targets()
+        memo = self._enabled_memo
+        if (
+            memo is not None
+            and len(memo[0]) == len(targets)
+            and all(a is b for a, b in zip(memo[0], targets, strict=True))
+        ):
+            return memo[1]
+        enabled: frozenset[Action] = frozenset().union(*(self.allowed_actions(r) for r in targets))
+        self._enabled_memo = (targets, enabled)
+        return enabled
+
+    @property
+    def demo_step(self) -> timedelta:
+        """Simulated time per engine step: finer for small scenarios."""
+        n = len(self.demo.integrations) if self.demo is not None else 0
+        return timedelta(hours=1) if n > 100 else timedelta(minutes=15)
+
+    def action_speed(self, factor: float) -> None:
+        """Demo: change the simulated clock's speed."""
+        if isinstance(self.clock, SimulatedClock):
+            self.clock.set_speed(min(max(self.clock.speed * factor, 60.0), 86400.0))
+            self.update_header()
+            self.notify(f"Simulated clock: ×{self.clock.speed:g}", timeout=2)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "speed":
+            return isinstance(self.clock, SimulatedClock)
         if action == "op" and parameters:
-            return True if self.action_problem(Action(str(parameters[0]))) is None else None
+            return True if Action(str(parameters[0])) in self.enabled_actions() else None
         return True
 
     def action_explain(self, name: str) -> None:
@@ -390,7 +474,30 @@ class SyncwatchApp(App[int]):
     # -- drill-down loading -------------------------------------------------------------
 
     def open_integration(self, integration_id: str) -> None:
-        self.push_screen(IntegrationScreen(integration_id))
+        """Push the drill-down. The screen is built once (ahead of time, see
+        :meth:`prebuild_detail`) and kept installed, so opening it is quick."""
+        screen = self._detail_screen
+        if screen is None or screen in self.screen_stack:
+            screen = IntegrationScreen(integration_id)
+            if self._detail_screen is None:
+                self.install_screen(screen, _DETAIL_SCREEN)
+                self._detail_screen = screen
+        else:
+            screen.show_integration(integration_id)
+        self.push_screen(screen)
+
+    def prebuild_detail(self) -> None:
+        """Build the drill-down screen now, off screen (composing it takes a while, so the
+        first open would otherwise be slow). Called once the list is first shown."""
+        if self._detail_screen is not None:
+            return
+        start = getattr(self, "_get_screen", None)  # Textual's, starts an installed screen
+        if start is None:
+            return
+        screen = IntegrationScreen()
+        self.install_screen(screen, _DETAIL_SCREEN)
+        self._detail_screen = screen
+        start(screen)
 
     def load_detail(self, integration_id: str) -> None:
         self._load_detail(integration_id)
@@ -427,13 +534,19 @@ class SyncwatchApp(App[int]):
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
+        simulated = isinstance(self.clock, SimulatedClock)
         if self.paused:
             if self._timer is not None:
                 self._timer.stop()
                 self._timer = None
-            self.notify("Live refresh paused (p resumes).", timeout=3)
+            if isinstance(self.clock, SimulatedClock):
+                self.clock.pause()  # a demo's time stands still too
+            what = "Demo paused" if simulated else "Live refresh paused"
+            self.notify(f"{what} (p resumes).", timeout=3)
         else:
-            self.notify("Live refresh resumed.", timeout=3)
+            if isinstance(self.clock, SimulatedClock):
+                self.clock.resume()
+            self.notify("Demo resumed." if simulated else "Live refresh resumed.", timeout=3)
             self.start_pass()
         self.update_header()
         self.main.refresh_chrome()
@@ -490,7 +603,14 @@ HELP_NOTES = (
 )
 
 
-def run_app(store: Store, clock: Clock, *, interval: float = 5.0, read_only: bool = False) -> int:
+def run_app(
+    store: Store,
+    clock: Clock,
+    *,
+    interval: float = 5.0,
+    read_only: bool = False,
+    demo: DemoEngine | None = None,
+) -> int:
     """Open the terminal UI; returns the exit code."""
-    SyncwatchApp(store, clock, interval=interval, read_only=read_only).run()
+    SyncwatchApp(store, clock, interval=interval, read_only=read_only, demo=demo).run()
     return 0

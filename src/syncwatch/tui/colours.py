@@ -7,6 +7,8 @@ app's current theme, so both dark and light themes read well.
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
@@ -33,15 +35,48 @@ def resolve_colour(app: App[object], spec: str, background: Color | None = None)
         alpha = float(parts[1].rstrip("%")) / 100 if len(parts) > 1 else 0.95
         return bg + bg.get_contrast_text(alpha)
     try:
-        return bg + Color.parse(value.split()[0])
+        colour = bg + Color.parse(value.split()[0])
     except Exception:
         return None
+    return readable_on(colour, bg)
+
+
+def readable_on(colour: Color, background: Color) -> Color:
+    """``colour``, darkened on a light background until it stands out from it.
+
+    State colours are tuned for dark themes; orange or green text on white is unreadable.
+    """
+    if background.brightness < 0.5:
+        return colour
+    for _ in range(8):
+        if background.brightness - colour.brightness >= 0.5:
+            break
+        colour = colour.darken(0.08)
+    return colour
+
+
+#: Resolved styles per app, valid while the app's theme variables are the same dict (Textual
+#: makes a new one whenever the theme changes).
+_CACHE: WeakKeyDictionary[App[object], tuple[object, dict[tuple[str, bool], Style]]] = (
+    WeakKeyDictionary()
+)
 
 
 def colour_style(app: App[object], spec: str, *, bold: bool = False) -> Style:
-    """A Rich style with the resolved colour as foreground."""
-    colour = resolve_colour(app, spec)
-    return Style(color=colour.rich_color if colour else None, bold=bold or None)
+    """A Rich style with the resolved colour as foreground (cached per theme)."""
+    variables = app.theme_variables
+    cached = _CACHE.get(app)
+    if cached is None or cached[0] is not variables or not variables:
+        cached = (variables, {})
+        _CACHE[app] = cached
+    styles = cached[1]
+    style = styles.get((spec, bold))
+    if style is None:
+        colour = resolve_colour(app, spec)
+        style = Style(color=colour.rich_color if colour else None, bold=bold or None)
+        if variables:
+            styles[(spec, bold)] = style
+    return style
 
 
 def state_style(app: App[object], state: IntegrationState | None) -> Style:

@@ -12,17 +12,19 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Resize
+from textual.events import Resize, ScreenResume
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, RichLog, Static
+from textual.widgets import Header, Input, RichLog, Static
 
 from syncwatch.states import LogLevel
 from syncwatch.store import HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.timefmt import fmt_time
 from syncwatch.tui.colours import colour_style, level_style, state_style
 from syncwatch.tui.messages import DetailLoaded, LogsLoaded
-from syncwatch.tui.widgets.facts import facts_text
+from syncwatch.tui.widgets.facts import RenderOnce, facts_text
+from syncwatch.tui.widgets.footer import QuietFooter
 from syncwatch.tui.widgets.line_list import LineList
+from syncwatch.tui.widgets.statics import update_static
 from syncwatch.tui.widgets.sync_list import SyncList
 
 if TYPE_CHECKING:
@@ -45,9 +47,15 @@ class IntegrationScreen(Screen[None]):
         Binding("tab", "switch_focus", "Syncs/log", tooltip="Move focus between syncs and log"),
     ]
 
-    def __init__(self, integration_id: str) -> None:
+    def __init__(self, integration_id: str = "") -> None:
         super().__init__()
         self.integration_id = integration_id
+        self._reset()
+        #: The theme variables the screen's styles were last brought up to date for.
+        self._styled_for: object = None
+
+    def _reset(self) -> None:
+        """The state of a newly opened drill-down."""
         self.syncs: list[SyncRow] = []
         self.history: list[HistoryRow] = []
         self.logs: list[LogRow] = []
@@ -80,14 +88,59 @@ class IntegrationScreen(Screen[None]):
                     placeholder="Search the log (Enter keeps it, Esc clears it)", id="search"
                 )
                 yield RichLog(id="log", wrap=True, markup=False, highlight=False)
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
+        # Every widget was just styled for the current theme.
+        self._styled_for = self.app.theme_variables
+        if self.integration_id:
+            self._open()
+        else:  # built ahead of time: lay it out now too, off screen
+            self.call_after_refresh(self._layout_off_screen)
+
+    def _layout_off_screen(self) -> None:
+        """Lay out and render the screen while hidden, so its first showing only repaints
+        what changed (Textual internals; skipped if they are not there)."""
+        if self.is_current or self.integration_id:
+            return
+        refresh_layout = getattr(self, "_refresh_layout", None)
+        compositor = getattr(self, "_compositor", None)
+        if refresh_layout is None or compositor is None:
+            return
+        refresh_layout(self.app.size)
+        compositor.render_update(full=True)
+
+    def show_integration(self, integration_id: str) -> None:
+        """Show another integration: the screen is built once and reused (the app keeps it
+        installed), and looks and behaves as a newly opened one."""
+        self.integration_id = integration_id
+        self._reset()
+        if not self.is_mounted:
+            return  # on_mount opens it
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        search.display = False
+        update_static(self.query_one("#history", Static), Text())
+        self.query_one(SyncList).set_items([], 0)
+        self.query_one("#detail-left", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#detail-body").set_class(self.app.size.width < NARROW_WIDTH, "narrow")
+        self._open()
+
+    def _open(self) -> None:
         self.show_facts()
         self.show_log()
         self.query_one(SyncList).focus()
         self.sw.load_detail(self.integration_id)
+
+    def _on_screen_resume(self, event: ScreenResume) -> None:
+        # Textual restyles every widget of a resumed screen. Opening the drill-down again
+        # needs that only if the theme changed while it was hidden.
+        variables = self.app.theme_variables
+        if self._styled_for is variables:
+            event.refresh_styles = False
+        self._styled_for = variables
 
     def on_resize(self, event: Resize) -> None:
         self.query_one("#detail-body").set_class(event.size.width < NARROW_WIDTH, "narrow")
@@ -106,7 +159,7 @@ class IntegrationScreen(Screen[None]):
         if row is None:
             facts.update(Text(f"No integration with id {self.integration_id}."))
             return
-        facts.update(facts_text(self.app, row, self.sw.now))
+        update_static(facts, RenderOnce(facts_text(self.app, row, self.sw.now)))
         self.refresh_bindings()
 
     def row_changed(self) -> None:
@@ -164,7 +217,7 @@ class IntegrationScreen(Screen[None]):
             grid.add_row(fmt_time(entry.at), marker, change)
         title = Text("State history, newest first", Style(bold=True, underline=True))
         body: Table | Text = grid if self.history else Text("No state changes recorded.", muted)
-        self.query_one("#history", Static).update(Group(title, body))
+        update_static(self.query_one("#history", Static), RenderOnce(Group(title, body)))
 
     @on(LineList.CursorMoved, "#syncs")
     def _sync_moved(self) -> None:
@@ -224,7 +277,7 @@ class IntegrationScreen(Screen[None]):
         if self.search_text:
             flags.append(f"search: {self.search_text}")
         title.append("  ·  " + ", ".join(flags), muted)
-        self.query_one("#log-title", Static).update(title)
+        update_static(self.query_one("#log-title", Static), title)
 
     # -- keys ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
@@ -11,11 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
 from syncwatch.store import IntegrationRow
-from syncwatch.tui.widgets.facts import facts_text
+from syncwatch.tui.widgets.facts import RenderOnce, facts_text
+from syncwatch.tui.widgets.footer import QuietFooter
 from syncwatch.tui.widgets.integration_list import (
     COLUMN_BY_KEY,
     IntegrationList,
@@ -54,6 +56,7 @@ class MainScreen(Screen[None]):
         self.ready = False
         self._bindings_signature: tuple[bool | None, ...] = ()
         self._preview_key: tuple[object, ...] = ()
+        self._facts_cache: dict[str, tuple[IntegrationRow, datetime, object, RenderOnce]] = {}
 
     @property
     def sw(self) -> SyncwatchApp:
@@ -75,7 +78,7 @@ class MainScreen(Screen[None]):
             placeholder="Filter by organisation, tool or id (Enter keeps it, Esc clears it)",
             id="filter",
         )
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     def on_mount(self) -> None:
         self.ready = True
@@ -110,7 +113,7 @@ class MainScreen(Screen[None]):
         if not self.ready:
             return
         lst = self.integration_list
-        self.query_one(SummaryBar).show_counts(self.sw.rows.values())
+        self.query_one(SummaryBar).show_counts(self.sw.state_counts)
         column = COLUMN_BY_KEY[lst.sort_key]
         self.query_one(StatusLine).show_status(
             paused=self.sw.paused,
@@ -140,15 +143,37 @@ class MainScreen(Screen[None]):
         if not pane.display:
             return
         row = self.integration_list.cursor_row
-        key = (row, self.sw.now, self.app.theme)
+        preview = self.query_one("#preview", Static)
+        width, height = preview.size
+        key = (row, self.sw.now, self.app.theme, width)
         if key == self._preview_key:
             return
         self._preview_key = key
-        preview = self.query_one("#preview", Static)
         if row is None:
             preview.update("No integration selected.")
-        else:
-            preview.update(facts_text(self.app, row, self.sw.now, compact=True))
+            return
+        facts = self._facts(row)
+        if not width:  # not laid out yet
+            preview.update(facts)
+            return
+        # Rendered once here to learn its height (painting replays that): when the facts
+        # take as many lines as the shown ones, only the preview is repainted, with no
+        # layout pass over the whole screen.
+        options = self.app.console_options.update_width(width).update(highlight=False)
+        lines = facts.render(self.app.console, options)[1]
+        preview.update(facts, layout=lines != height)
+
+    def _facts(self, row: IntegrationRow) -> RenderOnce:
+        """The preview of ``row`` (kept for recently shown rows, for going back and forth)."""
+        now, variables = self.sw.now, self.app.theme_variables
+        cached = self._facts_cache.get(row.id)
+        if cached is not None and cached[0] is row and cached[1] == now and cached[2] is variables:
+            return cached[3]
+        facts = RenderOnce(facts_text(self.app, row, now, compact=True))
+        if len(self._facts_cache) >= 256:
+            self._facts_cache.clear()
+        self._facts_cache[row.id] = (row, now, variables, facts)
+        return facts
 
     def on_resize(self, event: Resize) -> None:
         pane = self.query_one("#preview-pane")

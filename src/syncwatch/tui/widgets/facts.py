@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -15,7 +17,7 @@ from textual.app import App
 
 from syncwatch.actions import NEXT_ACTION, next_step
 from syncwatch.store import IntegrationRow
-from syncwatch.timefmt import fmt_ago, fmt_time
+from syncwatch.timefmt import fmt_ago, fmt_time, plural
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import ACTION_KEYS
 from syncwatch.tui.widgets.integration_list import SYNC_WORDS
@@ -73,7 +75,7 @@ def facts_text(
             "last sync",
             f"{row.last_sync_state.value.lower().replace('_', ' ')}, ended "
             f"{fmt_time(row.last_sync_ended_at)} ({fmt_ago(row.last_sync_ended_at, now)}); "
-            f"{row.last_sync_warnings} warnings, {row.last_sync_errors} errors",
+            f"{plural(row.last_sync_warnings, 'warning')}, {plural(row.last_sync_errors, 'error')}",
             colour_style(app, colour),
         )
     else:
@@ -93,8 +95,46 @@ def facts_text(
         fact("credentials updated", fmt_ago(row.credentials_updated_at, now))
         if row.credentials_invalid_at is not None:
             fact("credentials invalid", f"since {fmt_time(row.credentials_invalid_at)}")
-        fact("created", fmt_time(row.created_at))
+        fact("created", fmt_time(row.created_at, now))
     if row.deleted_at is not None:
         purge = "data purged" if row.purged_at else "data purged 14 days later"
         fact("deleted", f"{fmt_time(row.deleted_at)} ({purge}; deletion is final)")
     return Group(title_text(app, row), Text(), why, Text(), facts)
+
+
+class RenderOnce:
+    """A Rich renderable rendered once per width, then replayed.
+
+    A Static showing a Rich renderable renders it twice per update: once to measure its
+    height for the layout and once to paint it. Wrapped in this, the second time (and any
+    repaint) replays the segments of the first. The output is the same segments.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._rendered: dict[tuple[object, ...], tuple[list[Segment], int]] = {}
+
+    def render(self, console: Console, options: ConsoleOptions) -> tuple[list[Segment], int]:
+        """The segments at ``options`` and how many lines they make."""
+        # Tables, Text and Groups depend on these options, not on the height.
+        key = (
+            options.max_width,
+            options.min_width,
+            options.highlight,
+            options.markup,
+            options.justify,
+            options.overflow,
+            options.no_wrap,
+        )
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            segments = list(console.render(self.renderable, options))
+            rendered = (segments, sum(text.count("\n") for text, _, _ in segments))
+            self._rendered[key] = rendered
+        return rendered
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        return self.render(console, options)[0]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)

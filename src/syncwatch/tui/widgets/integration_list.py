@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from itertools import compress
+from operator import itemgetter
+from typing import Any, ClassVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
@@ -15,6 +17,7 @@ from syncwatch.states import IntegrationState, SyncState
 from syncwatch.store import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.widgets.line_list import LineList, cell
+from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
 
 
 class StateFilter(StrEnum):
@@ -89,6 +92,17 @@ class Column:
     right: bool = False
 
 
+#: ``_severity`` by state, looked up once per row when sorting.
+_WORST_FIRST: dict[IntegrationState | None, int] = {
+    None: 0,
+    **{state: -state.severity for state in IntegrationState},
+}
+
+
+def _not_deleted(row: IntegrationRow) -> bool:
+    return row.deleted_at is None
+
+
 def _severity(row: IntegrationRow) -> int:
     return -(row.state.severity if row.state else 0)
 
@@ -107,10 +121,48 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
 GAP = 1
+_BOLD = Style(bold=True)
+_DELETED = Style(strike=True, dim=True)
+
+
+class _Reversed(Sequence[IntegrationRow]):
+    """A sequence seen back to front, without copying it."""
+
+    __slots__ = ("_base",)
+
+    def __init__(self, base: Sequence[IntegrationRow]) -> None:
+        self._base = base
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+    @overload
+    def __getitem__(self, index: int) -> IntegrationRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[IntegrationRow]: ...
+    def __getitem__(self, index: int | slice) -> IntegrationRow | list[IntegrationRow]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        n = len(self._base)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        return self._base[n - 1 - index]
+
+    def __iter__(self) -> Iterator[IntegrationRow]:
+        return reversed(self._base)
 
 
 class IntegrationList(LineList[IntegrationRow]):
-    """Integrations as a sortable, filterable list; the cursor follows its integration."""
+    """Integrations as a sortable, filterable list; the cursor follows its integration.
+
+    All rows, and the shown ones, are kept sorted with their sort keys (:class:`SortedRows`),
+    so a changed row is found and moved with a binary search: applying a refresh costs
+    O(changed rows x (log N + chunk)), never a sort or filter of all N rows; a key press
+    touches only the rows on screen; a filter change filters the sorted rows without sorting
+    them again. Reversing reads the same rows back to front.
+    """
 
     show_header: ClassVar[bool] = True
 
@@ -124,10 +176,14 @@ class IntegrationList(LineList[IntegrationRow]):
         self.filter_text = ""
         self.state_filter = StateFilter.ALL
         self.show_deleted = False
-        self._index: dict[str, int] = {}
+        #: The shown rows in ascending sort order (the screen shows this, or it reversed).
+        self._shown: SortedRows[IntegrationRow] = SortedRows()
+        #: Every row (deleted and filtered-out ones too), sorted the same way.
+        self._all: SortedRows[IntegrationRow] = SortedRows()
         self._cursor_id: str | None = None
         self._styles: dict[str, Style] = {}
-        self._styles_theme = ""
+        self._styles_theme: object = None
+        self._widths_cache: dict[int, list[tuple[Column, int]]] = {}
 
     # -- what is shown ------------------------------------------------------------------
 
@@ -138,12 +194,20 @@ class IntegrationList(LineList[IntegrationRow]):
     @property
     def marked_rows(self) -> list[IntegrationRow]:
         """The marked integrations, in list order (marks hidden by a filter count too)."""
-        shown = [r for r in self._items if r.id in self.marks]
-        hidden = sorted(
-            (self.rows[i] for i in self.marks if i in self.rows and i not in self._index),
-            key=lambda r: r.id,
-        )
-        return shown + hidden
+        shown: list[tuple[int, IntegrationRow]] = []
+        hidden: list[IntegrationRow] = []
+        for i in self.marks:
+            row = self.rows.get(i)
+            if row is None:
+                continue
+            at = self.index_of(i)
+            if at is None:
+                hidden.append(row)
+            else:
+                shown.append((at, row))
+        shown.sort(key=itemgetter(0))
+        hidden.sort(key=lambda r: r.id)
+        return [r for _, r in shown] + hidden
 
     def matches(self, row: IntegrationRow) -> bool:
         if row.deleted and not self.show_deleted:
@@ -159,49 +223,115 @@ class IntegrationList(LineList[IntegrationRow]):
             )
         return True
 
-    def _sort_tuple(self, row: IntegrationRow) -> tuple[Any, ...]:
-        return (
-            COLUMN_BY_KEY[self.sort_key].sort(row),
-            _severity(row),
-            row.organization.casefold(),
-            row.id,
+    def _sort_tuple(self, row: IntegrationRow) -> Key:
+        return self._key_function()(row)
+
+    def _key_function(self) -> Callable[[IntegrationRow], Key]:
+        """The sort key of a row for the current sort column (ascending): the column's
+        value, then worst state first, organisation, id (unique)."""
+        worst_first = _WORST_FIRST
+        if self.sort_key == "state":  # the default, and the column equals the tie-breaker
+
+            def by_state(row: IntegrationRow) -> Key:
+                severity = worst_first[row.state]
+                return (severity, severity, row.organization.casefold(), row.id)
+
+            return by_state
+        column = COLUMN_BY_KEY[self.sort_key].sort
+
+        def key(row: IntegrationRow) -> Key:
+            return (column(row), worst_first[row.state], row.organization.casefold(), row.id)
+
+        return key
+
+    def _display(self, at: int) -> int:
+        return len(self._shown) - 1 - at if self.sort_reverse else at
+
+    def index_of(self, integration_id: str) -> int | None:
+        """The line an integration is shown on, or None (O(log N))."""
+        row = self.rows.get(integration_id)
+        if row is None or not self.matches(row):
+            return None
+        at = self._shown.position_of(self._sort_tuple(row))
+        return None if at is None else self._display(at)
+
+    def _show(self) -> None:
+        """Hand the sorted rows to the list, keeping the cursor on its integration."""
+        items: Sequence[IntegrationRow] = (
+            _Reversed(self._shown) if self.sort_reverse else self._shown
         )
+        cursor = self.index_of(self._cursor_id) if self._cursor_id is not None else None
+        self.set_items(items, self.cursor if cursor is None else cursor)
+        self._cursor_id = self.cursor_row.id if self.cursor_row else self._cursor_id
 
     def rebuild(self) -> None:
-        """Filter and sort all rows again, keeping the cursor on its integration."""
-        visible = sorted(
-            (r for r in self.rows.values() if self.matches(r)),
-            key=self._sort_tuple,
-            reverse=self.sort_reverse,
-        )
-        self._index = {r.id: i for i, r in enumerate(visible)}
-        cursor = self._index.get(self._cursor_id or "", self.cursor)
-        self.set_items(visible, cursor)
-        self._cursor_id = self.cursor_row.id if self.cursor_row else self._cursor_id
+        """Sort all rows again (the sort column changed), filter, keep the cursor."""
+        key = self._key_function()
+        pairs = [(key(r), r) for r in self.rows.values()]
+        pairs.sort(key=itemgetter(0))
+        self._all = SortedRows([k for k, _ in pairs], [r for _, r in pairs])
+        self.refilter()
+
+    def refilter(self, *, narrower: bool = False) -> None:
+        """Filter the sorted rows again (no sort); ``narrower``: only the shown ones need it
+        (what is shown now is a superset of what the filters let through)."""
+        source = self._shown if narrower else self._all
+        keys, rows = source.keys(), source.items()
+        keep = self._predicate()
+        if keep is not None:
+            mask = list(map(keep, rows))
+            keys, rows = list(compress(keys, mask)), list(compress(rows, mask))
+        self._shown = SortedRows(keys, rows)
+        self._show()
+
+    def _predicate(self) -> Callable[[IntegrationRow], bool] | None:
+        """:meth:`matches` for the current filters, made fast for the usual ones (None: every
+        row is shown)."""
+        if self.state_filter is StateFilter.ALL and not self.filter_text:
+            if self.show_deleted:
+                return None
+            return _not_deleted
+        return self.matches
 
     def set_rows(self, rows: Iterable[IntegrationRow]) -> None:
         self.rows = {r.id: r for r in rows}
-        self.marks &= set(self.rows)
+        self.marks.intersection_update(self.rows.keys())
         self.rebuild()
 
     def update_rows(self, changed: Iterable[IntegrationRow]) -> None:
-        """Apply changed rows; re-sort only when membership or a sort value changed."""
-        resort = False
+        """Apply changed rows: each is moved by binary search, nothing is sorted or filtered
+        again (O(changed x (log N + chunk size)))."""
+        key_of = self._key_function()
+        every, shown = self._all, self._shown
+        moved = lost = False
         for row in changed:
             old = self.rows.get(row.id)
             if old is not None and old.revision > row.revision:
                 continue
             self.rows[row.id] = row
-            was = row.id in self._index
+            if lost:
+                continue
+            new_key = key_of(row)
+            old_key = key_of(old) if old is not None else None
+            was = old is not None and self.matches(old)
             now = self.matches(row)
-            if was != now or (
-                now and (old is None or self._sort_tuple(old) != self._sort_tuple(row))
-            ):
-                resort = True
-            elif was:
-                self._items[self._index[row.id]] = row
-        if resort:
+            if old_key == new_key:  # the same place in the order
+                lost = not every.replace(new_key, row)
+                if was and now:
+                    lost = lost or not shown.replace(new_key, row)
+                    continue
+            else:
+                lost = old_key is not None and not every.remove(old_key)
+                every.insert(new_key, row)
+            if was and old_key is not None:
+                lost = lost or not shown.remove(old_key)
+            if now:
+                shown.insert(new_key, row)
+            moved = moved or was or now
+        if lost:  # the rows and the sorted lists disagree (never expected): sort again
             self.rebuild()
+        elif moved:
+            self._show()
         else:
             self.refresh()
             self._announce()
@@ -217,7 +347,7 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def select_id(self, integration_id: str) -> bool:
         """Put the cursor on an integration if it is shown."""
-        index = self._index.get(integration_id)
+        index = self.index_of(integration_id)
         if index is None:
             return False
         self.move_cursor(index)
@@ -245,20 +375,26 @@ class IntegrationList(LineList[IntegrationRow]):
         self.rebuild()
 
     def reverse_sort(self) -> None:
+        """Reverse the order: the same sorted rows, read back to front (no sort)."""
         self.sort_reverse = not self.sort_reverse
-        self.rebuild()
+        self._show()
 
     def set_filter_text(self, text: str) -> None:
-        self.filter_text = text.strip()
-        self.rebuild()
+        """Filter by text; typing more of it only looks at the rows still shown."""
+        text = text.strip()
+        old = self.filter_text
+        if text == old:
+            return
+        self.filter_text = text
+        self.refilter(narrower=bool(old) and old.casefold() in text.casefold())
 
     def set_state_filter(self, mode: StateFilter) -> None:
         self.state_filter = mode
-        self.rebuild()
+        self.refilter()
 
     def set_show_deleted(self, show: bool) -> None:
         self.show_deleted = show
-        self.rebuild()
+        self.refilter()
 
     # -- layout and painting ------------------------------------------------------------
 
@@ -277,6 +413,10 @@ class IntegrationList(LineList[IntegrationRow]):
         return columns
 
     def _widths(self, width: int) -> list[tuple[Column, int]]:
+        """The columns shown at ``width`` and how wide each is (computed once per width)."""
+        cached = self._widths_cache.get(width)
+        if cached is not None:
+            return cached
         columns = self.visible_columns(width)
         spare = max(0, width - MARK_WIDTH - sum(c.width + GAP for c in columns))
         out = []
@@ -287,13 +427,15 @@ class IntegrationList(LineList[IntegrationRow]):
             elif col.key == "tool":
                 extra = min(max(spare - 22, 0), 4)
             out.append((col, col.width + extra))
+        self._widths_cache[width] = out
         return out
 
     def style_for(self, name: str) -> Style:
         """A cached style for a state name or colour spec, for the current theme."""
-        if self._styles_theme != self.app.theme:
+        variables = self.app.theme_variables
+        if self._styles_theme is not variables:
             self._styles.clear()
-            self._styles_theme = self.app.theme
+            self._styles_theme = variables
         style = self._styles.get(name)
         if style is None:
             if name in IntegrationState.__members__:
@@ -302,6 +444,13 @@ class IntegrationList(LineList[IntegrationRow]):
                 style = colour_style(self.app, name)
             self._styles[name] = style
         return style
+
+    def line_key(self, item: IntegrationRow) -> Hashable:
+        return (item.id, item.id in self.marks)
+
+    def paint_token(self) -> Hashable:
+        # Relative times depend on the clock; colours on the theme's variables.
+        return (self.now, self.app.theme_variables)
 
     def render_header(self, width: int, base: Style) -> list[Segment]:
         segments = [Segment(" " * MARK_WIDTH, base)]
@@ -319,16 +468,17 @@ class IntegrationList(LineList[IntegrationRow]):
         row = item
         muted = self.style_for("$text-muted")
         marked = row.id in self.marks
-        mark_style = base + self.style_for("$accent") + Style(bold=True)
+        mark_style = base + self.style_for("$accent") + _BOLD
         segments = [Segment("* " if marked else "  ", mark_style)]
-        deleted = Style(strike=True, dim=True) if row.deleted else Style()
+        deleted = _DELETED if row.deleted else None
+        gap = Segment(" " * GAP, base)
         for col, w in self._widths(width):
             text, style, right = self._cell(row, col.key, muted)
             style = base + style
-            if col.key not in ("state",):
+            if deleted is not None and col.key != "state":
                 style += deleted
             segments.append(cell(text, w, style, right=right))
-            segments.append(Segment(" " * GAP, base))
+            segments.append(gap)
         return segments
 
     def _cell(self, row: IntegrationRow, key: str, muted: Style) -> tuple[str, Style, bool]:

@@ -7,10 +7,10 @@ scroll beneath it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -25,16 +25,15 @@ T = TypeVar("T")
 
 def cell(text: str, width: int, style: Style, *, right: bool = False) -> Segment:
     """``text`` padded or cut to exactly ``width`` cells (cut text ends with an ellipsis)."""
-    from rich.cells import cell_len
-
     if width <= 0:
         return Segment("", style)
     length = cell_len(text)
     if length > width:
-        text = set_cell_size(text, width - 1) + "…"
-    elif right:
-        text = " " * (width - length) + text
-    return Segment(set_cell_size(text, width), style)
+        return Segment(set_cell_size(set_cell_size(text, width - 1) + "…", width), style)
+    if length < width:
+        pad = " " * (width - length)
+        text = pad + text if right else text + pad
+    return Segment(text, style)
 
 
 class LineList(ScrollView, Generic[T], can_focus=True):
@@ -65,9 +64,9 @@ class LineList(ScrollView, Generic[T], can_focus=True):
         background: $block-cursor-blurred-background;
         text-style: bold;
     }
+    /* A tint, not solid $primary: state colours on the cursor row must stay readable. */
     LineList:focus > .line-list--cursor {
-        background: $block-cursor-background;
-        color: $block-cursor-foreground;
+        background: $primary 40%;
         text-style: bold;
     }
     LineList > .line-list--header {
@@ -96,10 +95,14 @@ class LineList(ScrollView, Generic[T], can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._items: list[T] = []
+        self._items: Sequence[T] = []
         self.cursor = 0
         self._posted: object = None
         self._paint_styles: tuple[Style, Style, Style] | None = None
+        #: Rendered rows: line_key -> (the item drawn, its strip). Valid for one paint token.
+        self._line_cache: dict[Hashable, tuple[object, Strip]] = {}
+        self._line_token: Hashable = None
+        self._paint_width = 0
 
     # -- data -------------------------------------------------------------------------
 
@@ -113,7 +116,7 @@ class LineList(ScrollView, Generic[T], can_focus=True):
             return self._items[self.cursor]
         return None
 
-    def set_items(self, items: list[T], cursor: int | None = None) -> None:
+    def set_items(self, items: Sequence[T], cursor: int | None = None) -> None:
         """Replace the rows; the cursor stays at ``cursor`` (or its index), clamped."""
         self._items = items
         self.cursor = max(0, min(self.cursor if cursor is None else cursor, len(items) - 1))
@@ -141,18 +144,33 @@ class LineList(ScrollView, Generic[T], can_focus=True):
     def move_cursor(self, index: int) -> None:
         if not self._items:
             return
+        old = self.cursor
         self.cursor = max(0, min(index, len(self._items) - 1))
-        self._scroll_to_cursor()
-        self.refresh()
+        if self._scroll_to_cursor():
+            self.refresh()
+        elif self.cursor != old:
+            # Only the two lines the cursor left and reached change.
+            self._refresh_index(old)
+            self._refresh_index(self.cursor)
         self._announce()
 
-    def _scroll_to_cursor(self) -> None:
+    def _refresh_index(self, index: int) -> None:
+        """Repaint the line showing item ``index`` (if it is on screen)."""
+        y = index - int(self.scroll_offset.y) + (1 if self.show_header else 0)
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, max(self.virtual_size.width, self.size.width), 1))
+
+    def _scroll_to_cursor(self) -> bool:
+        """Scroll so the cursor is on screen; True if that scrolled."""
         page = self._page
         top = int(self.scroll_offset.y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + page:
             self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
+        else:
+            return False
+        return True
 
     def action_cursor_up(self) -> None:
         self.move_cursor(self.cursor - 1)
@@ -192,6 +210,19 @@ class LineList(ScrollView, Generic[T], can_focus=True):
         """Segments of one row, ``width`` cells wide, painted over ``base``."""
         raise NotImplementedError
 
+    def line_key(self, item: T) -> Hashable:
+        """What, besides the item itself and the cursor, decides how its line looks.
+
+        Return ``None`` to render the line every time. Lines are cached by this key (and
+        whether the cursor is on them) while the item is the same object and the paint
+        token (width, styles, :meth:`paint_token`) stays the same.
+        """
+        return None
+
+    def paint_token(self) -> Hashable:
+        """Anything else every line depends on (the theme, the clock, ...)."""
+        return None
+
     def render_lines(self, crop: Region) -> list[Strip]:
         # Resolving styles walks the DOM: do it once per paint, not once per line.
         base = self.rich_style
@@ -200,10 +231,15 @@ class LineList(ScrollView, Generic[T], can_focus=True):
             base + self.get_component_rich_style("line-list--header"),
             base + self.get_component_rich_style("line-list--cursor"),
         )
+        self._paint_width = self.scrollable_content_region.width or self.size.width
+        token = (self._paint_width, self._paint_styles, self.paint_token())
+        if token != self._line_token:
+            self._line_token = token
+            self._line_cache.clear()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width or self.size.width
+        width = self._paint_width or self.scrollable_content_region.width or self.size.width
         if self._paint_styles is None:
             base = self.rich_style
             self._paint_styles = (base, base, base)
@@ -215,7 +251,19 @@ class LineList(ScrollView, Generic[T], can_focus=True):
         index = int(self.scroll_offset.y) + y - header
         if index >= len(self._items):
             return Strip.blank(width, base)
-        if index == self.cursor:
+        item = self._items[index]
+        on_cursor = index == self.cursor
+        key = self.line_key(item)
+        if key is not None:
+            key = (key, on_cursor)
+            hit = self._line_cache.get(key)
+            if hit is not None and hit[0] is item:
+                return hit[1]
+        if on_cursor:
             base = cursor_style
-        segments = self.render_item(self._items[index], index, width, base)
-        return Strip(segments).adjust_cell_length(width, base)
+        strip = Strip(self.render_item(item, index, width, base)).adjust_cell_length(width, base)
+        if key is not None:
+            if len(self._line_cache) > 8 * self._page + 64:
+                self._line_cache.clear()
+            self._line_cache[key] = (item, strip)
+        return strip

@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from syncwatch.states import STATES_BY_SEVERITY
+from syncwatch.states import STATES_BY_SEVERITY, IntegrationState
 from syncwatch.store import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
+from syncwatch.tui.widgets.statics import update_static
 
 
 class _TextStatic(Static):
     """A Static that skips the update (and the layout pass) when its text is unchanged."""
 
     _shown: Text | None = None
+    #: What the shown text was made from (and the theme variables it was resolved in).
+    _shown_key: object = None
+
+    def unchanged(self, key: object) -> bool:
+        """True if the text for ``key`` is the one shown (nothing to build or update)."""
+        key = (key, self.app.theme_variables)
+        if self._shown_key is not None and self._shown_key == key:
+            return True
+        self._shown_key = key
+        return False
 
     def show(self, text: Text) -> None:
         if self._shown is not None and self._shown == text:
             return
         self._shown = text
-        self.update(text)
+        update_static(self, text)
 
 
 class SummaryBar(_TextStatic):
@@ -33,8 +44,13 @@ class SummaryBar(_TextStatic):
     SummaryBar { height: auto; padding: 0 1; background: $boost; }
     """
 
-    def show_counts(self, rows: Iterable[IntegrationRow]) -> None:
-        counts = Counter(r.state for r in rows)
+    def show_counts(
+        self, rows: Iterable[IntegrationRow] | Mapping[IntegrationState | None, int]
+    ) -> None:
+        """Show the counts per state: of ``rows``, or counts the caller keeps up to date."""
+        counts = rows if isinstance(rows, Mapping) else Counter(r.state for r in rows)
+        if self.unchanged(tuple(counts.get(state, 0) for state in STATES_BY_SEVERITY)):
+            return
         text = Text(no_wrap=False)
         for state in STATES_BY_SEVERITY:
             n = counts.get(state, 0)
@@ -70,6 +86,9 @@ class StatusLine(_TextStatic):
         sort: str,
         marks: int,
     ) -> None:
+        key = (paused, live, interval, read_only, shown, total, view, filter_text)
+        if self.unchanged((*key, show_deleted, sort, marks)):
+            return
         text = Text(no_wrap=True, overflow="ellipsis")
         if paused:
             text.append("⏸ PAUSED", colour_style(self.app, "$warning", bold=True))
