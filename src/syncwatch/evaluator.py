@@ -18,7 +18,7 @@ from syncwatch.states import (
     SetupStatus,
     SyncState,
 )
-from syncwatch.timefmt import fmt_duration, fmt_time
+from syncwatch.timefmt import fmt_duration, fmt_time, plural
 
 #: The trailing run of authentication failures after which credentials are invalid.
 CREDENTIALS_WINDOW = timedelta(hours=72)
@@ -274,7 +274,7 @@ def _state_and_reason(
             f"Last sync finished {fmt_time(last.ended_at)} {verb}{_headline(last)}."
         )
     if effective is SyncState.PARTIALLY_FAILED:
-        count = _plural(last.warnings, "warning") if last.warnings else "warnings"
+        count = plural(last.warnings, "warning") if last.warnings else "warnings"
         return IntegrationState.SYNC_HAS_WARNINGS, (
             f"Last sync finished {fmt_time(last.ended_at)} with {count}{_headline(last)}."
         )
@@ -314,7 +314,7 @@ def _credentials_invalid_reason(facts: IntegrationFacts, auth_run: Sequence[Sync
         span = fmt_duration(auth_run[-1].ended_at - since)
         return (
             f"Every sync since {fmt_time(since)} failed on authentication "
-            f"({_plural(len(auth_run), 'sync')} over {span}); "
+            f"({plural(len(auth_run), 'sync')} over {span}); "
             "syncs are paused until the credentials are updated."
         )
     assert facts.credentials_invalid_at is not None
@@ -366,7 +366,3 @@ def trailing_auth_failures(ordered: Sequence[SyncFacts]) -> list[SyncFacts]:
 
 def _headline(sync: SyncFacts) -> str:
     return f": {sync.headline}" if sync.headline else ""
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

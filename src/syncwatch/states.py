@@ -175,7 +175,8 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
     ),
     IntegrationState.CREDENTIALS_INVALID: StateInfo(
         "Creds invalid",
-        "⛔",
+        # Not ⛔: terminals draw it as a two-cell colour emoji that ignores the state colour.
+        "⊘",
         "#ff3fbf",
         "bright_magenta",
         8,

@@ -45,3 +45,8 @@ def fmt_ago(t: datetime | None, now: datetime) -> str:
     if secs >= 3600:
         return f"{secs // 3600} h {secs % 3600 // 60} min ago"
     return f"{secs // 60} min ago"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
