@@ -10,8 +10,9 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -73,6 +74,15 @@ def _level_arg(text: str) -> LogLevel:
 def _instant_arg(text: str) -> datetime:
     try:
         return parse_instant(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _duration_arg(text: str) -> timedelta:
+    from syncwatch.demo import parse_duration
+
+    try:
+        return parse_duration(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 
@@ -156,6 +166,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=int, default=None, help="at most this many entries")
     p.add_argument("--json", action="store_true", help="print one JSON array")
+
+    p = sub.add_parser(
+        "demo",
+        help="a simulated sync engine on a fast clock (opens the UI, or --headless)",
+        description="Runs a simulated sync engine against a database (a fresh temporary one "
+        "unless --db is given) on a clock that runs --speed times faster than real time; the "
+        "real evaluator and UI show what happens.",
+    )
+    p.add_argument(
+        "--scenario",
+        choices=("tour", "incident", "steady"),
+        default="tour",
+        help="tour: all nine states in a few minutes; incident: an outage and a bad "
+        "credentials rotation; steady: a mostly healthy fleet (default: tour)",
+    )
+    p.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=3600.0,
+        help="simulated seconds per real second (default 3600: one hour a second)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same run)")
+    p.add_argument(
+        "--headless", action="store_true", help="run engine and evaluator without the UI"
+    )
+    p.add_argument(
+        "--until",
+        type=_duration_arg,
+        metavar="DURATION",
+        help="headless: stop at this simulated time after the start, e.g. 5d or 36h "
+        "(default: long enough for the scenario)",
+    )
+    p.add_argument(
+        "--step",
+        type=_duration_arg,
+        default=None,
+        metavar="DURATION",
+        help="headless: simulated time per engine step (default 15m; 1h for steady)",
+    )
+    p.add_argument("--json", action="store_true", help="headless: print a JSON summary")
 
     for name in _ACTIONS:
         from syncwatch.actions import Action  # cheap: no database imports
@@ -547,6 +597,64 @@ def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     return EXIT_REFUSED if unknown or refusals else EXIT_OK
 
 
+def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    from syncwatch.demo import DEFAULT_UNTIL, DemoEngine, run_headless
+
+    start = clock.now()
+    if args.headless:
+        until = args.until or DEFAULT_UNTIL[args.scenario]
+        step = args.step or (
+            timedelta(hours=1) if args.scenario == "steady" else timedelta(minutes=15)
+        )
+        try:
+            result = run_headless(
+                store,
+                scenario=args.scenario,
+                seed=args.seed,
+                start=start,
+                until=until,
+                step=step,
+            )
+        except ValueError as err:
+            raise CliError(str(err)) from None
+        reached = sorted(result.states_reached, key=lambda s: s.severity)
+        if args.json:
+            _json(
+                {
+                    "scenario": result.scenario,
+                    "seed": result.seed,
+                    "start": iso(result.start),
+                    "end": iso(result.end),
+                    "database": store.engine.url.render_as_string(hide_password=True),
+                    "integrations": result.integrations,
+                    "syncs_finished": result.syncs_finished,
+                    "transitions": len(result.transitions),
+                    "states_reached": [s.value for s in reached],
+                    "final_states": {s.value: n for s, n in result.final_states.items()},
+                }
+            )
+            return EXIT_OK
+        _print_transitions(result.transitions)
+        _out(
+            f"Simulated {args.scenario} (seed {args.seed}) from {iso(result.start)} to "
+            f"{iso(result.end)}: {result.integrations} integrations, "
+            f"{result.syncs_finished} syncs, {len(result.transitions)} transitions."
+        )
+        _out("States reached: " + ", ".join(s.value for s in reached))
+        _out(f"Database: {store.engine.url.render_as_string(hide_password=True)}")
+        return EXIT_OK
+    from syncwatch.clock import SimulatedClock
+    from syncwatch.tui.app import run_app
+
+    engine = DemoEngine(store, scenario=args.scenario, seed=args.seed, start=start)
+    try:
+        engine.setup()
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    sim = SimulatedClock(start, speed=args.speed)
+    return run_app(store, sim, interval=1.0, read_only=args.read_only, demo=engine)
+
+
 def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.tui.app import run_app
 
@@ -561,6 +669,7 @@ _COMMANDS: dict[str | None, _Command] = {
     "list": cmd_list,
     "show": cmd_show,
     "logs": cmd_logs,
+    "demo": cmd_demo,
     **dict.fromkeys(_ACTIONS, cmd_action),
 }
 
@@ -575,6 +684,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = None
     try:
         clock = make_clock(args.now)
+        if args.command == "demo" and not (args.db or os.environ.get("SYNCWATCH_DB")):
+            # A demo never writes into the user's database: a fresh one per run.
+            args.db = str(Path(tempfile.mkdtemp(prefix="syncwatch-demo-")) / "demo.db")
         store = open_store(args.db, clock)
         return _COMMANDS[args.command](store, clock, args)
     except CliError as err:
