@@ -1,0 +1,164 @@
+"""Regenerate ``screenshots/*.svg`` from the bundled sample data.
+
+Every screenshot is taken at the same fixed instant (2026-11-26T12:00:00Z) on a fresh copy of
+the sample in a temporary database (never the user's default one), with the live refresh off,
+so the output only changes when the look of the app changes.
+
+Run from the project root::
+
+    uv run python scripts/screenshots.py [--out screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+from textual.worker import WorkerFailed
+
+from syncwatch.clock import FixedClock
+from syncwatch.importer import load_sample
+from syncwatch.states import IntegrationState
+from syncwatch.store import Store
+from syncwatch.tui.app import SyncwatchApp
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+WIDE = (160, 45)
+SMALL = (80, 24)
+ROOT = Path(__file__).resolve().parents[1]
+
+Steps = Callable[[Pilot[Any], SyncwatchApp], Awaitable[None]]
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and the messages they post be handled."""
+    for _ in range(3):
+        with contextlib.suppress(WorkerFailed):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def freeze(app: SyncwatchApp) -> None:
+    """Take the wall clock and blinking out of the picture.
+
+    The header shows when the last evaluation pass ran, in real time; pin it to the fixed clock.
+    """
+    app.last_pass_at = NOW
+    app.update_header()
+    for screen in app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+
+
+def failing_integration(store: Store) -> str:
+    """A Workday integration whose syncs are failing (any failing one if there is none)."""
+    failing = [r for r in store.integrations() if r.state is IntegrationState.SYNC_FAILING]
+    if not failing:
+        raise SystemExit("the sample has no integration in SYNC_FAILING")
+    workday = [r for r in failing if r.tool == "workday"]
+    return (workday or failing)[0].id
+
+
+async def nothing(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    return None
+
+
+async def drill_down(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    target = failing_integration(app.store)
+    assert app.main.integration_list.select_id(target), target
+    await pilot.pause()
+    await pilot.press("enter")
+
+
+async def delete_confirm(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    await pilot.press("d")
+
+
+async def help_screen(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    await pilot.press("question_mark")
+
+
+async def light(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    app.theme = "textual-light"
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    steps: Steps
+    size: tuple[int, int] = WIDE
+    read_only: bool = False
+
+
+SHOTS = (
+    Shot("main", nothing),
+    Shot("drilldown", drill_down),
+    Shot("delete-confirm", delete_confirm),
+    Shot("help", help_screen),
+    Shot("light", light),
+    Shot("read-only", nothing, read_only=True),
+    Shot("small-80x24", nothing, size=SMALL),
+)
+
+
+async def take(shot: Shot, workdir: Path) -> str:
+    """The SVG of one screenshot, on a fresh sample database."""
+    db = workdir / f"{shot.name}.db"
+    store = Store.open(db)
+    try:
+        load_sample(store, NOW)
+        app = SyncwatchApp(store, FixedClock(NOW), live=False, read_only=shot.read_only)
+        app.theme = "textual-dark"  # not whatever TEXTUAL_THEME says
+        async with app.run_test(size=shot.size) as pilot:
+            await settle(pilot)
+            await shot.steps(pilot, app)
+            await settle(pilot)
+            freeze(app)
+            # A short real pause as well: lets every widget's idle handler post its pending
+            # layout before the picture is taken (seen once under load: a stale pane height).
+            await pilot.pause(0.1)
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            return app.export_screenshot(simplify=True)
+    finally:
+        store.close()
+
+
+async def main_async(out: Path, names: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="syncwatch-shots-") as tmp:
+        for shot in SHOTS:
+            if names and shot.name not in names:
+                continue
+            svg = await take(shot, Path(tmp))
+            path = out / f"{shot.name}.svg"
+            path.write_text(svg, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="output folder")
+    parser.add_argument("names", nargs="*", help=f"only these: {', '.join(s.name for s in SHOTS)}")
+    args = parser.parse_args(argv)
+    unknown = set(args.names) - {s.name for s in SHOTS}
+    if unknown:
+        parser.error(f"unknown screenshot(s): {', '.join(sorted(unknown))}")
+    os.environ.pop("NO_COLOR", None)  # read when the app is built; would drop every colour
+    asyncio.run(main_async(args.out.resolve(), args.names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

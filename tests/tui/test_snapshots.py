@@ -1,0 +1,218 @@
+"""Snapshot tests: how the terminal UI looks, screen by screen, on the bundled sample.
+
+Deterministic by construction: a fixed clock (2026-11-26T12:00:00Z), the sample shifted to it,
+a database file with a fixed name, no live timer (``live=False``), no blinking cursors, and the
+header's "last pass" time (wall-clock time in the app) pinned to the fixed clock.
+
+The snapshots live in ``tests/tui/__snapshots__/test_snapshots/``. After an intended change of
+the look, regenerate them and review the diff::
+
+    uv run pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+from textual.worker import WorkerFailed
+
+from syncwatch.clock import FixedClock
+from syncwatch.importer import load_sample
+from syncwatch.states import IntegrationState, SyncState
+from syncwatch.store import Store
+from syncwatch.tui.app import SyncwatchApp
+from syncwatch.tui.screens.confirm import ConfirmDelete
+from syncwatch.tui.screens.detail import IntegrationScreen
+from syncwatch.tui.screens.help import HelpScreen
+from syncwatch.tui.screens.main import MainScreen
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+WIDE = (160, 45)
+SMALL = (80, 24)
+DB_NAME = "syncwatch.db"
+
+SnapCompare = Callable[..., bool]
+Steps = Callable[[Pilot[Any], SyncwatchApp], Awaitable[None]]
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample, loaded once at ``NOW``; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("sample") / DB_NAME
+    store = Store.open(path)
+    try:
+        load_sample(store, NOW)
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture
+def store(sample_db: Path, tmp_path: Path) -> Iterator[Store]:
+    copy = tmp_path / DB_NAME
+    shutil.copyfile(sample_db, copy)
+    s = Store.open(copy)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_app(store: Store, monkeypatch: pytest.MonkeyPatch) -> Callable[..., SyncwatchApp]:
+    """The app on the fixed clock, live refresh off, in the default dark theme.
+
+    The theme is set explicitly and NO_COLOR dropped, so the user's environment
+    (``TEXTUAL_THEME``, ``NO_COLOR``) does not change the pictures.
+    """
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    def make(*, read_only: bool = False) -> SyncwatchApp:
+        app = SyncwatchApp(store, FixedClock(NOW), live=False, read_only=read_only)
+        app.theme = "textual-dark"
+        return app
+
+    return make
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and the messages they post be handled."""
+    for _ in range(3):
+        with contextlib.suppress(WorkerFailed):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def freeze(app: SyncwatchApp) -> None:
+    """Take wall-clock time and blinking out of the picture.
+
+    The header says when the last evaluation pass ran, in real time: pin it to the fixed clock.
+    """
+    app.last_pass_at = NOW
+    app.update_header()
+    for screen in app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+
+
+def prepare(app: SyncwatchApp, steps: Steps | None = None) -> Callable[[Pilot[Any]], Any]:
+    """A ``run_before`` for ``snap_compare``: settle, run ``steps``, settle, freeze."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        if steps is not None:
+            await steps(pilot, app)
+            await settle(pilot)
+        freeze(app)
+        # A short real pause too: every widget's idle handler posts its pending layout before
+        # the picture is taken (seen once under load: a pane laid out for its old content).
+        await pilot.pause(0.1)
+        await pilot.pause()
+
+    return run_before
+
+
+def failing_workday(store: Store) -> str:
+    """The Workday integration whose syncs are failing (found by state, not by id)."""
+    failing = [
+        r
+        for r in store.integrations()
+        if r.state is IntegrationState.SYNC_FAILING and r.tool == "workday"
+    ]
+    assert failing, "the sample has no failing Workday integration"
+    return failing[0].id
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def test_main_screen(snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]) -> None:
+    app = make_app()
+
+    async def check(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        assert isinstance(app.screen, MainScreen)
+        assert len(app.rows) > 50
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, check))
+
+
+def test_drill_down_shows_the_failing_sync_log(
+    snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp], store: Store
+) -> None:
+    app = make_app()
+    target = failing_workday(store)
+
+    async def open_it(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        assert app.main.integration_list.select_id(target)
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IntegrationScreen)
+        assert screen.integration_id == target
+        selected = next(s for s in screen.syncs if s.id == screen.sync_id)
+        assert selected.state is SyncState.FAILED
+        assert any(e.level == "ERROR" for e in screen.visible_logs())
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, open_it))
+
+
+def test_delete_confirmation(
+    snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]
+) -> None:
+    app = make_app()
+
+    async def delete(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDelete)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, delete))
+
+
+def test_help_screen(snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]) -> None:
+    app = make_app()
+
+    async def help_(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, help_))
+
+
+def test_read_only_greys_out_actions(
+    snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]
+) -> None:
+    app = make_app(read_only=True)
+
+    async def check(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        assert app.check_action("op", ("delete",)) is None
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, check))
+
+
+def test_small_terminal(snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]) -> None:
+    app = make_app()
+    assert snap_compare(app, terminal_size=SMALL, run_before=prepare(app))
+
+
+def test_light_theme(snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]) -> None:
+    app = make_app()
+
+    async def light(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        app.theme = "textual-light"
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, light))
