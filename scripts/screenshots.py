@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from textual.widgets import Input
 from textual.worker import WorkerFailed
 
 from syncwatch.clock import FixedClock
+from syncwatch.demo import run_headless
 from syncwatch.importer import load_sample
 from syncwatch.states import IntegrationState
 from syncwatch.store import Store
@@ -54,7 +55,7 @@ def freeze(app: SyncwatchApp) -> None:
 
     The header shows when the last evaluation pass ran, in real time; pin it to the fixed clock.
     """
-    app.last_pass_at = NOW
+    app.last_pass_at = app.clock.now()
     app.update_header()
     for screen in app.screen_stack:
         for field in screen.query(Input):
@@ -99,7 +100,13 @@ class Shot:
     steps: Steps
     size: tuple[int, int] = WIDE
     read_only: bool = False
+    #: Instead of the sample: the demo's tour, run headless this long from DEMO_START.
+    demo_until: timedelta | None = None
 
+
+#: The demo screenshot: the tour 1 d 20 h in (auth failing, one disabled by the 14-day rule,
+#: one by an operator, one deleted), as `syncwatch demo` shows it at that moment.
+DEMO_START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 SHOTS = (
     Shot("main", nothing),
@@ -109,6 +116,7 @@ SHOTS = (
     Shot("light", light),
     Shot("read-only", nothing, read_only=True),
     Shot("small-80x24", nothing, size=SMALL),
+    Shot("demo-tour", nothing, demo_until=timedelta(days=1, hours=20)),
 )
 
 
@@ -117,8 +125,15 @@ async def take(shot: Shot, workdir: Path) -> str:
     db = workdir / f"{shot.name}.db"
     store = Store.open(db)
     try:
-        load_sample(store, NOW)
-        app = SyncwatchApp(store, FixedClock(NOW), live=False, read_only=shot.read_only)
+        at = NOW
+        if shot.demo_until is not None:
+            run_headless(
+                store, scenario="tour", seed=0, start=DEMO_START, until=shot.demo_until
+            )
+            at = DEMO_START + shot.demo_until
+        else:
+            load_sample(store, NOW)
+        app = SyncwatchApp(store, FixedClock(at), live=False, read_only=shot.read_only)
         app.theme = "textual-dark"  # not whatever TEXTUAL_THEME says
         async with app.run_test(size=shot.size) as pilot:
             await settle(pilot)
