@@ -432,12 +432,16 @@ class SyncwatchApp(App[int]):
 
     @work(thread=True, group="action", exit_on_error=False)
     def _perform(self, action: Action, ids: list[str], since: int | None) -> None:
-        results, refusals, unknown = perform_many(self.store, action, ids, self.clock.now())
+        now = self.clock.now()
+        results, refusals, unknown = perform_many(self.store, action, ids, now)
         rows = self.store.integrations(since_revision=since)
-        self.post_message(ActionFinished(action, results, refusals, unknown, rows))
+        self.post_message(ActionFinished(action, results, refusals, unknown, rows, now))
 
     def on_action_finished(self, message: ActionFinished) -> None:
         done = [r.integration_id for r in message.results]
+        if message.now is not None and message.now > self.now:
+            # Relative times ("updated 2 min ago") are worked out from the action's time.
+            self.now = message.now
         self.apply_rows(message.rows, full=False, quiet=done)
         if len(message.results) == 1:
             r = message.results[0]

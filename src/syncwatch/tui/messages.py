@@ -33,8 +33,11 @@ class ActionFinished(Message):
         refusals: list[Refusal],
         unknown: list[str],
         rows: list[IntegrationRow],
+        now: datetime | None = None,
     ) -> None:
         super().__init__()
+        #: The time the action was applied at.
+        self.now = now
         self.action = action
         self.results = results
         self.refusals = refusals
