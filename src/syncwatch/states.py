@@ -139,9 +139,8 @@ class StateInfo:
     plain_colour: str
     #: Higher is worse; used to sort by state.
     severity: int
+    #: What the operator should do; the action that does it is ``actions.NEXT_ACTION``.
     next_step: str
-    #: The operator action that takes the next step, if one does.
-    next_action: str | None = None
 
 
 STATE_INFO: dict[IntegrationState, StateInfo] = {
@@ -171,7 +170,6 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
         "dark_orange",
         6,
         "Get new credentials from the customer and update them; after 3 days syncs pause.",
-        "update_credentials",
     ),
     IntegrationState.CREDENTIALS_INVALID: StateInfo(
         "Creds invalid",
@@ -181,7 +179,6 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
         "bright_magenta",
         8,
         "Update the credentials to resume syncing.",
-        "update_credentials",
     ),
     IntegrationState.QUALITY_ASSURANCE: StateInfo(
         "QA hold",
@@ -190,7 +187,6 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
         "blue",
         5,
         "Review the first sync's issues, then release from QA.",
-        "release_qa",
     ),
     IntegrationState.SETUP: StateInfo(
         "Setup",
@@ -200,7 +196,6 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
         "cyan",
         3,
         "Configure filters to start syncing.",
-        "configure_filters",
     ),
     IntegrationState.INACTIVE: StateInfo(
         "Inactive",
@@ -209,7 +204,6 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
         "grey50",
         2,
         "Reactivate to resume automatic syncs.",
-        "reactivate",
     ),
     IntegrationState.DELETED: StateInfo(
         "Deleted", "✝", "$text-disabled", "grey37", 0, "None: deletion is final."
