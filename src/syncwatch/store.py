@@ -128,8 +128,8 @@ def create_engine(url_or_path: str | Path) -> Engine:
         _check_schema(engine, url)
     except ImportError as err:
         raise StoreError(
-            f"the database driver for {redact_url(url)} is not installed ({err.name}); for "
-            "PostgreSQL install syncwatch with its extra: pip install 'syncwatch[postgres]'"
+            f"the database driver for {redact_url(url)} is not installed ({err.name}); "
+            "syncwatch ships psycopg 3 for PostgreSQL: use a postgresql+psycopg:// URL"
         ) from None
     except (sa_exc.SQLAlchemyError, OSError, ValueError) as err:
         raise StoreError(describe_db_error(err, url)) from None
