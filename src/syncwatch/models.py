@@ -61,6 +61,17 @@ class Integration(SQLModel, table=True):
     # The change feed: the store-wide revision of the last visible change to this row.
     revision: int = 0
 
+    # Kombo: what Kombo last reported (webhooks and `pull`).
+    #: ``updated_at`` of the newest applied integration-state-changed event: older ones are
+    #: stale and never roll the facts back.
+    kombo_updated_at: datetime | None = None
+    #: ACTIVE | INVALID | INACTIVE, as Kombo last reported it.
+    upstream_status: str | None = None
+    #: The last successful pull of this integration's details.
+    upstream_checked_at: datetime | None = None
+    #: When a pull was answered 404: the integration is gone upstream.
+    upstream_gone_at: datetime | None = None
+
 
 class Sync(SQLModel, table=True):
     """One sync run of an integration, with counts of its warnings and errors."""
@@ -81,6 +92,8 @@ class Sync(SQLModel, table=True):
     errors: int = 0
     #: The first error (else warning) message: what the reason quotes.
     headline: str | None = None
+    #: Kombo's page with this sync's logs (from the sync-finished webhook), redacted.
+    log_url: str | None = None
 
 
 class LogEntry(SQLModel, table=True):
@@ -142,3 +155,41 @@ class Event(SQLModel, table=True):
     kind: str
     at: datetime
     message: str
+
+
+class WebhookEvent(SQLModel, table=True):
+    """One accepted Kombo webhook, stored as received, for audit and replay."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (Index("ix_webhook_event_seq", "seq"),)
+
+    #: Kombo's event id: a redelivery of the same id is acknowledged and applied once.
+    id: str = Field(primary_key=True)
+    #: The order events were received in (replay applies them in this order; times can tie).
+    seq: int = Field(default=0)
+    type: str
+    received_at: datetime
+    #: The request body as received (UTF-8); see the README on what is redacted.
+    body: str
+    #: applied | ignored (unknown type, nothing to do) | stale (older than what we have).
+    outcome: str
+    integration_id: str | None = Field(default=None, index=True)
+
+
+class IntegrationIssue(SQLModel, table=True):
+    """An issue Kombo raised (and maybe resolved) for an integration, or environment-wide."""
+
+    __tablename__ = "integration_issue"
+
+    id: str = Field(primary_key=True)
+    #: ``None`` for an environment-wide issue.
+    integration_id: str | None = Field(default=None, index=True)
+    type: str
+    title: str
+    #: OPEN | RESOLVED
+    status: str
+    #: What is wrong and how to fix it (markdown), redacted.
+    message: str
+    first_observed_at: datetime
+    resolved_at: datetime | None = None
+    updated_at: datetime
