@@ -7,7 +7,7 @@ Every front end (the command line, the terminal UI) calls :func:`perform` and
 from __future__ import annotations
 
 import getpass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +68,16 @@ NEXT_ACTION: dict[IntegrationState, Action] = {
 
 class ActionRefused(Exception):
     """The action is not allowed for this integration; nothing changed."""
+
+
+class RemoteRefused(Exception):
+    """The remote side (Kombo) did not accept the action; nothing changed locally."""
+
+
+#: Called with (action, integration) before the local write, for each allowed integration;
+#: raises :class:`RemoteRefused` to leave that integration unchanged. The Kombo side is
+#: :class:`syncwatch.kombo.remote.KomboRemote`.
+RemoteCall = Callable[["Action", IntegrationRow], None]
 
 
 class UnknownIntegration(LookupError):
@@ -149,12 +159,15 @@ def perform(
     integration_id: str,
     now: datetime,
     actor: str | None = None,
+    remote: RemoteCall | None = None,
 ) -> ActionResult:
     """Apply one action, re-evaluate the integration at once, and audit it.
 
     Raises :class:`UnknownIntegration` or :class:`ActionRefused` (nothing changed).
     """
-    results, refusals, unknown = perform_many(store, action, [integration_id], now, actor)
+    results, refusals, unknown = perform_many(
+        store, action, [integration_id], now, actor, remote=remote
+    )
     if unknown:
         raise UnknownIntegration(integration_id)
     if refusals:
@@ -168,16 +181,22 @@ def perform_many(
     integration_ids: Sequence[str],
     now: datetime,
     actor: str | None = None,
+    remote: RemoteCall | None = None,
 ) -> tuple[list[ActionResult], list[Refusal], list[str]]:
     """Apply one action to several integrations in one transaction.
 
     Each integration is checked on its own: refused ones are reported and left unchanged.
+    With ``remote``, each allowed integration is first changed remotely (outside the write
+    lock: it is network I/O); one the remote side refuses is reported and left unchanged.
     Returns (applied, refused, unknown ids).
     """
     now = to_utc(now)
+    remote_refusals: list[Refusal] = []
+    if remote is not None:
+        integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote)
     who = actor or current_actor()
     results: list[ActionResult] = []
-    refusals: list[Refusal] = []
+    refusals: list[Refusal] = list(remote_refusals)
     unknown: list[str] = []
     with store.write() as conn:
         rows: dict[str, IntegrationRow] = {}
@@ -235,6 +254,25 @@ def perform_many(
             )
         conn.execute(A.insert(), audit)
     return results, refusals, unknown
+
+
+def _call_remote(
+    store: Store, action: Action, integration_ids: Sequence[str], remote: RemoteCall
+) -> tuple[list[str], list[Refusal]]:
+    """Call ``remote`` for each allowed integration; keep the ids it accepted (and those the
+    transaction will report as unknown or refused), and the remote refusals."""
+    keep: list[str] = []
+    refused: list[Refusal] = []
+    for iid in dict.fromkeys(integration_ids):
+        row = store.get(iid)
+        if row is not None and why_not(action, row) is None:
+            try:
+                remote(action, row)
+            except RemoteRefused as err:
+                refused.append(Refusal(iid, str(err)))
+                continue
+        keep.append(iid)
+    return keep, refused
 
 
 def next_step(state: IntegrationState, integration_id: str = "ID", key: str | None = None) -> str:
