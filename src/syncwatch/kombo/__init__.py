@@ -1,0 +1,1 @@
+"""Kombo: the webhook receiver, applying events to facts, pulling through the API."""

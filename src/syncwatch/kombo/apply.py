@@ -1,0 +1,448 @@
+"""Applying Kombo webhook events to the stored facts.
+
+:func:`receive_event` stores an event and applies it in one write transaction, so an event
+is stored if and only if it was applied (or found to have nothing to apply). The event id
+is the primary key of ``webhook_event``, and that row is inserted *first*: a redelivery, even
+one racing the first delivery on another connection, fails on the key and is answered as a
+duplicate without applying anything twice.
+
+The mapping from events to facts is written down in the README ("Connecting to Kombo").
+Kombo is the authority on what it reports (enabled, credentials, filters, QA); the local
+evaluator still derives the sync-result states from the syncs, and a report never undoes a
+change made after it (an operator action, the evaluator's 72-hour or 14-day rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
+
+from syncwatch.clock import to_utc
+from syncwatch.kombo.events import (
+    IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationRef,
+    IntegrationStateChanged,
+    IssueStatusChanged,
+    KomboEvent,
+    SyncFinished,
+    UnknownEvent,
+    parse_event,
+)
+from syncwatch.models import IntegrationIssue, WebhookEvent
+from syncwatch.states import QaStatus, SyncState
+from syncwatch.store import I, PassResult, S, Store
+
+W = WebhookEvent.__table__  # type: ignore[attr-defined]
+ISSUES = IntegrationIssue.__table__  # type: ignore[attr-defined]
+
+#: The reason shown for an integration Kombo reported INACTIVE.
+KOMBO_INACTIVE_REASON = "set inactive in Kombo"
+
+
+class Outcome(StrEnum):
+    """What a stored event did."""
+
+    APPLIED = "applied"
+    #: An unknown type, or nothing to do (a deleted integration, an unknown sync state).
+    IGNORED = "ignored"
+    #: Older than what is stored: kept for the audit trail, facts not rolled back.
+    STALE = "stale"
+
+
+@dataclass(slots=True)
+class Received:
+    """What receiving one event did."""
+
+    event_id: str
+    outcome: Outcome
+    #: The id was already stored: acknowledged, applied no second time.
+    duplicate: bool = False
+    integration_id: str | None = None
+    evaluation: PassResult = field(default_factory=PassResult)
+
+
+def receive_event(store: Store, event: KomboEvent, body: str, received_at: datetime) -> Received:
+    """Store ``event`` (its body as given) and apply it, in one transaction, at most once."""
+    received_at = to_utc(received_at)
+    with store.read() as conn:
+        if conn.execute(sa.select(W.c.outcome).where(W.c.id == event.id)).first() is not None:
+            return _duplicate(event)
+    with store.write() as conn:
+        try:
+            # The key decides: a concurrent delivery of the same id waits here and fails.
+            with conn.begin_nested():
+                conn.execute(
+                    W.insert().values(
+                        id=event.id,
+                        seq=_next_seq(conn),
+                        type=event.type,
+                        received_at=received_at,
+                        body=body,
+                        outcome=Outcome.APPLIED.value,
+                        integration_id=event.integration_id,
+                    )
+                )
+        except sa_exc.IntegrityError:
+            return _duplicate(event)
+        applier = _Applier(conn, store, received_at)
+        outcome = applier.apply(event)
+        if outcome is not Outcome.APPLIED:
+            conn.execute(W.update().where(W.c.id == event.id).values(outcome=outcome.value))
+        evaluation = applier.finish()
+    return Received(event.id, outcome, False, event.integration_id, evaluation)
+
+
+def _duplicate(event: KomboEvent) -> Received:
+    return Received(event.id, Outcome.IGNORED, True, event.integration_id)
+
+
+def _next_seq(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(W.c.seq))).scalar() or 0) + 1
+
+
+# --------------------------------------------------------------------------- the applier
+
+
+class _Applier:
+    """Applies one event inside the caller's transaction; remembers what it touched."""
+
+    def __init__(self, conn: Connection, store: Store, now: datetime) -> None:
+        self.conn = conn
+        self.store = store
+        self.now = now
+        self.revision = store.next_revision(conn)
+        self.touched: list[str] = []
+
+    def apply(self, event: KomboEvent) -> Outcome:
+        p = event.payload
+        if isinstance(p, IntegrationCreated):
+            return self._created(p)
+        if isinstance(p, IntegrationStateChanged):
+            return self._state_changed(p)
+        if isinstance(p, IntegrationDeleted):
+            return self._deleted(p)
+        if isinstance(p, SyncFinished):
+            return self._sync_finished(p)
+        if isinstance(p, IssueStatusChanged):
+            return self._issue(p)
+        assert isinstance(p, UnknownEvent)
+        return Outcome.IGNORED
+
+    def finish(self) -> PassResult:
+        """Mark what changed for the evaluator and the change feed, and evaluate it now."""
+        if not self.touched:
+            return PassResult()
+        ids = sorted(set(self.touched))
+        self.conn.execute(
+            I.update().where(I.c.id.in_(ids)).values(dirty=True, revision=self.revision)
+        )
+        return self.store.evaluate_ids(self.conn, ids, self.now)
+
+    # -- integrations -------------------------------------------------------------
+
+    def _row(self, integration_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(sa.select(I).where(I.c.id == integration_id)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def _ensure(
+        self, ref: IntegrationRef, seen_at: datetime | None, **facts: Any
+    ) -> dict[str, Any]:
+        """The integration's row, creating a placeholder from the event when it is unknown.
+
+        A placeholder is created at the earliest time the event proves it existed.
+        """
+        row = self._row(ref.id)
+        if row is not None:
+            return row
+        created = min(self.now, seen_at) if seen_at else self.now
+        values = {
+            "id": ref.id,
+            "tool": ref.tool,
+            "category": ref.category,
+            "organization": ref.organization,
+            "created_at": created,
+            "dirty": True,
+            "revision": self.revision,
+            **facts,
+        }
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(I.insert().values(**values))
+        except sa_exc.IntegrityError:
+            pass  # created by a concurrent event for the same integration: use theirs
+        row = self._row(ref.id)
+        assert row is not None
+        return row
+
+    def _update(self, integration_id: str, values: dict[str, Any]) -> None:
+        if values:
+            self.conn.execute(I.update().where(I.c.id == integration_id).values(**values))
+        self.touched.append(integration_id)
+
+    def _created(self, p: IntegrationCreated) -> Outcome:
+        ref = p.integration
+        row = self._row(ref.id)
+        if row is None:
+            self._ensure(ref, None)
+            self.touched.append(ref.id)
+            return Outcome.APPLIED
+        if row["deleted_at"] is not None:
+            return Outcome.IGNORED
+        # A placeholder made from an earlier event: now we know who it is.
+        changes = {
+            k: v
+            for k, v in (
+                ("tool", ref.tool),
+                ("category", ref.category),
+                ("organization", ref.organization),
+            )
+            if row[k] != v
+        }
+        if not changes:
+            return Outcome.IGNORED
+        self._update(ref.id, changes)
+        return Outcome.APPLIED
+
+    def _state_changed(self, p: IntegrationStateChanged) -> Outcome:
+        row = self._ensure(p.integration, p.updated_at)
+        if row["deleted_at"] is not None:
+            return Outcome.IGNORED
+        seen = row["kombo_updated_at"]
+        if seen is not None and p.updated_at < seen:
+            return Outcome.STALE
+        at = p.updated_at
+        values: dict[str, Any] = {"kombo_updated_at": at, "upstream_status": p.state}
+        if p.state == "INACTIVE":
+            reactivated = row["last_reactivated_at"]
+            if row["enabled"] and (reactivated is None or at >= reactivated):
+                values.update(enabled=False, disabled_reason=KOMBO_INACTIVE_REASON, disabled_at=at)
+        else:
+            disabled = row["disabled_at"]
+            if not row["enabled"] and (disabled is None or at >= disabled):
+                values.update(
+                    enabled=True, disabled_reason=None, disabled_at=None, last_reactivated_at=at
+                )
+        invalid_at, updated = row["credentials_invalid_at"], row["credentials_updated_at"]
+        if p.state == "INVALID" and invalid_at is None and (updated is None or at >= updated):
+            values["credentials_invalid_at"] = at
+        elif p.state == "ACTIVE" and invalid_at is not None and at >= invalid_at:
+            # Valid again in Kombo: new credentials, and only syncs from now on count.
+            values.update(credentials_invalid_at=None, credentials_updated_at=at)
+        if p.setup_status is not None:
+            values["filters_configured"] = p.setup_status != "INCOMPLETE"
+        if p.qa_status is not None:
+            # PENDING is "undecided": the evaluator decides it from the first sync.
+            values["qa_status"] = None if p.qa_status == QaStatus.PENDING.value else p.qa_status
+        self._update(p.integration.id, {k: v for k, v in values.items() if row[k] != v})
+        return Outcome.APPLIED
+
+    def _deleted(self, p: IntegrationDeleted) -> Outcome:
+        row = self._ensure(p.integration, p.deleted_at)
+        if row["deleted_at"] is not None:
+            return Outcome.IGNORED  # deletion is final; the first one stands
+        self._update(p.integration.id, {"deleted_at": p.deleted_at})
+        # A deleted integration syncs no more (as the delete action does).
+        self.conn.execute(
+            S.update()
+            .where(S.c.integration_id == p.integration.id, S.c.state == SyncState.RUNNING.value)
+            .values(state=SyncState.CANCELLED.value, ended_at=max(p.deleted_at, self.now))
+        )
+        return Outcome.APPLIED
+
+    # -- syncs and issues -----------------------------------------------------------
+
+    def _sync_finished(self, p: SyncFinished) -> Outcome:
+        if p.state is None:
+            return Outcome.IGNORED  # a sync state syncwatch does not know
+        # A sync ran, so Kombo had what it needs to sync: filters are configured.
+        row = self._ensure(p.integration, p.started_at, filters_configured=True)
+        if row["deleted_at"] is not None:
+            return Outcome.IGNORED
+        iid = p.integration.id
+        old = self.conn.execute(sa.select(S).where(S.c.id == p.sync_id)).first()
+        values = {
+            "state": p.state.value,
+            "started_at": p.started_at,
+            "ended_at": p.ended_at,
+            "log_url": p.log_url,
+        }
+        if old is None:
+            self.conn.execute(S.insert().values(id=p.sync_id, integration_id=iid, **values))
+        elif old.integration_id != iid:
+            return Outcome.IGNORED  # the sync id belongs to another integration
+        else:
+            changes = {k: v for k, v in values.items() if getattr(old, k) != v}
+            if not changes:
+                return Outcome.IGNORED
+            self.conn.execute(S.update().where(S.c.id == p.sync_id).values(**changes))
+        facts: dict[str, Any] = {}
+        seen = row["kombo_updated_at"]
+        if not row["filters_configured"] and (seen is None or p.ended_at >= seen):
+            facts["filters_configured"] = True
+        self._update(iid, facts)
+        return Outcome.APPLIED
+
+    def _issue(self, p: IssueStatusChanged) -> Outcome:
+        owner: str | None = None
+        if p.integration is not None:
+            row = self._ensure(p.integration, p.first_observed_at)
+            owner = p.integration.id
+            if row["deleted_at"] is None:
+                self.touched.append(owner)
+        old = self.conn.execute(sa.select(ISSUES).where(ISSUES.c.id == p.issue_id)).first()
+        values = {
+            "integration_id": owner,
+            "type": p.issue_type,
+            "title": p.title,
+            "status": p.status,
+            "message": p.message,
+            "first_observed_at": p.first_observed_at,
+            "resolved_at": p.resolved_at,
+            "updated_at": self.now,
+        }
+        if old is None:
+            self.conn.execute(ISSUES.insert().values(id=p.issue_id, **values))
+            return Outcome.APPLIED
+        if (
+            old.status == "RESOLVED"
+            and p.status == "OPEN"
+            and p.first_observed_at <= old.first_observed_at
+        ):
+            # The "raised" of an episode already resolved, arriving late.
+            self.touched.clear()
+            return Outcome.STALE
+        self.conn.execute(ISSUES.update().where(ISSUES.c.id == p.issue_id).values(**values))
+        return Outcome.APPLIED
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRow:
+    """One Kombo issue, as ``show`` and the drill-down list it."""
+
+    id: str
+    integration_id: str | None
+    type: str
+    title: str
+    status: str
+    message: str
+    first_observed_at: datetime
+    resolved_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def open(self) -> bool:
+        return self.status == "OPEN"
+
+
+def integration_issues(store: Store, integration_id: str) -> list[IssueRow]:
+    """An integration's Kombo issues: open ones first, then resolved; newest first in each."""
+    query = (
+        sa.select(ISSUES)
+        .where(ISSUES.c.integration_id == integration_id)
+        .order_by(
+            sa.case((ISSUES.c.status == "OPEN", 0), else_=1),
+            ISSUES.c.first_observed_at.desc(),
+            ISSUES.c.id,
+        )
+    )
+    with store.read() as conn:
+        return [
+            IssueRow(
+                r.id,
+                r.integration_id,
+                r.type,
+                r.title,
+                r.status,
+                r.message,
+                r.first_observed_at,
+                r.resolved_at,
+                r.updated_at,
+            )
+            for r in conn.execute(query)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: str
+    seq: int
+    type: str
+    received_at: datetime
+    body: str
+    outcome: str
+    integration_id: str | None
+
+
+def stored_events(store: Store, *, after_seq: int = 0, batch: int = 500) -> Iterator[StoredEvent]:
+    """Every stored event in the order received, read in batches."""
+    last = after_seq
+    while True:
+        with store.read() as conn:
+            rows = conn.execute(
+                sa.select(W).where(W.c.seq > last).order_by(W.c.seq, W.c.id).limit(batch)
+            ).all()
+        for r in rows:
+            yield StoredEvent(
+                r.id, r.seq, r.type, r.received_at, r.body, r.outcome, r.integration_id
+            )
+        if len(rows) < batch:
+            return
+        last = rows[-1].seq
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    replayed: int = 0
+    duplicates: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    transitions: int = 0
+    #: Stored bodies that no longer parse (should not happen: they were parsed once).
+    unreadable: list[str] = field(default_factory=list)
+
+
+def replay(source: Store, target: Store) -> ReplayReport:
+    """Re-apply every event stored in ``source`` to ``target``, in received order.
+
+    Each event is applied as of the time it was received, so a fresh target ends up with the
+    same facts, syncs, issues and history as the source had from these events. Events the
+    target already has are skipped (same ids), so a replay can be resumed.
+    """
+    report = ReplayReport()
+    for ev in stored_events(source):
+        try:
+            event = parse_event(ev.body.encode("utf-8"))
+        except ValueError:
+            report.unreadable.append(ev.id)
+            continue
+        got = receive_event(target, event, ev.body, ev.received_at)
+        if got.duplicate:
+            report.duplicates += 1
+            continue
+        report.replayed += 1
+        report.outcomes[got.outcome.value] = report.outcomes.get(got.outcome.value, 0) + 1
+        report.transitions += len(got.evaluation.transitions)
+    return report
+
+
+def event_counts(store: Store) -> dict[str, int]:
+    """Stored events per outcome."""
+    with store.read() as conn:
+        rows = conn.execute(sa.select(W.c.outcome, sa.func.count()).group_by(W.c.outcome))
+        return {str(outcome): int(n) for outcome, n in rows}
+
+
+def stored_event_ids(store: Store) -> Sequence[str]:
+    """Every stored event id (tests and the benchmark check exactly-once with it)."""
+    with store.read() as conn:
+        return [r[0] for r in conn.execute(sa.select(W.c.id).order_by(W.c.seq, W.c.id))]

@@ -1,0 +1,240 @@
+"""The HTTP endpoint for Kombo's webhooks (Starlette on uvicorn).
+
+``POST /webhooks/kombo``, in this order, and nothing is parsed before the signature holds:
+
+1. the body is read as it streams in, up to :data:`MAX_BODY` (a larger ``Content-Length``
+   is refused before reading): else 413;
+2. ``X-Kombo-Signature`` must be base64url(HMAC-SHA256(secret, raw body)): else 401, and
+   nothing is stored;
+3. the body must be a JSON object with a string ``id``, a string ``type`` and an object
+   ``data`` (and, for the five types syncwatch applies, the fields it reads): else 400;
+4. the event is stored and applied in one transaction (see :mod:`syncwatch.kombo.apply`):
+   200, also for a redelivered id (applied once) and for a type syncwatch does not know.
+
+A database that is locked or unreachable answers 503, so Kombo delivers again later.
+The database work is blocking; it runs on one writer thread (see the README for the
+measurement against Starlette's thread pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from syncwatch.clock import Clock
+from syncwatch.kombo.apply import Received, receive_event
+from syncwatch.kombo.events import (
+    SIGNATURE_HEADER,
+    MalformedEvent,
+    body_for_storage,
+    parse_event,
+    signature_valid,
+)
+from syncwatch.store import Store, StoreError
+
+log = logging.getLogger("syncwatch.receiver")
+
+#: The largest body accepted (Kombo's events are a few kilobytes).
+MAX_BODY = 1024 * 1024
+#: Where Kombo posts.
+WEBHOOK_PATH = "/webhooks/kombo"
+
+Writer = Literal["single", "threadpool"]
+T = TypeVar("T")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The request body, refusing (without buffering it) one longer than ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class Receiver:
+    """The webhook endpoint: one store, one secret, one clock."""
+
+    def __init__(
+        self,
+        store: Store,
+        secret: bytes,
+        clock: Clock,
+        *,
+        writer: Writer = "single",
+        max_body: int = MAX_BODY,
+    ) -> None:
+        if not secret:
+            raise ValueError("the webhook secret is empty")
+        self.store = store
+        self._secret = secret
+        self.clock = clock
+        self.writer = writer
+        self.max_body = max_body
+        self._executor: ThreadPoolExecutor | None = None
+
+    # -- running the blocking database work ---------------------------------------------
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.writer == "threadpool":
+            return await run_in_threadpool(fn, *args)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    # -- the endpoint ----------------------------------------------------------------------
+
+    async def webhook(self, request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.strip().isdigit():
+                return _error(400, "Content-Length is not a number")
+            if int(length) > self.max_body:
+                return _error(413, f"the body is larger than {self.max_body} bytes")
+        try:
+            body = await _read_capped(request, self.max_body)
+        except _TooLarge:
+            return _error(413, f"the body is larger than {self.max_body} bytes")
+        if not signature_valid(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
+            return _error(401, f"missing or invalid {SIGNATURE_HEADER}")
+        try:
+            event = parse_event(body)
+        except MalformedEvent as err:
+            return _error(400, f"not a Kombo event: {err}")
+        stored = body_for_storage(body)
+        received_at = self.clock.now()
+        try:
+            got = await self._run(self._receive, event, stored, received_at)
+        except StoreError as err:
+            log.error("event %s not stored: %s", event.id, err)
+            return _error(503, "the database is unavailable; deliver again later")
+        log.info(
+            "%s %s %s%s",
+            got.event_id,
+            event.type,
+            got.outcome.value,
+            " (duplicate)" if got.duplicate else "",
+        )
+        return JSONResponse(
+            {"id": got.event_id, "outcome": got.outcome.value, "duplicate": got.duplicate}
+        )
+
+    def _receive(self, event: Any, body: str, received_at: datetime) -> Received:
+        return receive_event(self.store, event, body, received_at)
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def noop(self, request: Request) -> Response:
+        """Reads the body and answers: the HTTP floor the benchmark compares against."""
+        await _read_capped(request, self.max_body)
+        return JSONResponse({"ok": True})
+
+    def app(self, *, noop_route: bool = False) -> Starlette:
+        """The ASGI application."""
+        routes = [
+            Route(WEBHOOK_PATH, self.webhook, methods=["POST"]),
+            Route("/healthz", self.health, methods=["GET"]),
+        ]
+        if noop_route:
+            routes.append(Route("/noop", self.noop, methods=["POST"]))
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> Any:
+            yield
+            self.close()
+
+        return Starlette(routes=routes, lifespan=lifespan)
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def make_server(
+    receiver: Receiver,
+    host: str,
+    port: int,
+    *,
+    noop_route: bool = False,
+    access_log: bool = True,
+    log_level: str = "info",
+) -> Any:
+    """A uvicorn server for the receiver (``.run()`` blocks; ``.should_exit`` stops it)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        receiver.app(noop_route=noop_route),
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level=log_level,
+        lifespan="on",
+        # Behind a reverse proxy on the same host, X-Forwarded-For names the real client.
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+    return uvicorn.Server(config)
+
+
+class ServerThread:
+    """Runs a receiver on a loopback port in a background thread (tests, benchmarks)."""
+
+    def __init__(self, receiver: Receiver, host: str = "127.0.0.1", port: int = 0, **kw: Any):
+        import socket
+
+        self.host = host
+        if port == 0:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = int(s.getsockname()[1])
+        self.port = port
+        self.server = make_server(receiver, host, port, access_log=False, log_level="warning", **kw)
+        self.thread = threading.Thread(target=self.server.run, name="receiver", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                break
+            if not self.thread.is_alive():
+                raise RuntimeError(f"the receiver did not start on {self.url}")
+            threading.Event().wait(0.01)
+        else:
+            raise RuntimeError(f"the receiver did not start on {self.url} within 5 s")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
