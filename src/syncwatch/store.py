@@ -8,6 +8,7 @@ never blocked (WAL).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,6 +60,20 @@ _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 class StoreError(Exception):
     """A foreseeable storage failure (corrupt, locked, unreachable database), said plainly."""
+
+
+#: Every syncwatch writer on a PostgreSQL database takes this transaction-level advisory
+#: lock first (an arbitrary constant: the ASCII bytes of "syncwatc" as a 64-bit key).
+WRITE_LOCK_KEY = 0x73796E6377617463
+#: How long a PostgreSQL writer waits for the lock before giving up, in seconds.
+PG_LOCK_TIMEOUT_S = 30
+#: How many ``BEGIN IMMEDIATE`` waits (``busy_timeout`` each) a SQLite writer makes.
+WRITE_LOCK_ATTEMPTS = 3
+
+
+def _is_busy(err: sa_exc.OperationalError) -> bool:
+    text = str(err.orig)
+    return "locked" in text or "busy" in text
 
 
 # --------------------------------------------------------------------------- engine
@@ -346,6 +361,9 @@ class Transition:
     to_state: IntegrationState
     at: datetime
     reason: str
+    category: str = ""
+    #: Kombo's API view after the transition (``None`` once deleted).
+    api: ApiView | None = None
 
 
 @dataclass(slots=True)
@@ -399,15 +417,55 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write unit of work, holding the database's write lock from its start."""
+        """A write unit of work, holding the database's write lock from its start.
+
+        Every writer (evaluation pass, action, import) takes the same lock first, so write
+        transactions run one at a time and each one reads what the previous one committed:
+        a pass never writes back facts an action changed after the pass read them. SQLite's
+        lock is ``BEGIN IMMEDIATE`` (waiting ``busy_timeout``, then retried); PostgreSQL's is
+        a transaction-level advisory lock (waiting up to ``lock_timeout``). Both are released
+        by the commit or rollback, or by the server when the process dies.
+        """
         try:
             with self.engine.connect() as conn:
                 if self.is_sqlite:
                     conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin():
+                with self._begin_write(conn):
                     yield conn
         except sa_exc.SQLAlchemyError as err:
             raise StoreError(describe_db_error(err)) from None
+
+    def _begin_write(self, conn: Connection) -> sa.RootTransaction:
+        """Begin a transaction that holds the write lock, waiting (boundedly) for it."""
+        if self.is_sqlite:
+            # BEGIN IMMEDIATE already waits busy_timeout; a few more tries ride out a long
+            # import or full pass before the user is told the database is busy.
+            for attempt in range(1, WRITE_LOCK_ATTEMPTS + 1):
+                try:
+                    return conn.begin()
+                except sa_exc.OperationalError as err:
+                    if not _is_busy(err):
+                        raise
+                    if attempt == WRITE_LOCK_ATTEMPTS:
+                        raise StoreError(
+                            "the database is busy: another syncwatch process held its write "
+                            f"lock through {WRITE_LOCK_ATTEMPTS} waits; try again shortly"
+                        ) from None
+                    time.sleep(0.05 * attempt)
+        trans = conn.begin()
+        if conn.dialect.name == "postgresql":
+            try:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT_S}s'")
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+            except sa_exc.OperationalError as err:
+                trans.rollback()
+                if "lock timeout" in str(err.orig):
+                    raise StoreError(
+                        "the database is busy: another syncwatch process held its write "
+                        f"lock for {PG_LOCK_TIMEOUT_S} s; try again shortly"
+                    ) from None
+                raise
+        return trans
 
     @staticmethod
     def next_revision(conn: Connection) -> int:
@@ -620,7 +678,15 @@ class Store:
                 )
                 result.transitions.append(
                     Transition(
-                        row.id, row.organization, row.tool, row.state, ev.state, now, ev.reason
+                        row.id,
+                        row.organization,
+                        row.tool,
+                        row.state,
+                        ev.state,
+                        now,
+                        ev.reason,
+                        row.category,
+                        ev.api,
                     )
                 )
             for kind in ev.events:
