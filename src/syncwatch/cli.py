@@ -207,6 +207,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="headless: print a JSON summary")
 
+    p = sub.add_parser(
+        "receive",
+        help="serve an HTTP endpoint for Kombo's webhooks",
+        description="Receives Kombo's signed webhooks at POST /webhooks/kombo, stores each "
+        "event and applies it to the facts. The secret comes from KOMBO_WEBHOOK_SECRET or "
+        "--secret-file, never from an argument; without one the command refuses to start.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8787, help="port to listen on (default 8787)")
+    p.add_argument("--secret-file", metavar="PATH", help="file holding the webhook secret")
+    p.add_argument(
+        "--writer",
+        choices=("single", "threadpool"),
+        default="single",
+        help="run database writes on one writer thread (default) or Starlette's thread pool",
+    )
+
+    p = sub.add_parser("events", help="stored Kombo webhook events: list, replay")
+    events_sub = p.add_subparsers(
+        dest="events_command", metavar="SUBCOMMAND", parser_class=_Parser, required=True
+    )
+    q = events_sub.add_parser("list", help="stored events, in the order received")
+    q.add_argument("--limit", type=int, default=None, help="only the last N events")
+    q.add_argument("--json", action="store_true", help="print one JSON array")
+    q = events_sub.add_parser(
+        "replay",
+        help="re-apply the events stored in another database to this one (--db)",
+        description="Re-applies every event stored in --from, in the order received and as "
+        "of the time each was received, to the database given by --db (a fresh one gives "
+        "the same facts as the source). Events already present are skipped.",
+    )
+    q.add_argument("--from", dest="source", required=True, metavar="DB_URL_OR_PATH")
+
+    p = sub.add_parser(
+        "watch",
+        help="print state transitions as they are recorded (for alerting)",
+        description="Prints each state transition as it is recorded, until SIGINT/SIGTERM "
+        "or until the reader goes away. --json prints one object per line, shaped like "
+        "Kombo's integration-state-changed webhook plus status and reason.",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--since",
+        type=int,
+        default=None,
+        metavar="SEQ",
+        help="start after the transition numbered SEQ (each line's seq; default: from now on)",
+    )
+    p.add_argument(
+        "--poll",
+        type=_positive_float,
+        default=0.5,
+        metavar="SECONDS",
+        help="how often to look for new transitions (default 0.5)",
+    )
+
     for name in _ACTIONS:
         from syncwatch.actions import Action  # cheap: no database imports
 
@@ -433,6 +489,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from syncwatch.actions import next_step
+    from syncwatch.kombo.apply import integration_issues
     from syncwatch.timefmt import fmt_ago, fmt_duration, fmt_time
 
     now = clock.now()
@@ -441,6 +498,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     row = _require(store, args.id)
     history = store.history(row.id)
     syncs = store.syncs(row.id)
+    issues = integration_issues(store, row.id)
     step = next_step(row.state, row.id) if row.state else ""
     if args.json:
         doc = integration_json(row)
@@ -476,6 +534,18 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
             }
             for a in store.audit(row.id)
         ]
+        doc["issues"] = [
+            {
+                "id": i.id,
+                "type": i.type,
+                "title": i.title,
+                "status": i.status,
+                "message": i.message,
+                "first_observed_at": iso(i.first_observed_at),
+                "resolved_at": iso(i.resolved_at),
+            }
+            for i in issues
+        ]
         _json(doc)
         return EXIT_OK
     console = _console(soft_wrap=True)
@@ -510,6 +580,18 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     for h in history:
         before = h.from_state.label if h.from_state else "(new)"
         console.print(Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {h.reason}"))
+    if issues:
+        n_open = sum(1 for i in issues if i.open)
+        console.print(
+            Text(f"Kombo issues ({n_open} open, {len(issues) - n_open} resolved)", style="bold")
+        )
+        for i in issues:
+            when = f"resolved {fmt_time(i.resolved_at)}" if i.resolved_at else "open"
+            console.print(
+                Text(f"  {i.status:<8} {i.title} (since {fmt_time(i.first_observed_at)}, {when})")
+            )
+            if i.open and i.message:
+                console.print(Text(f"           {i.message.splitlines()[0]}", style="dim"))
     console.print(Text(f"Syncs ({len(syncs)}, newest first)", style="bold"))
     for s in syncs[:20]:
         took = fmt_duration(s.ended_at - s.started_at) if s.ended_at else "running"
@@ -661,9 +743,19 @@ def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     return run_app(store, clock, interval=args.interval, read_only=args.read_only)
 
 
+def _kombo_command(name: str, store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    from syncwatch.kombo import commands
+
+    command: _Command = getattr(commands, name)
+    return command(store, clock, args)
+
+
 _Command = Callable[["Store", Clock, argparse.Namespace], int]
 _COMMANDS: dict[str | None, _Command] = {
     None: cmd_tui,
+    "receive": lambda *a: _kombo_command("cmd_receive", *a),
+    "events": lambda *a: _kombo_command("cmd_events", *a),
+    "watch": lambda *a: _kombo_command("cmd_watch", *a),
     "import": cmd_import,
     "evaluate": cmd_evaluate,
     "list": cmd_list,

@@ -1,0 +1,133 @@
+"""Transitions out: the state history as a stream, shaped like Kombo's events.
+
+``syncwatch watch`` polls the state-history table by its id (every write appends there
+whatever wrote it: the evaluator, an action, an import, the webhook receiver) and prints
+each new transition, as text or as one JSON object per line shaped like Kombo's
+``integration-state-changed`` webhook plus syncwatch's own ``status`` and ``reason``.
+Each line carries ``seq``, the history id: ``watch --since SEQ`` resumes after it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+
+from syncwatch.clock import iso
+from syncwatch.evaluator import api_view
+from syncwatch.states import IntegrationState
+from syncwatch.store import H, I, IntegrationRow, Store, _row_to_integration
+
+#: How often ``watch`` looks for new transitions, in seconds.
+POLL_INTERVAL = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """One stored transition, with the integration as it is now."""
+
+    seq: int
+    integration: IntegrationRow
+    from_state: IntegrationState | None
+    to_state: IntegrationState
+    at: datetime
+    reason: str
+
+
+def latest_seq(store: Store) -> int:
+    """The id of the newest transition (0 when there is none)."""
+    with store.read() as conn:
+        return int(conn.execute(sa.select(sa.func.max(H.c.id))).scalar() or 0)
+
+
+def transitions_after(store: Store, seq: int, limit: int = 500) -> list[TransitionRecord]:
+    """Transitions recorded after ``seq``, oldest first (one query)."""
+    query = (
+        sa.select(
+            H.c.id.label("h_id"),
+            H.c.from_state.label("h_from"),
+            H.c.to_state.label("h_to"),
+            H.c.at.label("h_at"),
+            H.c.reason.label("h_reason"),
+            I,
+        )
+        .select_from(H.join(I, I.c.id == H.c.integration_id))
+        .where(H.c.id > seq)
+        .order_by(H.c.id)
+        .limit(limit)
+    )
+    with store.read() as conn:
+        return [
+            TransitionRecord(
+                r.h_id,
+                _row_to_integration(cast("Row[Any]", r)),
+                IntegrationState(r.h_from) if r.h_from else None,
+                IntegrationState(r.h_to),
+                r.h_at,
+                r.h_reason,
+            )
+            for r in conn.execute(query)
+        ]
+
+
+def follow(
+    store: Store, since: int | None, stop: threading.Event, interval: float = POLL_INTERVAL
+) -> Iterator[TransitionRecord]:
+    """Yield transitions as they are recorded until ``stop`` is set.
+
+    ``since=None`` starts with the transitions recorded from now on.
+    """
+    seq = latest_seq(store) if since is None else since
+    while not stop.is_set():
+        batch = transitions_after(store, seq)
+        for record in batch:
+            yield record
+            seq = record.seq
+        if len(batch) < 500:
+            stop.wait(interval)
+
+
+def transition_json(t: TransitionRecord) -> dict[str, Any]:
+    """Kombo's ``integration-state-changed`` shape, plus ``status``, ``reason`` and ``seq``.
+
+    ``state``/``setup_status``/``qa_status`` are the API view as it is when the line is
+    written (``null`` once deleted: Kombo's API answers 404 then).
+    """
+    row = t.integration
+    api = api_view(row.facts, has_finished_sync=row.last_sync_id is not None)
+    return {
+        "id": f"syncwatch-transition-{t.seq}",
+        "type": "integration-state-changed",
+        "seq": t.seq,
+        "data": {
+            "integration_id": row.id,
+            "integration_tool": row.tool,
+            "integration_category": row.category,
+            "end_user": {
+                "organization_name": row.organization,
+                "creator_email": None,
+                "origin_id": None,
+            },
+            "state": api.status.value if api else None,
+            "setup_status": api.setup_status.value if api else None,
+            "qa_status": api.qa_status.value if api else None,
+            "updated_at": iso(t.at),
+            "status": t.to_state.value,
+            "previous_status": t.from_state.value if t.from_state else None,
+            "reason": t.reason,
+        },
+    }
+
+
+def transition_text(t: TransitionRecord) -> str:
+    """One line for a terminal or a log file."""
+    before = t.from_state.value if t.from_state else "(new)"
+    return (
+        f"{iso(t.at)}  {t.integration.id}  {t.integration.organization}  "
+        f"{before} -> {t.to_state.value}  {t.reason}"
+    )
