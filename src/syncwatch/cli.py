@@ -263,6 +263,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often to look for new transitions (default 0.5)",
     )
 
+    p = sub.add_parser(
+        "pull",
+        help="refresh every integration from the Kombo API (needs KOMBO_API_KEY)",
+        description="Asks Kombo for the details of every known, undeleted integration "
+        "(bounded concurrency; 429 and 5xx retried with backoff, Retry-After honoured), "
+        "applies what it reports (enabled, credentials invalid, filters configured) and "
+        "prints what changed. A 404 marks an integration as gone upstream. The API key "
+        "comes from KOMBO_API_KEY only. Exit 1 if any integration could not be refreshed, "
+        "2 if Kombo rejected the key.",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--server",
+        choices=("eu", "us", "ca"),
+        help="Kombo's region (env KOMBO_SERVER; default eu)",
+    )
+    where.add_argument(
+        "--server-url", metavar="URL", help="Kombo's API base URL (env KOMBO_SERVER_URL)"
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="requests in flight at most (1-64, default 8)",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
     for name in _ACTIONS:
         from syncwatch.actions import Action  # cheap: no database imports
 
@@ -271,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("ids", nargs="+", metavar="ID")
         if name == "delete":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        if name in ("reactivate", "deactivate", "delete"):
+            p.add_argument(
+                "--local",
+                action="store_true",
+                help="change only syncwatch, not Kombo, even with SYNCWATCH_KOMBO_REMOTE=1",
+            )
     return parser
 
 
@@ -434,7 +468,9 @@ def cmd_evaluate(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from rich.table import Table
+    from rich.text import Text
 
+    from syncwatch.kombo.pull import upstream_info
     from syncwatch.timefmt import fmt_ago
 
     now = clock.now()
@@ -444,8 +480,9 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         wanted = set(args.status)
         rows = [r for r in rows if r.state in wanted]
     rows.sort(key=_sort_key)
+    upstream = upstream_info(store)
     if args.json:
-        _json([integration_json(r) for r in rows])
+        _json([{**integration_json(r), **upstream[r.id].json()} for r in rows])
         return EXIT_OK
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("STATE", "ID", "ORGANIZATION", "TOOL", "CAT", "ENV", "LAST SYNC", "W/E", "SINCE"):
@@ -456,9 +493,10 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
             if r.last_sync_state
             else "-"
         )
+        gone = upstream[r.id].gone and not r.deleted
         table.add_row(
             _state_text(r.state),
-            r.id,
+            Text.assemble(r.id, ("  [gone from Kombo]", "bold red") if gone else ""),
             r.organization,
             r.tool,
             r.category,
@@ -474,6 +512,9 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         if r.state:
             counts[r.state] += 1
     summary = ", ".join(f"{n} {s.label.lower()}" for s, n in counts.items() if n)
+    gone_count = sum(1 for r in rows if upstream[r.id].gone and not r.deleted)
+    if gone_count:
+        summary += f"; {gone_count} gone from Kombo (404: see syncwatch show ID)"
     console.print(f"{len(rows)} integration(s): {summary or 'none'}", highlight=False)
     return EXIT_OK
 
@@ -490,6 +531,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 
     from syncwatch.actions import next_step
     from syncwatch.kombo.apply import integration_issues
+    from syncwatch.kombo.pull import upstream_info
     from syncwatch.timefmt import fmt_ago, fmt_duration, fmt_time
 
     now = clock.now()
@@ -500,8 +542,9 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     syncs = store.syncs(row.id)
     issues = integration_issues(store, row.id)
     step = next_step(row.state, row.id) if row.state else ""
+    upstream = upstream_info(store, [row.id])[row.id]
     if args.json:
-        doc = integration_json(row)
+        doc = {**integration_json(row), **upstream.json()}
         doc["next_step"] = step
         doc["history"] = [
             {
@@ -555,6 +598,15 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     title.append(f"  {row.id}")
     console.print(title)
     console.print(Text(f"  {row.state_reason or ''}"))
+    if upstream.gone_at is not None and not row.deleted:
+        console.print(
+            Text(
+                f"  Kombo no longer knows this integration (404 at {fmt_time(upstream.gone_at)})"
+                ": deleted there, or another region or API key. Delete it here with "
+                f"syncwatch delete {row.id} --local.",
+                style="bold red",
+            )
+        )
     console.print(Text(f"  Next step: {step}"))
     api = row.api
     facts = [
@@ -572,6 +624,9 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         ("credentials updated", fmt_time(row.credentials_updated_at, now)),
         ("in this state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})"),
     ]
+    if upstream.status or upstream.checked_at:
+        checked = f", pulled {fmt_ago(upstream.checked_at, now)}" if upstream.checked_at else ""
+        facts.append(("kombo", f"status {upstream.status or 'unknown'}{checked}"))
     if row.deleted_at:
         facts.append(("deleted", fmt_time(row.deleted_at, now)))
     for key, value in facts:
@@ -655,20 +710,28 @@ def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.actions import Action, perform_many
 
     action = Action(args.command)
-    if action is Action.DELETE and not args.yes:
-        rows = [_require(store, iid) for iid in args.ids]
-        if not sys.stdin.isatty():
-            raise CliError("delete needs confirmation: pass --yes to delete without asking")
-        names = ", ".join(f"{r.organization} ({r.id})" for r in rows)
-        sys.stderr.write(
-            f"Delete {names}? Its syncs and logs are purged 14 days later; "
-            "deletion is final. Type 'yes' to confirm: "
+    remote = _remote_for(action, args)
+    try:
+        if action is Action.DELETE and not args.yes:
+            rows = [_require(store, iid) for iid in args.ids]
+            if not sys.stdin.isatty():
+                raise CliError("delete needs confirmation: pass --yes to delete without asking")
+            names = ", ".join(f"{r.organization} ({r.id})" for r in rows)
+            where = " in syncwatch and in Kombo" if remote else ""
+            sys.stderr.write(
+                f"Delete {names}{where}? Its syncs and logs are purged 14 days later; "
+                "deletion is final. Type 'yes' to confirm: "
+            )
+            sys.stderr.flush()
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                _err("delete cancelled; nothing changed")
+                return EXIT_REFUSED
+        results, refusals, unknown = perform_many(
+            store, action, args.ids, clock.now(), remote=remote
         )
-        sys.stderr.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            _err("delete cancelled; nothing changed")
-            return EXIT_REFUSED
-    results, refusals, unknown = perform_many(store, action, args.ids, clock.now())
+    finally:
+        if remote is not None:
+            remote.close()
     for r in results:
         before = r.state_before.label if r.state_before else "(new)"
         _out(f"{r.integration_id}: {action.label}: {before} -> {r.state_after.label}. {r.reason}")
@@ -677,6 +740,82 @@ def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     for refusal in refusals:
         _err(f"{action.value} refused: {refusal.message}")
     return EXIT_REFUSED if unknown or refusals else EXIT_OK
+
+
+def _remote_for(action: Any, args: argparse.Namespace) -> Any:
+    """The Kombo side of ``action`` when remote actions are on (and not ``--local``)."""
+    from syncwatch.kombo.remote import (
+        ENV_API_KEY,
+        ENV_REMOTE,
+        REMOTE_ACTIONS,
+        KomboConfigError,
+        remote_from_env,
+    )
+
+    if action not in REMOTE_ACTIONS or getattr(args, "local", False):
+        return None
+    try:
+        remote = remote_from_env(os.environ)
+    except KomboConfigError as err:
+        raise CliError(str(err)) from None
+    if remote is None and os.environ.get(ENV_API_KEY):
+        _err(
+            f"note: {ENV_API_KEY} is set but remote actions are off, so Kombo is not changed "
+            f"(set {ENV_REMOTE}=1 to {action.value} in Kombo too)"
+        )
+    return remote
+
+
+def cmd_pull(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    from syncwatch.kombo.pull import MAX_CONCURRENCY, pull
+    from syncwatch.kombo.remote import KomboConfigError, KomboSettings
+
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        raise CliError(f"--concurrency must be 1 to {MAX_CONCURRENCY}, not {args.concurrency}")
+    try:
+        settings = KomboSettings.from_env(
+            os.environ, server=args.server, server_url=args.server_url
+        )
+    except KomboConfigError as err:
+        raise CliError(str(err)) from None
+    report = pull(store, settings, clock.now(), concurrency=args.concurrency)
+    counts = report.counts
+    if args.json:
+        _json(report.json())
+    else:
+        for item in report.items:
+            if item.outcome == "unchanged":
+                continue
+            head = f"{item.integration_id}  {item.organization}"
+            if item.outcome == "failed":
+                _out(f"{head}: failed: {item.error}")
+            elif item.outcome == "skipped":
+                _out(f"{head}: skipped: {item.error}")
+            elif item.outcome == "gone" and not item.changes:
+                _out(f"{head}: still gone from Kombo (404)")
+            else:
+                _out(head)
+                for c in item.changes:
+                    _out(f"  {c.label:<20} {_pulled(c.before)} -> {_pulled(c.after)}")
+        n = report.retries
+        retried = f" ({n} {'retry' if n == 1 else 'retries'})" if n else ""
+        _out(
+            f"Pulled {len(report.items)} integration(s) from {report.server}{retried}: "
+            + ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+            + "."
+        )
+    if report.aborted:
+        _err(f"pull stopped: {report.aborted}")
+        return EXIT_USAGE
+    return EXIT_REFUSED if counts["failed"] else EXIT_OK
+
+
+def _pulled(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, IntegrationState):
+        return value.label
+    return "-" if value is None else str(value)
 
 
 def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:
@@ -761,6 +900,7 @@ _COMMANDS: dict[str | None, _Command] = {
     "list": cmd_list,
     "show": cmd_show,
     "logs": cmd_logs,
+    "pull": cmd_pull,
     "demo": cmd_demo,
     **dict.fromkeys(_ACTIONS, cmd_action),
 }
