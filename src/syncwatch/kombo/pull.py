@@ -14,6 +14,7 @@ also mean the wrong region or API key, so nothing is deleted on its strength.
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -450,8 +451,9 @@ def upstream_info(store: Store, ids: Iterable[str] | None = None) -> dict[str, U
     query = sa.select(I.c.id, I.c.upstream_status, I.c.upstream_checked_at, I.c.upstream_gone_at)
     if ids is not None:
         query = query.where(I.c.id.in_(list(ids)))
+    # An id not found (added since the caller's read) reads as "nothing known".
+    info: dict[str, UpstreamInfo] = defaultdict(lambda: UpstreamInfo(None, None, None))
     with store.read() as conn:
-        return {
-            r.id: UpstreamInfo(r.upstream_status, r.upstream_checked_at, r.upstream_gone_at)
-            for r in conn.execute(query)
-        }
+        for r in conn.execute(query):
+            info[r.id] = UpstreamInfo(r.upstream_status, r.upstream_checked_at, r.upstream_gone_at)
+    return info

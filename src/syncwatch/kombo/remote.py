@@ -387,7 +387,8 @@ class KomboRemote:
             raise RemoteRefused(self._refusal(verb, row, err.failure)) from None
 
     def _refusal(self, verb: str, row: IntegrationRow, failure: KomboFailure) -> str:
-        text = f"Kombo did not {verb} {row.organization} ({row.id}): {failure.message}. "
+        said = failure.message.rstrip(". ")
+        text = f"Kombo did not {verb} {row.organization} ({row.id}): {said}. "
         if failure.kind == "timeout":
             text += (
                 "Kombo may or may not have done it: run `syncwatch pull` to see. "
