@@ -139,6 +139,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="re-evaluate every integration")
     p.add_argument("--json", action="store_true", help="print transitions as a JSON array")
 
+    p = sub.add_parser(
+        "evaluator",
+        help="run evaluation passes in a loop until stopped (the headless evaluator)",
+        description="Runs an evaluation pass every --interval seconds and prints each "
+        "transition on one line, until SIGINT or SIGTERM (exit 0). A pass that fails is "
+        "retried with a growing wait; after --max-failures consecutive failures it exits 2.",
+    )
+    p.add_argument(
+        "--interval",
+        dest="evaluator_interval",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds between passes (default: the global --interval, 5)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--on-transition",
+        metavar="CMD",
+        help="shell command run per transition, with its JSON on stdin",
+    )
+    p.add_argument(
+        "--hook-timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="kill an --on-transition command after this long (default 10)",
+    )
+    p.add_argument(
+        "--max-failures",
+        type=int,
+        default=10,
+        metavar="N",
+        help="give up after N consecutive failed passes (default 10; 0: never)",
+    )
+
     p = sub.add_parser("list", help="integrations with their state")
     p.add_argument(
         "--status",
@@ -876,6 +912,24 @@ def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     return run_app(store, sim, interval=1.0, read_only=args.read_only, demo=engine)
 
 
+def cmd_evaluator(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    from syncwatch.service import run_evaluator
+
+    if args.max_failures < 0:
+        raise CliError("--max-failures must be 0 (never give up) or more")
+    return run_evaluator(
+        store,
+        clock,
+        interval=args.evaluator_interval or args.interval,
+        as_json=args.json,
+        on_transition=args.on_transition,
+        hook_timeout=args.hook_timeout,
+        max_failures=args.max_failures,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
 def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.tui.app import run_app
 
@@ -902,6 +956,7 @@ _COMMANDS: dict[str | None, _Command] = {
     "logs": cmd_logs,
     "pull": cmd_pull,
     "demo": cmd_demo,
+    "evaluator": cmd_evaluator,
     **dict.fromkeys(_ACTIONS, cmd_action),
 }
 
