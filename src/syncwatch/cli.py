@@ -327,6 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
+    p = sub.add_parser(
+        "db",
+        help="the database schema: its revision, upgrading it",
+        description="The schema is versioned (Alembic revisions shipped with syncwatch). "
+        "SQLite databases are upgraded when opened; a PostgreSQL database is upgraded only "
+        "by `db upgrade`, so an administrator picks the moment (see the README).",
+    )
+    db_sub = p.add_subparsers(
+        dest="db_command", metavar="SUBCOMMAND", parser_class=_Parser, required=True
+    )
+    db_sub.add_parser("current", help="print the database's schema revision")
+    db_sub.add_parser("upgrade", help="create the schema, or upgrade it to this version's")
+
     for name in _ACTIONS:
         from syncwatch.actions import Action  # cheap: no database imports
 
@@ -943,6 +956,30 @@ def _kombo_command(name: str, store: Store, clock: Clock, args: argparse.Namespa
     return command(store, clock, args)
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    """``db current`` and ``db upgrade``: they never open the store, which would refuse a
+    PostgreSQL schema that needs upgrading."""
+    from syncwatch.migrations import FIRST_RELEASE
+    from syncwatch.store import database_url, redact_url, schema_status, upgrade_schema
+
+    target = args.db or os.environ.get("SYNCWATCH_DB") or str(default_db_path())
+    where = redact_url(database_url(target))
+    if args.db_command == "current":
+        print(f"{where}: {schema_status(target).describe()}")
+        return EXIT_OK
+    before, after = upgrade_schema(target)
+    if before.state == "current":
+        done = f"already at {after.revision} (head), nothing to do"
+    elif before.state == "empty":
+        done = f"created the schema at {after.revision} (head)"
+    elif before.state == "unversioned":
+        done = f"stamped unversioned (first release) {FIRST_RELEASE}, upgraded to {after.revision}"
+    else:
+        done = f"upgraded from {before.revision} to {after.revision} (head)"
+    print(f"{where}: {done}")
+    return EXIT_OK
+
+
 _Command = Callable[["Store", Clock, argparse.Namespace], int]
 _COMMANDS: dict[str | None, _Command] = {
     None: cmd_tui,
@@ -974,6 +1011,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo" and not (args.db or os.environ.get("SYNCWATCH_DB")):
             # A demo never writes into the user's database: a fresh one per run.
             args.db = str(Path(tempfile.mkdtemp(prefix="syncwatch-demo-")) / "demo.db")
+        if args.command == "db":
+            return cmd_db(args)
         store = open_store(args.db, clock)
         return _COMMANDS[args.command](store, clock, args)
     except CliError as err:

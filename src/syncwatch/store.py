@@ -7,6 +7,7 @@ never blocked (WAL).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections import defaultdict
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import SQLModel
 
+from syncwatch import migrations
 from syncwatch.clock import to_utc
 from syncwatch.evaluator import (
     ApiView,
@@ -127,20 +129,24 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url_or_path: str | Path) -> Engine:
-    """An engine for a SQLite path or any SQLAlchemy URL, with the schema created."""
-    url = database_url(url_or_path)
+def _new_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 10})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn what a database or its driver raises into a :class:`StoreError`, said plainly."""
     try:
-        if url.startswith("sqlite"):
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"timeout": 10})
-            _configure_sqlite(engine)
-        else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-        SQLModel.metadata.create_all(engine)
-        _check_schema(engine, url)
+        yield
+    except StoreError:
+        raise
     except ImportError as err:
         raise StoreError(
             f"the database driver for {redact_url(url)} is not installed ({err.name}); "
@@ -148,33 +154,253 @@ def create_engine(url_or_path: str | Path) -> Engine:
         ) from None
     except (sa_exc.SQLAlchemyError, OSError, ValueError) as err:
         raise StoreError(describe_db_error(err, url)) from None
+
+
+def create_engine(url_or_path: str | Path) -> Engine:
+    """An engine for a SQLite path or any SQLAlchemy URL, its schema ready for this version.
+
+    A new database gets the schema; an older one is upgraded on SQLite and refused with the
+    command to run on PostgreSQL (see :func:`prepare_schema`).
+    """
+    url = database_url(url_or_path)
+    with _database_errors(url):
+        engine = _new_engine(url)
+        try:
+            prepare_schema(engine, url, upgrade=engine.dialect.name == "sqlite")
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
 
 
-def _check_schema(engine: Engine, url: str) -> None:
-    """Refuse a database whose tables lack columns this version needs, saying so."""
-    inspector = sa.inspect(engine)
+# --------------------------------------------------------------------------- schema versions
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database's schema stands against the revisions this syncwatch ships."""
+
+    #: ``empty`` (no syncwatch tables), ``unversioned`` (the first release's tables, not
+    #: stamped), ``current``, ``behind`` (an older revision) or ``newer`` (unknown to us).
+    state: str
+    #: The stamped revision (``None`` when empty or unversioned).
+    revision: str | None
+    head: str
+
+    def describe(self) -> str:
+        """One line for ``syncwatch db current``."""
+        if self.state == "current":
+            return f"{self.revision} (head)"
+        if self.state == "behind":
+            return f"{self.revision} (behind: head is {self.head}; run syncwatch db upgrade)"
+        if self.state == "newer":
+            return (
+                f"{self.revision} (newer than this syncwatch, whose head is {self.head}: "
+                "made by a newer syncwatch)"
+            )
+        if self.state == "unversioned":
+            return (
+                "none: the first released schema, unversioned (syncwatch db upgrade stamps "
+                f"it {migrations.FIRST_RELEASE} and upgrades it to {self.head})"
+            )
+        return f"none: an empty database (opening or upgrading it creates schema {self.head})"
+
+
+def _schema_status(conn: Connection) -> SchemaStatus:
+    head = migrations.head()
+    revision = migrations.stored_revision(conn)
+    if revision is None:
+        tables = set(sa.inspect(conn).get_table_names())
+        state = "unversioned" if tables & _FIRST_RELEASE_TABLES else "empty"
+    elif revision == head:
+        state = "current"
+    elif revision in migrations.known_revisions():
+        state = "behind"
+    else:
+        state = "newer"
+    return SchemaStatus(state, revision, head)
+
+
+#: The tables of the first release: a database with any of them and no version is one.
+_FIRST_RELEASE_TABLES = frozenset(
+    {"integration", "sync", "log_entry", "state_change", "audit_entry", "event"}
+)
+
+
+def _refuse_newer(status: SchemaStatus, url: str) -> None:
+    if status.state == "newer":
+        raise StoreError(
+            f"the database {redact_url(url)} has schema revision {status.revision}, which "
+            f"this syncwatch does not know (its newest is {status.head}): a newer syncwatch "
+            "upgraded it; use that version"
+        )
+
+
+def prepare_schema(engine: Engine, url: str, *, upgrade: bool) -> SchemaStatus:
+    """Make sure the schema is this version's; return where it stood before.
+
+    Up to date: one cheap read, nothing else. Empty: the schema is created and stamped.
+    Older (or the unversioned first release): upgraded when ``upgrade`` (SQLite, on open;
+    ``syncwatch db upgrade``), else refused with the command to run (PostgreSQL on open: a
+    team database is upgraded when an administrator decides). Newer: refused.
+    """
+    with engine.connect() as conn:
+        status = _schema_status(conn)
+        conn.rollback()
+    if status.state == "current":
+        return status
+    _refuse_newer(status, url)
+    if status.state != "empty" and not upgrade:
+        was = status.revision or "the first release's (unversioned)"
+        raise StoreError(
+            f"the database {redact_url(url)} has schema {was}; this syncwatch needs "
+            f"{status.head}. A PostgreSQL database is not upgraded on open, so that an "
+            "administrator picks the moment (after a backup, with older syncwatch processes "
+            f"stopped): run `syncwatch db upgrade --db {redact_url(url)}` "
+            "(with the real password, or SYNCWATCH_DB set)"
+        )
+    return _migrate(engine, url)
+
+
+def _migrate(engine: Engine, url: str) -> SchemaStatus:
+    """Create or upgrade the schema in one transaction, under the writers' lock."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                # Serialized with every writer and with another process opening it too.
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT_S}s'")
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+            status = _schema_status(conn)  # again: another process may have done it
+            _refuse_newer(status, url)
+            if status.state == "empty":
+                SQLModel.metadata.create_all(conn)
+                migrations.stamp(conn, status.head)
+            elif status.state != "current":
+                if status.state == "unversioned":
+                    migrations.stamp(conn, migrations.FIRST_RELEASE)
+                migrations.run_upgrade(conn)
+                _check_schema(conn, url)
+    return status
+
+
+def schema_status(url_or_path: str | Path) -> SchemaStatus:
+    """Where the database's schema stands (``syncwatch db current``); changes nothing."""
+    url = database_url(url_or_path)
+    if url.startswith("sqlite:///") and not Path(url.split("///", 1)[1]).exists():
+        raise StoreError(f"no database at {url.split('///', 1)[1]}")
+    with _database_errors(url):
+        engine = _new_engine(url)
+        try:
+            with engine.connect() as conn:
+                return _schema_status(conn)
+        finally:
+            engine.dispose()
+
+
+def upgrade_schema(url_or_path: str | Path) -> tuple[SchemaStatus, SchemaStatus]:
+    """Create or upgrade the schema to this version's head (``syncwatch db upgrade``).
+
+    Returns the status before and after.
+    """
+    url = database_url(url_or_path)
+    with _database_errors(url):
+        engine = _new_engine(url)
+        try:
+            before = prepare_schema(engine, url, upgrade=True)
+            with engine.connect() as conn:
+                return before, _schema_status(conn)
+        finally:
+            engine.dispose()
+
+
+def _check_schema(conn: Connection, url: str) -> None:
+    """Refuse a database whose tables lack columns this version needs, saying so.
+
+    Run after stamping an unversioned database: one made before the first release (or by
+    hand) is not the first released schema, whatever its tables are called.
+    """
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
     for table in SQLModel.metadata.sorted_tables:
-        have = {c["name"] for c in inspector.get_columns(table.name)}
+        have = (
+            {c["name"] for c in inspector.get_columns(table.name)}
+            if table.name in tables
+            else set()
+        )
         missing = [c.name for c in table.columns if c.name not in have]
         if missing:
+            lacks = "the table" if not have else ", ".join(missing)
             raise StoreError(
                 f"the database {redact_url(url)} was made by another version of syncwatch "
-                f"(table {table.name} lacks {', '.join(missing)}); use a new --db file"
+                f"(table {table.name} lacks {lacks}); use a new --db file"
             )
 
 
 def describe_db_error(err: BaseException, url: str = "") -> str:
-    """A one-line explanation of a database failure, fit for a user."""
+    """A one-line explanation of a database failure, fit for a user (never a password)."""
     text = str(getattr(err, "orig", None) or err)
+    password = _password(url)
+    if password:
+        text = text.replace(password, "***")
     where = f" ({redact_url(url)})" if url else ""
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
     if "file is not a database" in text or "malformed" in text:
         return f"the database file is corrupt or not a syncwatch database{where}: {text}"
     if "locked" in text or "busy" in text:
         return f"the database is locked by another process{where}; try again shortly"
     if "unable to open" in text:
         return f"cannot open the database{where}: {text}"
-    return f"database error{where}: {text.splitlines()[0] if text else type(err).__name__}"
+    # PostgreSQL (libpq's messages, as psycopg passes them on).
+    if "password authentication failed" in text or "no password supplied" in text:
+        return (
+            f"PostgreSQL refused the login{where}: wrong user or password; "
+            "check the user and password in the URL"
+        )
+    if re.search(r'role ".*" does not exist', text):
+        return f"PostgreSQL refused the login{where}: {_libpq_detail(text)}; check the user"
+    if re.search(r'database ".*" does not exist', text):
+        return (
+            f"the PostgreSQL database does not exist{where}: {_libpq_detail(text)}; "
+            "create it (createdb NAME) or fix the URL"
+        )
+    if "no pg_hba.conf entry" in text:
+        return (
+            f"the PostgreSQL server does not accept this connection{where} (pg_hba.conf): "
+            f"{_libpq_detail(text)}"
+        )
+    if (
+        "Connection refused" in text
+        or "could not connect" in text
+        or "timeout expired" in text
+        or "No route to host" in text
+        or "could not translate host name" in text
+        or "failed to resolve host" in text
+        or "Name or service not known" in text
+    ):
+        return (
+            f"cannot reach the PostgreSQL server{where}: is it running and accepting "
+            f"connections on that host and port? ({_libpq_detail(text)})"
+        )
+    return f"database error{where}: {first}"
+
+
+def _password(url: str) -> str | None:
+    try:
+        return sa.engine.make_url(url).password if url else None
+    except Exception:
+        return None
+
+
+def _libpq_detail(text: str) -> str:
+    """The informative part of a libpq message: after its last ``FATAL:`` or ``failed:``."""
+    line = " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    for marker in ("FATAL:", "failed:"):
+        if marker in line:
+            line = line.rsplit(marker, 1)[1].strip()
+            break
+    return line
 
 
 def redact_url(url: str) -> str:
