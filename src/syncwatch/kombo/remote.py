@@ -28,7 +28,6 @@ from syncwatch.redact import redact
 
 if TYPE_CHECKING:
     from kombo import Kombo
-
     from syncwatch.store import IntegrationRow
 
 T = TypeVar("T")
