@@ -277,10 +277,19 @@ def _migrate(engine: Engine, url: str) -> SchemaStatus:
             if status.state == "empty":
                 SQLModel.metadata.create_all(conn)
                 migrations.stamp(conn, status.head)
-            elif status.state != "current":
-                if status.state == "unversioned":
-                    migrations.stamp(conn, migrations.FIRST_RELEASE)
+            elif status.state == "behind":
                 migrations.run_upgrade(conn)
+            elif status.state == "unversioned":
+                migrations.stamp(conn, migrations.FIRST_RELEASE)
+                try:
+                    migrations.run_upgrade(conn)
+                except sa_exc.SQLAlchemyError as err:
+                    # Tables by those names, but not the first release's: refuse, unchanged.
+                    raise StoreError(
+                        f"the database {redact_url(url)} was made by another version of "
+                        f"syncwatch (not its first released schema: {describe_db_error(err)}); "
+                        "use a new --db file"
+                    ) from None
                 _check_schema(conn, url)
     return status
 
