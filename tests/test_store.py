@@ -1,26 +1,38 @@
-"""The evaluation pass against a real SQLite file: history, deadlines, purge, the change feed."""
+"""The evaluation pass on a real database (SQLite and PostgreSQL): history, deadlines, purge,
+the change feed, and plain errors for a database that cannot be used."""
 
 from __future__ import annotations
 
-import tempfile
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlmodel import SQLModel
 
-from conftest import NOW, ago, integration_record, log_record, make_facts, make_sync, sync_record
+from conftest import (
+    NOW,
+    PgServer,
+    _free_port,
+    ago,
+    integration_record,
+    log_record,
+    make_facts,
+    make_sync,
+    sync_record,
+)
 from syncwatch.actions import Action, perform
 from syncwatch.evaluator import IntegrationFacts, SyncFacts, evaluate
 from syncwatch.importer import import_files
 from syncwatch.states import Environment, IntegrationState, QaStatus, SyncState
-from syncwatch.store import I, S, Store
+from syncwatch.store import I, S, Store, StoreError
 
 St = IntegrationState
 SS = SyncState
@@ -399,18 +411,24 @@ def fill(store: Store, n: int) -> None:
         insert(store, facts, syncs)
 
 
+def clear(store: Store) -> None:
+    """Empty every table (children first), so one database serves several rounds."""
+    with store.write() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
 @pytest.mark.parametrize("full", [False, True], ids=["due", "full"])
-def test_pass_issues_a_constant_number_of_statements(tmp_path: Path, full: bool) -> None:
+def test_pass_issues_a_constant_number_of_statements(store: Store, full: bool) -> None:
     counts = []
     for n in (5, 50):
-        store = Store.open(tmp_path / f"{n}.db")
+        clear(store)
         fill(store, n)
         with counting_statements(store) as statements:
             result = store.evaluate_pass(NOW, full=full)
         assert result.evaluated == n
         assert len(result.purged) == n // 5
         counts.append(len(statements))
-        store.close()
     assert counts[0] == counts[1], counts
 
 
@@ -477,7 +495,12 @@ def assert_stored_as_evaluated(
 @settings(
     max_examples=25,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    # The store is emptied at the start of every example.
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 @given(
     data=st.data(),
@@ -485,7 +508,7 @@ def assert_stored_as_evaluated(
     later=st.integers(0, 24 * 16).map(lambda h: NOW + timedelta(hours=h)),
 )
 def test_stored_state_equals_the_evaluator_on_all_syncs(
-    data: st.DataObject, size: int, later: datetime
+    store: Store, data: st.DataObject, size: int, later: datetime
 ) -> None:
     """The store's reduced sync query sees what the evaluator would see on every sync.
 
@@ -495,23 +518,69 @@ def test_stored_state_equals_the_evaluator_on_all_syncs(
     generated = [
         data.draw(integration_with_syncs(n), label=f"integration {n}") for n in range(size)
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "p.db")
-        try:
-            for facts, syncs in generated:
-                insert(store, facts, syncs)
-            assert store.evaluate_pass(NOW).evaluated == size
-            for facts, syncs in generated:
-                assert_stored_as_evaluated(store, facts, syncs, NOW)
-                assert len(store.history(facts.id)) == 1
+    clear(store)
+    for facts, syncs in generated:
+        insert(store, facts, syncs)
+    assert store.evaluate_pass(NOW).evaluated == size
+    for facts, syncs in generated:
+        assert_stored_as_evaluated(store, facts, syncs, NOW)
+        assert len(store.history(facts.id)) == 1
 
-            # Second pass: the stored facts (sticky facts included) and what is left of the
-            # syncs (a purge may have removed them) at a later time.
-            before = {f.id: store.get(f.id) for f, _ in generated}
-            left = {f.id: [s.facts for s in store.syncs(f.id)] for f, _ in generated}
-            store.evaluate_pass(later)
-            for fid, row in before.items():
-                assert row is not None
-                assert_stored_as_evaluated(store, row.facts, left[fid], later)
-        finally:
-            store.close()
+    # Second pass: the stored facts (sticky facts included) and what is left of the
+    # syncs (a purge may have removed them) at a later time.
+    before = {f.id: store.get(f.id) for f, _ in generated}
+    left = {f.id: [s.facts for s in store.syncs(f.id)] for f, _ in generated}
+    store.evaluate_pass(later)
+    for fid, row in before.items():
+        assert row is not None
+        assert_stored_as_evaluated(store, row.facts, left[fid], later)
+
+
+# --------------------------------------------------------------------------- unusable PostgreSQL
+
+
+def _refusal(url: str) -> str:
+    with pytest.raises(StoreError) as refused:
+        Store.open(url)
+    return str(refused.value)
+
+
+def test_postgresql_server_down_is_a_plain_message(pg_server: PgServer) -> None:
+    url = pg_server.url("postgres").replace(f":{pg_server.port}/", f":{_free_port()}/")
+    message = _refusal(url)
+    assert message.startswith("cannot reach the PostgreSQL server (postgresql+psycopg://")
+    assert "is it running and accepting connections" in message
+    assert pg_server.password not in message
+
+
+def test_postgresql_wrong_password_is_a_plain_message(pg_server: PgServer) -> None:
+    message = _refusal(pg_server.url("postgres", password="not-the-Secret-42"))
+    assert message.startswith("PostgreSQL refused the login")
+    assert "wrong user or password" in message
+    assert "not-the-Secret-42" not in message
+    assert pg_server.password not in message
+
+
+def test_postgresql_missing_database_is_a_plain_message(pg_server: PgServer) -> None:
+    message = _refusal(pg_server.url("no_such_db"))
+    assert message.startswith("the PostgreSQL database does not exist")
+    assert 'database "no_such_db" does not exist' in message
+    assert "createdb" in message
+    assert pg_server.password not in message
+
+
+def test_cli_exits_2_on_a_refused_login_without_printing_the_password(
+    pg_server: PgServer,
+) -> None:
+    url = pg_server.url("postgres", password="Hunter2-not-right")
+    done = subprocess.run(
+        [sys.executable, "-m", "syncwatch", "--db", url, "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "PostgreSQL refused the login" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Hunter2" not in done.stdout + done.stderr
