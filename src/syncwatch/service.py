@@ -9,7 +9,6 @@ like Kombo's ``integration-state-changed`` webhook, and can be handed to a comma
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -42,18 +41,17 @@ HOOK_QUEUE_SIZE = 1000
 def transition_event(t: Transition) -> dict[str, Any]:
     """A transition as Kombo's ``integration-state-changed`` webhook, plus our state.
 
-    ``data.state``/``setup_status``/``qa_status`` are Kombo's API view after the transition
-    (``null`` once deleted: Kombo answers 404); ``data.status`` and ``data.previous_status``
-    are syncwatch's nine states and ``data.reason`` says why. The ``id`` is the same for
-    the same transition, so a consumer can drop a duplicate delivery.
+    The same shape as ``syncwatch watch --json`` prints: ``seq`` (and the ``id`` built from
+    it) is the transition's state-history id; ``data.state``/``setup_status``/``qa_status``
+    are Kombo's API view after the transition (``null`` once deleted: Kombo answers 404);
+    ``data.status`` and ``data.previous_status`` are syncwatch's states and ``data.reason``
+    says why.
     """
-    at = iso(t.at)
-    before = t.from_state.value if t.from_state else None
-    key = f"{t.integration_id}\n{at}\n{before}\n{t.to_state.value}"
     api = t.api
     return {
-        "id": "swt_" + hashlib.sha256(key.encode()).hexdigest()[:24],
+        "id": f"syncwatch-transition-{t.seq}",
         "type": "integration-state-changed",
+        "seq": t.seq,
         "data": {
             "integration_id": t.integration_id,
             "integration_tool": t.tool,
@@ -66,18 +64,21 @@ def transition_event(t: Transition) -> dict[str, Any]:
             "state": api.status.value if api else None,
             "setup_status": api.setup_status.value if api else None,
             "qa_status": api.qa_status.value if api else None,
-            "updated_at": at,
+            "updated_at": iso(t.at),
             "status": t.to_state.value,
-            "previous_status": before,
+            "previous_status": t.from_state.value if t.from_state else None,
             "reason": t.reason,
         },
     }
 
 
 def transition_text(t: Transition) -> str:
-    """One line: time, id, old -> new state, reason."""
+    """One line: time, id, organization, old -> new state, reason (as ``watch`` prints)."""
     before = t.from_state.value if t.from_state else "(new)"
-    return f"{iso(t.at)}  {t.integration_id}  {before} -> {t.to_state.value}  {t.reason}"
+    return (
+        f"{iso(t.at)}  {t.integration_id}  {t.organization}  "
+        f"{before} -> {t.to_state.value}  {t.reason}"
+    )
 
 
 # --------------------------------------------------------------------------- the hook

@@ -7,6 +7,7 @@ never blocked (WAL).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
 import time
@@ -599,6 +600,8 @@ class Transition:
     category: str = ""
     #: Kombo's API view after the transition (``None`` once deleted).
     api: ApiView | None = None
+    #: The id of its state-history entry (``syncwatch watch`` calls it ``seq``).
+    seq: int | None = None
 
 
 @dataclass(slots=True)
@@ -951,7 +954,17 @@ class Store:
                 clears,
             )
         if history:
+            # Writers hold the write lock, so this transaction's entries are the ones after
+            # the highest id: one query names them, however many were inserted.
+            last = conn.execute(sa.select(sa.func.max(H.c.id))).scalar() or 0
             conn.execute(H.insert(), history)
+            seqs = dict(
+                conn.execute(sa.select(H.c.integration_id, H.c.id).where(H.c.id > last)).all()
+            )
+            result.transitions = [
+                dataclasses.replace(t, seq=seqs.get(t.integration_id))
+                for t in result.transitions
+            ]
         if events:
             conn.execute(E.insert(), events)
         result.revision = revision if updates else revision - 1

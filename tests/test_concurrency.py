@@ -1,0 +1,505 @@
+"""Many writers on one database, with real processes, on both backends.
+
+Two headless evaluators (``python -m syncwatch evaluator``), three processes performing
+random operator actions through :mod:`syncwatch.actions`, and an importer adding syncs run
+against one database at once. The importer's syncs end a moment in the future, so they come
+due for the evaluators' passes while the actions change the same integrations: a pass that
+wrote back facts it read before an action committed would undo the action, and two passes
+that evaluated the same integration at once would record its transition twice.
+
+A second test kills an evaluator with SIGKILL in the middle of a long pass.
+
+This file is also the worker program: ``python tests/test_concurrency.py actions|import ...``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+#: How much each worker does: hundreds of actions in all, while the importer runs.
+ACTION_WORKERS = 3
+ACTIONS_PER_WORKER = 70
+IMPORTS = 40
+INTEGRATIONS = 40
+#: Kinds of action, by how often a worker picks them (delete is final: rare).
+ACTION_WEIGHTS = {
+    "reactivate": 6,
+    "deactivate": 6,
+    "release-qa": 4,
+    "update-credentials": 4,
+    "configure-filters": 3,
+    "delete": 1,
+}
+SYNC_STATES = ("SUCCEEDED", "PARTIALLY_FAILED", "FAILED", "AUTHENTICATION_FAILED")
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def world_records(now: datetime) -> list[dict[str, Any]]:
+    """Integrations in SETUP, QA hold, failing authentication and healthy, all enabled."""
+    records = []
+    for n in range(INTEGRATIONS):
+        kind = n % 4
+        first = "PARTIALLY_FAILED" if kind == 1 else "SUCCEEDED"
+        last = "AUTHENTICATION_FAILED" if kind == 2 else "SUCCEEDED"
+        records.append(
+            {
+                "id": f"personio:n{n:02d}",
+                "tool": "personio",
+                "category": "HRIS",
+                "organization": f"Org {n:02d}",
+                "created_at": _iso(now - timedelta(days=30)),
+                "filters_configured": kind != 0,
+                "syncs": [
+                    {
+                        "id": f"w{n:02d}_1",
+                        "state": first,
+                        "started_at": _iso(now - timedelta(days=2)),
+                        "ended_at": _iso(now - timedelta(days=2) + timedelta(minutes=30)),
+                    },
+                    {
+                        "id": f"w{n:02d}_2",
+                        "state": last,
+                        "started_at": _iso(now - timedelta(hours=2)),
+                        "ended_at": _iso(now - timedelta(hours=1)),
+                    },
+                ],
+            }
+        )
+    return records
+
+
+# --------------------------------------------------------------------------- the workers
+
+
+def worker_actions(url: str, seed: int, count: int) -> None:
+    """Perform ``count`` random actions; print one JSON line per action: what happened."""
+    from syncwatch.actions import Action, perform_many
+    from syncwatch.store import Store, StoreError
+
+    rng = random.Random(seed)
+    store = Store.open(url)
+    ids = [r.id for r in store.integrations()]
+    kinds = list(ACTION_WEIGHTS)
+    weights = list(ACTION_WEIGHTS.values())
+    for _ in range(count):
+        iid = rng.choice(ids)
+        action = Action(rng.choices(kinds, weights)[0])
+        now = datetime.now(UTC)
+        record: dict[str, Any] = {"id": iid, "action": action.value, "at": _iso(now)}
+        try:
+            applied, _refused, _unknown = perform_many(store, action, [iid], now, f"w{seed}")
+        except StoreError as err:
+            record["outcome"] = f"error: {err}"
+        else:
+            record["outcome"] = "applied" if applied else "refused"
+        print(json.dumps(record), flush=True)
+        time.sleep(rng.uniform(0, 0.01))
+    store.close()
+
+
+def worker_import(url: str, seed: int, count: int) -> None:
+    """Import ``count`` files, each adding a sync to five random integrations.
+
+    The syncs end up to half a second in the future: the import's own evaluation does not
+    count them yet, so they come due for the evaluators' passes.
+    """
+    from syncwatch.importer import ImportRejected, import_files
+    from syncwatch.store import Store, StoreError
+
+    rng = random.Random(seed)
+    store = Store.open(url)
+    world = {
+        r.id: {
+            "id": r.id,
+            "tool": r.tool,
+            "category": r.category,
+            "organization": r.organization,
+            "created_at": _iso(r.created_at),
+        }
+        for r in store.integrations()
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(count):
+            now = datetime.now(UTC)
+            records = []
+            for iid in rng.sample(sorted(world), 5):
+                ends = now + timedelta(milliseconds=rng.uniform(20, 500))
+                record: dict[str, Any] = dict(world[iid])
+                record["syncs"] = [
+                    {
+                        "id": f"imp{seed}_{i}_{iid}",
+                        "state": rng.choice(SYNC_STATES),
+                        "started_at": _iso(now - timedelta(minutes=20)),
+                        "ended_at": _iso(ends),
+                    }
+                ]
+                records.append(record)
+            path = Path(tmp) / f"{i}.json"
+            path.write_text(json.dumps({"integrations": records}), encoding="utf-8")
+            try:
+                import_files(store, [str(path)], now)
+                outcome = "imported"
+            except (StoreError, ImportRejected) as err:
+                outcome = f"error: {err}"
+            print(json.dumps({"import": i, "outcome": outcome}), flush=True)
+            time.sleep(rng.uniform(0, 0.05))
+    store.close()
+
+
+if __name__ == "__main__":
+    _kind, _url, _seed, _count = sys.argv[1:5]
+    {"actions": worker_actions, "import": worker_import}[_kind](_url, int(_seed), int(_count))
+    sys.exit(0)
+
+
+# --------------------------------------------------------------------------- the tests
+
+import pytest  # noqa: E402  (the worker program above needs only syncwatch)
+import sqlalchemy as sa  # noqa: E402
+
+from syncwatch.evaluator import OPERATOR_INACTIVE_REASON  # noqa: E402
+from syncwatch.importer import import_files  # noqa: E402
+from syncwatch.store import WRITE_LOCK_KEY, H, Store  # noqa: E402
+
+HERE = Path(__file__).resolve()
+
+
+def _env(tmp_path: Path, url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCWATCH_")}
+    env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"), SYNCWATCH_DB=url)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _spawn(tmp_path: Path, url: str, name: str, *args: str) -> subprocess.Popen[str]:
+    """A process whose stdout and stderr go to files named after it (no pipe to fill)."""
+    out = (tmp_path / f"{name}.out").open("w")
+    err = (tmp_path / f"{name}.err").open("w")
+    return subprocess.Popen(
+        [sys.executable, *args],
+        env=_env(tmp_path, url),
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=err,
+        text=True,
+    )
+
+
+def _wait_for(path: Path, needle: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in path.read_text():
+        assert proc.poll() is None, f"{path.name}: exited {proc.returncode}: {path.read_text()}"
+        assert time.monotonic() < deadline, f"no {needle!r} in {path.name}"
+        time.sleep(0.05)
+
+
+def _check_history(store: Store) -> dict[str, int]:
+    """Every history is a chain: no entry repeats a state, none is recorded twice, and the
+    stored state is the last entry's. Returns the number of entries per integration."""
+    lengths = {}
+    for row in store.integrations():
+        history = store.history(row.id)
+        lengths[row.id] = len(history)
+        if not history:
+            assert row.state is None, f"{row.id}: state {row.state} without history"
+            continue
+        assert history[0].from_state is None, f"{row.id}: first entry {history[0]}"
+        for before, after in itertools.pairwise(history):
+            assert after.from_state == before.to_state, f"{row.id}: {before} then {after}"
+            assert after.to_state != before.to_state, f"{row.id}: {before} then {after}"
+        assert row.state == history[-1].to_state, f"{row.id}: {row.state} vs {history[-1]}"
+    return lengths
+
+
+def test_actions_evaluators_and_an_importer_racing(db_url: str, tmp_path: Path) -> None:
+    setup = Store.open(db_url)
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps({"integrations": world_records(datetime.now(UTC))}))
+    import_files(setup, [str(world)], datetime.now(UTC))
+    setup.close()
+
+    evaluators = [
+        _spawn(
+            tmp_path,
+            db_url,
+            f"evaluator{n}",
+            "-m",
+            "syncwatch",
+            "evaluator",
+            "--interval",
+            "0.05",
+            "--json",
+        )
+        for n in range(2)
+    ]
+    for n, proc in enumerate(evaluators):
+        _wait_for(tmp_path / f"evaluator{n}.err", "evaluating", proc)
+    workers = {
+        f"actions{n}": _spawn(
+            tmp_path,
+            db_url,
+            f"actions{n}",
+            str(HERE),
+            "actions",
+            db_url,
+            str(n),
+            str(ACTIONS_PER_WORKER),
+        )
+        for n in range(ACTION_WORKERS)
+    }
+    workers["importer"] = _spawn(
+        tmp_path, db_url, "importer", str(HERE), "import", db_url, "99", str(IMPORTS)
+    )
+    for name, proc in workers.items():
+        assert proc.wait(timeout=180) == 0, (tmp_path / f"{name}.err").read_text()
+    for proc in evaluators:
+        proc.send_signal(signal.SIGTERM)
+    for n, proc in enumerate(evaluators):
+        assert proc.wait(timeout=60) == 0, (tmp_path / f"evaluator{n}.err").read_text()
+
+    # No process crashed or gave up.
+    names = [*workers, "evaluator0", "evaluator1"]
+    for name in names:
+        err = (tmp_path / f"{name}.err").read_text()
+        assert "Traceback" not in err and "pass failed" not in err, f"{name}: {err}"
+    done = [
+        json.loads(line)
+        for name in workers
+        for line in (tmp_path / f"{name}.out").read_text().splitlines()
+    ]
+    assert not [d for d in done if d["outcome"].startswith("error")]
+    assert sum("action" in d for d in done) == ACTION_WORKERS * ACTIONS_PER_WORKER
+    assert sum("import" in d for d in done) == IMPORTS
+    applied = Counter(
+        (d["id"], d["action"], d["at"]) for d in done if d.get("outcome") == "applied"
+    )
+
+    store = Store.open(db_url)
+    try:
+        audit = store.audit()
+        # Every applied action is audited once, and nothing else is.
+        assert Counter((a.integration_id, a.action, _iso(a.at)) for a in audit) == applied
+        assert len(applied) > 50, "the race needs actions that were allowed"
+
+        # Every action's effect is present: the facts agree with the audit log.
+        by_id: dict[str, list[Any]] = defaultdict(list)
+        for a in audit:
+            by_id[a.integration_id].append(a)
+        for row in store.integrations():
+            kind = int(row.id[-2:]) % 4
+            actions = by_id[row.id]
+            names_ = [a.action for a in actions]
+            switches = [a for a in actions if a.action in ("reactivate", "deactivate")]
+            for n, a in enumerate(switches):  # each allowed only from the other state
+                assert a.action == ("deactivate" if n % 2 == 0 else "reactivate"), names_
+            enabled = not switches or switches[-1].action == "reactivate"
+            assert row.enabled is enabled, f"{row.id}: {names_}"
+            if not enabled:
+                assert row.disabled_reason == OPERATOR_INACTIVE_REASON
+            # Filters can be configured once, and only where they were not.
+            assert names_.count("configure-filters") <= (1 if kind == 0 else 0)
+            assert row.filters_configured is (kind != 0 or "configure-filters" in names_)
+            assert names_.count("release-qa") <= 1
+            if "release-qa" in names_:
+                assert row.qa_status is not None and row.qa_status.value == "PASSED"
+            creds = [a.at for a in actions if a.action == "update-credentials"]
+            if creds:
+                assert row.credentials_updated_at == creds[-1]
+                assert row.credentials_invalid_at is None
+            if "delete" in names_:
+                assert names_.count("delete") == 1 and names_[-1] == "delete"
+                assert row.deleted_at == actions[-1].at
+            else:
+                assert row.deleted_at is None
+
+        # Histories are chains ending in the stored state; the two evaluators did work,
+        # and printed no transition twice between them.
+        lengths = _check_history(store)
+        printed = [
+            json.loads(line)
+            for n in range(2)
+            for line in (tmp_path / f"evaluator{n}.out").read_text().splitlines()
+        ]
+        assert printed, "the evaluators' passes must have had work to do"
+        seen = Counter(
+            (e["data"]["integration_id"], e["data"]["updated_at"], e["data"]["status"])
+            for e in printed
+        )
+        assert not [t for t, n in seen.items() if n > 1], "a transition printed twice"
+        assert sum(lengths.values()) >= len(printed)
+        # What the evaluators printed is what they recorded, under the same `seq`.
+        with store.read() as conn:
+            recorded = {
+                r.id: (r.integration_id, _iso(r.at), r.to_state) for r in conn.execute(sa.select(H))
+            }
+        for e in printed:
+            d = e["data"]
+            assert recorded[e["seq"]] == (d["integration_id"], d["updated_at"], d["status"])
+    finally:
+        store.close()
+
+
+# --------------------------------------------------------------------------- SIGKILL
+
+
+KILL_INTEGRATIONS = 5_000
+
+
+def _fill_unevaluated(url: str, now: datetime) -> None:
+    """Many integrations nobody has evaluated yet: a pass over them takes seconds."""
+    engine = sa.create_engine(url)
+    meta = sa.MetaData()
+    integration = sa.Table("integration", meta, autoload_with=engine)
+    sync = sa.Table("sync", meta, autoload_with=engine)
+    rows = [
+        {
+            "id": f"bulk:{n:05d}",
+            "tool": "bulk",
+            "category": "HRIS",
+            "organization": f"Bulk {n}",
+            "environment": "production",
+            "created_at": now - timedelta(days=30),
+            "enabled": True,
+            "filters_configured": True,
+            "dirty": True,
+            "revision": 0,
+            "last_sync_warnings": 0,
+            "last_sync_errors": 0,
+        }
+        for n in range(KILL_INTEGRATIONS)
+    ]
+    syncs = [
+        {
+            "id": f"bulk_{n:05d}_{k}",
+            "integration_id": f"bulk:{n:05d}",
+            "type": "DELTA",
+            "state": ("SUCCEEDED", "FAILED")[(n + k) % 2],
+            "started_at": now - timedelta(hours=3 - k),
+            "ended_at": now - timedelta(hours=3 - k) + timedelta(minutes=10),
+            "warnings": 0,
+            "errors": 0,
+        }
+        for n in range(KILL_INTEGRATIONS)
+        for k in range(2)
+    ]
+    with engine.begin() as conn:
+        conn.execute(integration.insert(), rows)
+        conn.execute(sync.insert(), syncs)
+    engine.dispose()
+
+
+def _write_lock_held(url: str) -> bool:
+    """Whether some process is inside a write transaction right now."""
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.split("///", 1)[1], timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            conn.close()
+        return False
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            held = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = "
+                    "current_database()) AND objid = :lo"
+                ),
+                {"lo": WRITE_LOCK_KEY & 0xFFFFFFFF},
+            ).scalar()
+        return bool(held)
+    finally:
+        engine.dispose()
+
+
+def test_an_evaluator_killed_mid_pass_leaves_every_state_matching_its_history(
+    db_url: str, tmp_path: Path
+) -> None:
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    Store.open(db_url).close()  # the schema
+    _fill_unevaluated(db_url, now)
+    proc = _spawn(
+        tmp_path, db_url, "evaluator", "-m", "syncwatch", "--now", _iso(now), "evaluator",
+        "--interval", "60",
+    )  # fmt: skip
+    _wait_for(tmp_path / "evaluator.err", "evaluating", proc)
+    deadline = time.monotonic() + 60
+    while not _write_lock_held(db_url):
+        assert proc.poll() is None, (tmp_path / "evaluator.err").read_text()
+        assert time.monotonic() < deadline, "the pass never started"
+        time.sleep(0.01)
+    time.sleep(0.1)  # into the pass (seconds long), well before its commit
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+
+    store = Store.open(db_url)
+    try:
+        lengths = _check_history(store)
+        assert sum(lengths.values()) == 0, "the killed pass must have committed nothing"
+        assert (tmp_path / "evaluator.out").read_text() == ""
+
+        # The next pass does all the work, once.
+        result = store.evaluate_pass(now)
+        assert result.evaluated == KILL_INTEGRATIONS
+        assert len(result.transitions) == KILL_INTEGRATIONS
+        lengths = _check_history(store)
+        assert set(lengths.values()) == {1}
+        assert store.evaluate_pass(now).evaluated == 0
+        states = Counter(r.state.value for r in store.integrations() if r.state)
+        half = KILL_INTEGRATIONS // 2  # first sync failed: QA hold; else the last one failed
+        assert states == {"QUALITY_ASSURANCE": half, "SYNC_FAILING": half}
+    finally:
+        store.close()
+
+
+def test_a_writer_waits_for_the_lock_and_then_says_the_database_is_busy(
+    db_url: str,
+) -> None:
+    """Busy is a clear StoreError after the bounded wait, never a traceback or a hang."""
+    from syncwatch import store as store_module
+    from syncwatch.store import StoreError
+
+    holder, waiter = Store.open(db_url), Store.open(db_url)
+    if waiter.is_sqlite:
+
+        @sa.event.listens_for(waiter.engine, "connect")
+        def _short_busy_timeout(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA busy_timeout = 100")
+
+    waiter.engine.dispose()
+    try:
+        with holder.write():
+            started = time.monotonic()
+            patch = pytest.MonkeyPatch()
+            patch.setattr(store_module, "PG_LOCK_TIMEOUT_S", 1)
+            try:
+                with pytest.raises(StoreError, match="the database is busy"), waiter.write():
+                    pass
+            finally:
+                patch.undo()
+            waited = time.monotonic() - started
+        assert waited >= 0.25  # it waited (3 x 100 ms on SQLite, 1 s on PostgreSQL)
+        with waiter.write() as conn:  # the lock is free again
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        holder.close()
+        waiter.close()
