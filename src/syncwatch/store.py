@@ -958,12 +958,12 @@ class Store:
             # the highest id: one query names them, however many were inserted.
             last = conn.execute(sa.select(sa.func.max(H.c.id))).scalar() or 0
             conn.execute(H.insert(), history)
-            seqs = dict(
-                conn.execute(sa.select(H.c.integration_id, H.c.id).where(H.c.id > last)).all()
-            )
+            seqs: dict[str, int] = {
+                r.integration_id: r.id
+                for r in conn.execute(sa.select(H.c.integration_id, H.c.id).where(H.c.id > last))
+            }
             result.transitions = [
-                dataclasses.replace(t, seq=seqs.get(t.integration_id))
-                for t in result.transitions
+                dataclasses.replace(t, seq=seqs.get(t.integration_id)) for t in result.transitions
             ]
         if events:
             conn.execute(E.insert(), events)
