@@ -515,6 +515,17 @@ def test_credentials_invalid_is_sticky() -> None:
     assert ev.events == ()
 
 
+def test_credentials_marked_invalid_without_auth_failures_does_not_invent_a_cause() -> None:
+    # Kombo reported INVALID (or the mark was imported): no run of auth failures is visible.
+    invalid_at = ago(hours=2)
+    ev = run(make_facts(qa_status=PASSED, credentials_invalid_at=invalid_at), [])
+    assert ev.state is St.CREDENTIALS_INVALID
+    assert ev.reason == (
+        f"Credentials marked invalid {fmt_time(invalid_at)}; "
+        "syncs are paused until the credentials are updated."
+    )
+
+
 def test_inactive_integration_can_still_have_its_credentials_found_invalid() -> None:
     ev = run(make_facts(qa_status=PASSED, enabled=False), [auth("a1", ago(hours=73))])
     assert ev.state is St.INACTIVE

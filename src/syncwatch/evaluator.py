@@ -317,10 +317,12 @@ def _credentials_invalid_reason(facts: IntegrationFacts, auth_run: Sequence[Sync
             f"({plural(len(auth_run), 'sync')} over {span}); "
             "syncs are paused until the credentials are updated."
         )
+    # No visible run of authentication failures: the mark was imported, or Kombo reported
+    # the integration INVALID (webhook or pull). Say only what is known.
     assert facts.credentials_invalid_at is not None
     return (
-        f"Credentials found invalid {fmt_time(facts.credentials_invalid_at)} after 3 days of "
-        "authentication failures; syncs are paused until the credentials are updated."
+        f"Credentials marked invalid {fmt_time(facts.credentials_invalid_at)}; "
+        "syncs are paused until the credentials are updated."
     )
 
 
