@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, RichLog, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import WorkerFailed
 
 from syncwatch.actions import Action, perform
@@ -24,7 +24,10 @@ from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
 from syncwatch.tui.widgets.integration_list import IntegrationList, StateFilter
+from syncwatch.tui.widgets.log_view import LogView
+from syncwatch.tui.widgets.summary import OneLine
 from syncwatch.tui.widgets.sync_list import SyncList
+from syncwatch.tui.widgets.text_pane import TextPane
 
 SIZE = (160, 45)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the fixed clock of conftest.py
@@ -43,10 +46,13 @@ async def settle(pilot: Pilot[object]) -> None:
 
 
 def plain(app: SyncwatchApp, selector: str) -> str:
-    """The text a Static shows, without styles."""
-    static = app.screen.query_one(selector, Static)
+    """The text a Static (or one of syncwatch's one-line widgets) shows, without styles."""
+    widget = app.screen.query_one(selector)
+    if isinstance(widget, OneLine):
+        return widget.text.plain
+    assert isinstance(widget, Static)
     console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
-    console.print(static.content)
+    console.print(widget.content)
     return console.export_text()
 
 
@@ -444,15 +450,15 @@ async def test_drill_down_shows_facts_history_syncs_and_logs(
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, IntegrationScreen)
-        facts = plain(app, "#facts")
+        left = screen.query_one("#detail-left", TextPane).text
+        facts, _, history = left.partition("State history, newest first")
         assert "Orchid Biotech" in facts and "Why" in facts and "Next" in facts
-        history = plain(app, "#history")
         assert "Failing" in history
         syncs = screen.query_one(SyncList)
         assert [s.id for s in syncs.items] == ["s_orc_2", "s_orc_1"]
         assert screen.sync_id == "s_orc_2"
-        log = screen.query_one("#log", RichLog)
-        assert len(log.lines) >= 3
+        log = screen.query_one("#log", LogView)
+        assert len(log.entries) >= 3
         assert [e.level for e in screen.visible_logs()] == ["ERROR", "WARNING", "INFO"]
         # warnings and errors only
         await pilot.press("e")
@@ -566,8 +572,9 @@ async def test_help_lists_every_binding(store: Store, clock: FixedClock) -> None
             "Refresh",
             "Help",
             "Quit",
-            "Warn+err only",
-            "Search log",
+            "Warn+err",
+            "Search",
+            "Pane",
             "Wrap",
             "Follow",
             "Command palette",

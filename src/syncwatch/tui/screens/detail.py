@@ -11,21 +11,22 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
 from textual.screen import Screen
-from textual.widgets import Header, Input, RichLog, Static
+from textual.widgets import Header, Input, Static
 
 from syncwatch.states import LogLevel
 from syncwatch.store import HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.timefmt import fmt_time
-from syncwatch.tui.colours import colour_style, level_style, state_style
+from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.messages import DetailLoaded, LogsLoaded
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
-from syncwatch.tui.widgets.footer import QuietFooter
+from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.line_list import LineList
-from syncwatch.tui.widgets.statics import update_static
+from syncwatch.tui.widgets.log_view import LogView
 from syncwatch.tui.widgets.sync_list import SyncList
+from syncwatch.tui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
     from syncwatch.tui.app import SyncwatchApp
@@ -40,17 +41,19 @@ class IntegrationScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Back to the list (or close the search)"),
-        Binding("e", "toggle_issues", "Warn+err only", tooltip="Show only warnings and errors"),
-        Binding("slash", "search", "Search log", tooltip="Highlight and filter log text"),
+        Binding("e", "toggle_issues", "Warn+err", tooltip="Show only warnings and errors"),
+        Binding("slash", "search", "Search", tooltip="Highlight and filter log text"),
         Binding("w", "toggle_wrap", "Wrap", tooltip="Wrap long log lines"),
         Binding("l", "toggle_follow", "Follow", tooltip="Follow new entries on each refresh"),
-        Binding("tab", "switch_focus", "Syncs/log", tooltip="Move focus between syncs and log"),
+        Binding("tab", "switch_focus", "Pane", tooltip="Move focus between syncs and log"),
     ]
 
     def __init__(self, integration_id: str = "") -> None:
         super().__init__()
         self.integration_id = integration_id
         self._reset()
+        #: The facts as shown, and what they were made from.
+        self._facts: tuple[tuple[object, ...], RenderOnce] | None = None
         #: The theme variables the screen's styles were last brought up to date for.
         self._styled_for: object = None
 
@@ -65,6 +68,10 @@ class IntegrationScreen(Screen[None]):
         self.follow = True
         self.search_text = ""
         self.loaded = False
+        #: The sync whose log ``logs`` holds.
+        self.logs_for: str | None = None
+        #: The history as shown (None until loaded).
+        self._history: RenderOnce | None = None
 
     @property
     def sw(self) -> SyncwatchApp:
@@ -77,9 +84,9 @@ class IntegrationScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="detail-body"):
-            with VerticalScroll(id="detail-left"):
-                yield Static(id="facts")
-                yield Static(id="history")
+            # Line-API panes throughout: showing another integration, its syncs or its
+            # log repaints them, with no layout pass over the whole screen.
+            yield TextPane(id="detail-left")
             with Vertical(id="detail-right"):
                 yield Static("Syncs, newest first", classes="section-title", id="syncs-title")
                 yield SyncList(id="syncs")
@@ -87,11 +94,14 @@ class IntegrationScreen(Screen[None]):
                 yield Input(
                     placeholder="Search the log (Enter keeps it, Esc clears it)", id="search"
                 )
-                yield RichLog(id="log", wrap=True, markup=False, highlight=False)
-        yield QuietFooter(compact=True)
+                yield LogView(id="log")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#search", Input).display = False
+        search = self.query("#search").first(Input) if self.query("#search") else None
+        if search is None:  # torn down while starting (the app quit meanwhile)
+            return
+        search.display = False
         # Every widget was just styled for the current theme.
         self._styled_for = self.app.theme_variables
         if self.integration_id:
@@ -122,9 +132,7 @@ class IntegrationScreen(Screen[None]):
         if search.value:
             search.value = ""
         search.display = False
-        update_static(self.query_one("#history", Static), Text())
         self.query_one(SyncList).set_items([], 0)
-        self.query_one("#detail-left", VerticalScroll).scroll_home(animate=False)
         self.query_one("#detail-body").set_class(self.app.size.width < NARROW_WIDTH, "narrow")
         self._open()
 
@@ -154,12 +162,20 @@ class IntegrationScreen(Screen[None]):
     # -- data ---------------------------------------------------------------------------
 
     def show_facts(self) -> None:
+        """The facts, and the history below them once it is loaded."""
         row = self.row
-        facts = self.query_one("#facts", Static)
+        pane = self.query_one("#detail-left", TextPane)
         if row is None:
-            facts.update(Text(f"No integration with id {self.integration_id}."))
+            pane.show(Text(f"No integration with id {self.integration_id}."))
             return
-        update_static(facts, RenderOnce(facts_text(self.app, row, self.sw.now)))
+        key = (row, self.sw.now, self.app.theme_variables)
+        if self._facts is None or self._facts[0] != key:
+            self._facts = (key, RenderOnce(facts_text(self.app, row, self.sw.now)))
+        facts = self._facts[1]
+        if self._history is None:
+            pane.show(facts, scroll_home=True)
+        else:
+            pane.show(facts, Text(), self._history)
         self.refresh_bindings()
 
     def row_changed(self) -> None:
@@ -217,7 +233,8 @@ class IntegrationScreen(Screen[None]):
             grid.add_row(fmt_time(entry.at), marker, change)
         title = Text("State history, newest first", Style(bold=True, underline=True))
         body: Table | Text = grid if self.history else Text("No state changes recorded.", muted)
-        update_static(self.query_one("#history", Static), RenderOnce(Group(title, body)))
+        self._history = RenderOnce(Group(title, body))
+        self.show_facts()
 
     @on(LineList.CursorMoved, "#syncs")
     def _sync_moved(self) -> None:
@@ -230,6 +247,7 @@ class IntegrationScreen(Screen[None]):
         if message.sync_id != self.sync_id:
             return  # an older request; the cursor moved on
         self.logs = message.logs
+        self.logs_for = message.sync_id
         self.show_log()
 
     def visible_logs(self) -> list[LogRow]:
@@ -246,27 +264,13 @@ class IntegrationScreen(Screen[None]):
         return logs
 
     def show_log(self) -> None:
-        log = self.query_one("#log", RichLog)
-        log.wrap = self.wrap
-        log.clear()
         shown = self.visible_logs()
-        highlight = colour_style(self.app, "$accent") + Style(bold=True, reverse=True)
+        empty = "No log entries" + (" match." if self.logs else ".")
+        if self.sync_id is not None and self.logs_for != self.sync_id:
+            empty = "Loading the log ..."
+        self.query_one(LogView).show(shown, wrap=self.wrap, search=self.search_text, empty=empty)
         muted = colour_style(self.app, "$text-muted")
-        for entry in shown:
-            line = Text()
-            line.append(f"{fmt_time(entry.at)}  ", muted)
-            line.append(f"{entry.level:<7}", level_style(self.app, entry.level))
-            line.append("  ")
-            line.append(entry.message)
-            if entry.field:
-                line.append(f"  [{entry.field}]", muted)
-            if self.search_text:
-                line.highlight_words([self.search_text], highlight, case_sensitive=False)
-            log.write(line)
-        if not shown:
-            log.write(Text("No log entries" + (" match." if self.logs else "."), muted))
-        log.scroll_home(animate=False)
-        title = Text()
+        title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Log of {self.sync_id or '(no sync)'}", Style(bold=True))
         title.append(f"  {len(shown)} of {len(self.logs)} entries, newest first", muted)
         flags = [
@@ -277,7 +281,8 @@ class IntegrationScreen(Screen[None]):
         if self.search_text:
             flags.append(f"search: {self.search_text}")
         title.append("  ·  " + ", ".join(flags), muted)
-        update_static(self.query_one("#log-title", Static), title)
+        # One line high (CSS): no layout pass.
+        self.query_one("#log-title", Static).update(title, layout=False)
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -321,11 +326,11 @@ class IntegrationScreen(Screen[None]):
     def _search_submitted(self) -> None:
         search = self.query_one("#search", Input)
         search.display = bool(search.value)
-        self.query_one("#log", RichLog).focus()
+        self.query_one(LogView).focus()
 
     def action_switch_focus(self) -> None:
         syncs = self.query_one(SyncList)
         if syncs.has_focus:
-            self.query_one("#log", RichLog).focus()
+            self.query_one(LogView).focus()
         else:
             syncs.focus()

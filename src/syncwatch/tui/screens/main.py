@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
@@ -17,7 +17,7 @@ from textual.widgets import Header, Input, Static
 from syncwatch.actions import Action
 from syncwatch.store import IntegrationRow
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
-from syncwatch.tui.widgets.footer import QuietFooter
+from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.integration_list import (
     COLUMN_BY_KEY,
     IntegrationList,
@@ -72,13 +72,15 @@ class MainScreen(Screen[None]):
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             yield IntegrationList(id="integrations")
-            with VerticalScroll(id="preview-pane"):
+            # Fixed height (the pane's): a new preview never changes the layout, so moving
+            # the cursor repaints the preview alone, not the whole screen.
+            with Vertical(id="preview-pane"):
                 yield Static(id="preview")
         yield Input(
             placeholder="Filter by organisation, tool or id (Enter keeps it, Esc clears it)",
             id="filter",
         )
-        yield QuietFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.ready = True
@@ -144,24 +146,14 @@ class MainScreen(Screen[None]):
             return
         row = self.integration_list.cursor_row
         preview = self.query_one("#preview", Static)
-        width, height = preview.size
-        key = (row, self.sw.now, self.app.theme, width)
+        key = (row, self.sw.now, self.app.theme, preview.size.width)
         if key == self._preview_key:
             return
         self._preview_key = key
         if row is None:
-            preview.update("No integration selected.")
+            preview.update("No integration selected.", layout=False)
             return
-        facts = self._facts(row)
-        if not width:  # not laid out yet
-            preview.update(facts)
-            return
-        # Rendered once here to learn its height (painting replays that): when the facts
-        # take as many lines as the shown ones, only the preview is repainted, with no
-        # layout pass over the whole screen.
-        options = self.app.console_options.update_width(width).update(highlight=False)
-        lines = facts.render(self.app.console, options)[1]
-        preview.update(facts, layout=lines != height)
+        preview.update(self._facts(row), layout=False)
 
     def _facts(self, row: IntegrationRow) -> RenderOnce:
         """The preview of ``row`` (kept for recently shown rows, for going back and forth)."""

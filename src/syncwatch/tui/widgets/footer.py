@@ -1,81 +1,184 @@
-"""Textual's Footer, updated in place when only which keys are enabled changed.
+"""The footer: the keys that apply now, on one line, as many as fit.
 
-Textual's Footer removes and re-mounts all its keys whenever the bindings may have changed
-(focus moved, an action was enabled or disabled). In syncwatch the allowed actions change
-from row to row, so moving the cursor would rebuild the footer on many key presses. This
-footer works out what it would show: when only the enabled flags differ from what it shows,
-it flips them on the keys it has; when nothing differs it does nothing; only when the keys
-themselves change does it rebuild, as Textual's does. It looks exactly the same.
+Textual's ``Footer`` is a container of one widget per key, removed and mounted again
+whenever the bindings may have changed; in syncwatch the allowed actions change from row to
+row, so that would happen on many cursor moves, and a key that does not fit is cut off at
+the right edge. This footer is one widget that draws one line: a change of which keys are
+enabled repaints that line, and when the keys do not fit, the least needed ones are left out
+(the command palette first, then quit, refresh, pause, ...) while help always stays.
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
-#: What the footer shows: per key, (key, action, description, tooltip, enabled).
-_Shown = tuple[tuple[str, str, str, str, bool], ...]
+#: Left out first when the keys do not fit (lower goes first); other keys go from the right.
+_DROP_FIRST: dict[str, int] = {
+    "command_palette": 0,
+    "app.command_palette": 0,
+    "quit": 1,
+    "app.quit": 1,
+    "refresh_now": 2,
+    "app.refresh_now": 2,
+    "toggle_pause": 3,
+    "app.toggle_pause": 3,
+}
+#: Never left out: the way to find every other key.
+_KEEP = frozenset({"help", "app.help"})
 
 
-class QuietFooter(Footer):
-    """A Footer that rebuilds only when its keys change, not when one is enabled or disabled."""
+@dataclass(frozen=True, slots=True)
+class FooterItem:
+    """One key as the footer shows it."""
 
-    #: What the last compose showed (kept up to date by in-place changes).
-    _shown: _Shown | None = None
+    key: str
+    display: str
+    description: str
+    action: str
+    enabled: bool
 
-    def _wanted(self, screen: Screen[object]) -> _Shown | None:
-        """The keys Footer.compose shows, in its order, with their enabled flags (None for
-        grouped keys, which are laid out differently: those are always rebuilt)."""
-        active = screen.active_bindings
-        out: list[tuple[str, str, str, str, bool]] = []
+    @property
+    def width(self) -> int:
+        return cell_len(self.display) + 1 + cell_len(self.description)
+
+
+def fit(items: list[FooterItem], width: int) -> tuple[list[FooterItem], int]:
+    """The items that fit in ``width`` cells (in their order), leaving out the least needed,
+    and the gap between them (narrower before anything is left out)."""
+    kept = list(items)
+
+    def needed(gap: int) -> int:
+        return sum(i.width for i in kept) + gap * max(len(kept) - 1, 0) + 1
+
+    while kept and needed(1) > width:
+        droppable = [i for i in kept if i.action not in _KEEP]
+        if not droppable:
+            break
+        ranked = sorted(
+            range(len(droppable)),
+            key=lambda n: (_DROP_FIRST.get(droppable[n].action, 99), -n),
+        )
+        kept.remove(droppable[ranked[0]])
+    return kept, 2 if needed(2) <= width else 1
+
+
+class KeyFooter(Widget, can_focus=False):
+    """The keys of the current screen; disabled ones are dimmed (pressing one says why)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "key-footer--key",
+        "key-footer--description",
+        "key-footer--disabled",
+    }
+
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+    }
+    KeyFooter > .key-footer--key {
+        color: $footer-key-foreground;
+        background: $footer-key-background;
+        text-style: bold;
+    }
+    KeyFooter > .key-footer--description {
+        color: $footer-description-foreground;
+        background: $footer-description-background;
+    }
+    KeyFooter > .key-footer--disabled {
+        text-style: dim;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items: tuple[FooterItem, ...] = ()
+        #: Where each shown item is: (first cell, end cell, item).
+        self._spans: list[tuple[int, int, FooterItem]] = []
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.refresh()
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if screen is not self.screen:
+            return
+        items = self.wanted_items()
+        if items != self.items:
+            self.items = items
+            self.refresh()
+
+    def wanted_items(self) -> tuple[FooterItem, ...]:
+        """What Textual's Footer would show: the screen's shown bindings, one per action,
+        and the command palette's key last."""
+        app = self.app
+        active = self.screen.active_bindings
+        out: list[FooterItem] = []
         actions: set[str] = set()
-        for _node, binding, enabled, tooltip in active.values():
+        for _node, binding, enabled, _tooltip in active.values():
             if not binding.show or binding.action in actions:
                 continue
-            if binding.group is not None:
-                return None
             actions.add(binding.action)
-            out.append((binding.key, binding.action, binding.description, tooltip, enabled))
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+            out.append(
+                FooterItem(
+                    binding.key,
+                    app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    enabled,
+                )
+            )
+        if app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(app.COMMAND_PALETTE_BINDING)
             if palette is not None:
                 _node, binding, enabled, _tooltip = palette
-                out.append((binding.key, binding.action, "\x00palette", "", enabled))
+                out.append(
+                    FooterItem(
+                        binding.key,
+                        app.get_key_display(binding),
+                        binding.description or "palette",
+                        "command_palette",
+                        enabled,
+                    )
+                )
         return tuple(out)
 
-    def compose(self) -> ComposeResult:
-        self._shown = self._wanted(self.screen) if self._bindings_ready else None
-        yield from super().compose()
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("key-footer--key", partial=True)
+        text_style = self.get_component_rich_style("key-footer--description", partial=True)
+        dim = self.get_component_rich_style("key-footer--disabled", partial=True)
+        line = Text(" ", no_wrap=True, overflow="crop")
+        self._spans = []
+        shown, gap = fit(list(self.items), self.size.width)
+        for n, item in enumerate(shown):
+            if n:
+                line.append(" " * gap)
+            off: Style = Style() if item.enabled else dim
+            start = line.cell_len
+            line.append(item.display, key_style + off)
+            line.append(" ")
+            line.append(item.description, text_style + off)
+            self._spans.append((start, line.cell_len, item))
+        return line
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        shown = self._shown
-        if (
-            shown is not None
-            and self._bindings_ready
-            and screen.app.app_focus
-            and self.is_attached
-            and screen is self.screen
-        ):
-            wanted = self._wanted(screen)
-            if wanted is not None and _same_keys(shown, wanted):
-                if shown != wanted:
-                    self._set_enabled(wanted)
-                    self._shown = wanted
+    def on_click(self, event: events.Click) -> None:
+        for start, end, item in self._spans:
+            if start <= event.x < end:
+                self.app.simulate_key(item.key)
                 return
-        super().bindings_changed(screen)
-
-    def _set_enabled(self, wanted: _Shown) -> None:
-        enabled = {(key, action): on for key, action, _d, _t, on in wanted}
-        for footer_key in self.query(FooterKey):
-            on = enabled.get((footer_key.key, footer_key.action))
-            if on is None or footer_key._disabled is (not on):
-                continue
-            footer_key._disabled = not on
-            footer_key.set_class(not on, "-disabled")
-
-
-def _same_keys(a: _Shown, b: _Shown) -> bool:
-    """The same keys in the same order (enabled flags aside)."""
-    return len(a) == len(b) and all(x[:4] == y[:4] for x, y in zip(a, b, strict=True))

@@ -23,6 +23,47 @@ from textual.strip import Strip
 T = TypeVar("T")
 
 
+def set_virtual_size(view: ScrollView, size: Size) -> None:
+    """Set a scroll view's virtual size, without a layout pass when the scrollbars stay.
+
+    Textual lays out the whole screen again when a virtual size changes (it may show or
+    hide a scrollbar, which changes the content width). A Line-API view whose row count
+    changed while its scrollbars stay shown or hidden only needs its scrollbar told and
+    itself repainted. Public API only: ``set_reactive`` skips the layout, and the
+    scrollbars' ``window_virtual_size`` is what a layout would have set.
+    """
+    if size == view.virtual_size:
+        return
+    width, height = view.container_size
+    if not view.is_mounted or not width or not height:
+        view.virtual_size = size
+        return
+    styles = view.styles
+    bar_v, bar_h = styles.scrollbar_size_vertical, styles.scrollbar_size_horizontal
+    show_v = styles.overflow_y == "scroll" or (styles.overflow_y == "auto" and size.height > height)
+    show_h = styles.overflow_x == "scroll" or (
+        styles.overflow_x == "auto" and size.width > width - (bar_v if show_v else 0)
+    )
+    if not show_v and show_h and styles.overflow_y == "auto":
+        show_v = size.height > height - bar_h
+    if (show_v, show_h) != (view.show_vertical_scrollbar, view.show_horizontal_scrollbar):
+        view.virtual_size = size  # a scrollbar comes or goes: the layout changes
+        return
+    view.set_reactive(ScrollView.virtual_size, size)
+    if show_v and bar_v:
+        view.vertical_scrollbar.window_virtual_size = size.height
+    if show_h and bar_h:
+        view.horizontal_scrollbar.window_virtual_size = size.width
+    if view.scroll_y > view.max_scroll_y or view.scroll_x > view.max_scroll_x:
+        view.scroll_to(
+            x=min(view.scroll_x, view.max_scroll_x),
+            y=min(view.scroll_y, view.max_scroll_y),
+            animate=False,
+            immediate=True,
+        )
+    view.refresh()
+
+
 def cell(text: str, width: int, style: Style, *, right: bool = False) -> Segment:
     """``text`` padded or cut to exactly ``width`` cells (cut text ends with an ellipsis)."""
     if width <= 0:
@@ -55,10 +96,13 @@ class LineList(ScrollView, Generic[T], can_focus=True):
     }
 
     DEFAULT_CSS = """
+    /* The vertical scrollbar always shows: a list that grows past its height (or
+       shrinks) is then only repainted, never the cause of a layout pass. */
     LineList {
         background: $surface;
         scrollbar-size-vertical: 1;
         overflow-x: hidden;
+        overflow-y: scroll;
     }
     LineList > .line-list--cursor {
         background: $block-cursor-blurred-background;
@@ -127,7 +171,7 @@ class LineList(ScrollView, Generic[T], can_focus=True):
 
     def _update_size(self) -> None:
         header = 1 if self.show_header else 0
-        self.virtual_size = Size(self.size.width, len(self._items) + header)
+        set_virtual_size(self, Size(self.size.width, len(self._items) + header))
 
     def _announce(self) -> None:
         item = self.cursor_item

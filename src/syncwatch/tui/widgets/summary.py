@@ -1,47 +1,87 @@
-"""The summary bar (count per state) and the status line (live/paused, filters, sort)."""
+"""The summary bar (count per state) and the status line (live/paused, filters, sort).
+
+Both are one line high whatever the width: each says as much as fits (shorter words, then
+less) instead of wrapping or cutting off what comes last. Being one line high, a change
+repaints that line with no layout pass.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual import events
+from textual.widget import Widget
 
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState
 from syncwatch.store import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
-from syncwatch.tui.widgets.statics import update_static
 
 
-class _TextStatic(Static):
-    """A Static that skips the update (and the layout pass) when its text is unchanged."""
+class OneLine(Widget):
+    """A one-line widget whose text is worked out for its width (and kept until the facts,
+    the width or the theme change)."""
 
-    _shown: Text | None = None
-    #: What the shown text was made from (and the theme variables it was resolved in).
-    _shown_key: object = None
+    DEFAULT_CSS = """
+    OneLine { height: 1; padding: 0 1; }
+    """
 
-    def unchanged(self, key: object) -> bool:
-        """True if the text for ``key`` is the one shown (nothing to build or update)."""
-        key = (key, self.app.theme_variables)
-        if self._shown_key is not None and self._shown_key == key:
-            return True
-        self._shown_key = key
-        return False
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._facts: object = None
+        self._text: Text = Text()
+        self._made_for: object = None
 
-    def show(self, text: Text) -> None:
-        if self._shown is not None and self._shown == text:
-            return
-        self._shown = text
-        update_static(self, text)
+    @property
+    def text(self) -> Text:
+        """The text shown at the current width."""
+        return self._make()
+
+    def set_facts(self, facts: object) -> None:
+        """What the line says changed (or not: then nothing happens)."""
+        if facts != self._facts:
+            self._facts = facts
+            self.refresh()
+
+    def _make(self) -> Text:
+        width = self.content_region.width or 80
+        key = (self._facts, width, self.app.theme_variables)
+        if key != self._made_for:
+            self._made_for = key
+            self._text = self.make_text(width) if self._facts is not None else Text()
+        return self._text
+
+    def make_text(self, width: int) -> Text:
+        """The line for ``width`` cells."""
+        raise NotImplementedError
+
+    def render(self) -> Text:
+        return self._make()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.refresh()
 
 
-class SummaryBar(_TextStatic):
+def join_fitting(variants: Sequence[Sequence[Text]], separators: Sequence[str], width: int) -> Text:
+    """The first variant (joined by the first separator that makes it fit) that fits in
+    ``width`` cells; the last one, cut with an ellipsis, if none does."""
+    for parts in variants:
+        for sep in separators:
+            text = Text(sep, no_wrap=True, overflow="ellipsis").join(parts)
+            if text.cell_len <= width:
+                return text
+    text = Text(separators[-1], no_wrap=True, overflow="ellipsis").join(variants[-1])
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+class SummaryBar(OneLine):
     """How many integrations are in each of the nine states, worst first."""
 
     DEFAULT_CSS = """
-    SummaryBar { height: auto; padding: 0 1; background: $boost; }
+    SummaryBar { background: $boost; }
     """
 
     def show_counts(
@@ -49,26 +89,34 @@ class SummaryBar(_TextStatic):
     ) -> None:
         """Show the counts per state: of ``rows``, or counts the caller keeps up to date."""
         counts = rows if isinstance(rows, Mapping) else Counter(r.state for r in rows)
-        if self.unchanged(tuple(counts.get(state, 0) for state in STATES_BY_SEVERITY)):
-            return
-        text = Text(no_wrap=False)
-        for state in STATES_BY_SEVERITY:
-            n = counts.get(state, 0)
+        self.set_facts(tuple(counts.get(state, 0) for state in STATES_BY_SEVERITY))
+
+    def make_text(self, width: int) -> Text:
+        counts = self._facts
+        assert isinstance(counts, tuple)
+
+        def item(state: IntegrationState, n: int, label: bool) -> Text:
             style = state_style(self.app, state)
             if not n:
                 style = colour_style(self.app, "$text-disabled")
-            text.append(f"{state.glyph} {state.label} ", style)
+            text = Text(f"{state.glyph} {state.label} " if label else f"{state.glyph} ", style)
             text.append(str(n), style + Style(bold=bool(n)))
-            text.append("   ")
-        text.rstrip()
-        self.show(text)
+            return text
+
+        states = list(zip(STATES_BY_SEVERITY, counts, strict=True))
+        # Labels go from the least severe state first: the worst keep theirs longest.
+        variants = [
+            [item(s, n, label=i < keep) for i, (s, n) in enumerate(states)]
+            for keep in range(len(states), -1, -1)
+        ]
+        return join_fitting(variants, ("   ", "  "), width)
 
 
-class StatusLine(_TextStatic):
+class StatusLine(OneLine):
     """Live or paused, what is filtered, how it is sorted, how many are marked."""
 
     DEFAULT_CSS = """
-    StatusLine { height: 1; padding: 0 1; color: $text-muted; }
+    StatusLine { color: $text-muted; }
     """
 
     def show_status(
@@ -86,26 +134,52 @@ class StatusLine(_TextStatic):
         sort: str,
         marks: int,
     ) -> None:
-        key = (paused, live, interval, read_only, shown, total, view, filter_text)
-        if self.unchanged((*key, show_deleted, sort, marks)):
-            return
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if paused:
-            text.append("⏸ PAUSED", colour_style(self.app, "$warning", bold=True))
-        elif live:
-            text.append(f"● live, every {interval:g} s", colour_style(self.app, "$success"))
-        else:
-            text.append("○ live refresh off", colour_style(self.app, "$text-muted"))
-        if read_only:
-            text.append("  ·  ")
-            text.append("READ-ONLY", colour_style(self.app, "$error", bold=True))
-        text.append(f"  ·  {shown} of {total} shown  ·  view: {view}")
-        if filter_text:
-            text.append("  ·  filter: ")
-            text.append(filter_text, Style(bold=True))
-        text.append(f"  ·  deleted {'shown' if show_deleted else 'hidden'}")
-        text.append(f"  ·  sort: {sort}")
-        if marks:
-            text.append("  ·  ")
-            text.append(f"{marks} marked", colour_style(self.app, "$accent", bold=True))
-        self.show(text)
+        self.set_facts(
+            (
+                paused,
+                live,
+                interval,
+                read_only,
+                shown,
+                total,
+                view,
+                filter_text,
+                show_deleted,
+                sort,
+                marks,
+            )
+        )
+
+    def make_text(self, width: int) -> Text:
+        facts = self._facts
+        assert isinstance(facts, tuple)
+        (paused, live, interval, read_only, shown, total, view) = facts[:7]
+        (filter_text, show_deleted, sort, marks) = facts[7:]
+        app = self.app
+
+        def parts(short: bool) -> list[Text]:
+            out: list[Text] = []
+            if paused:
+                out.append(Text("⏸ PAUSED", colour_style(app, "$warning", bold=True)))
+            elif live:
+                words = f"● live {interval:g} s" if short else f"● live, every {interval:g} s"
+                out.append(Text(words, colour_style(app, "$success")))
+            else:
+                words = "○ refresh off" if short else "○ live refresh off"
+                out.append(Text(words, colour_style(app, "$text-muted")))
+            if read_only:
+                out.append(Text("READ-ONLY", colour_style(app, "$error", bold=True)))
+            out.append(Text(f"{shown}/{total} shown" if short else f"{shown} of {total} shown"))
+            out.append(Text(f"view: {view}"))
+            if filter_text:
+                text = Text("filter: ")
+                text.append(filter_text, Style(bold=True))
+                out.append(text)
+            if not short or show_deleted:
+                out.append(Text(f"deleted {'shown' if show_deleted else 'hidden'}"))
+            out.append(Text(f"sort: {sort}"))
+            if marks:
+                out.append(Text(f"{marks} marked", colour_style(app, "$accent", bold=True)))
+            return out
+
+        return join_fitting([parts(False), parts(True)], ("  ·  ", " · "), width)
