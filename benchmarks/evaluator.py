@@ -1,4 +1,4 @@
-"""Benchmark the evaluation pass against a large, realistic SQLite database.
+"""Benchmark the evaluation pass against a large, realistic database (SQLite or PostgreSQL).
 
 Builds (seed 42) a database of N integrations, S syncs and L log entries with bulk inserts,
 settles it with one pass, then times, each over ``--repeat`` runs (median, min, max):
@@ -15,6 +15,21 @@ settles it with one pass, then times, each over ``--repeat`` runs (median, min, 
 
     uv run python benchmarks/evaluator.py [--integrations 10000] [--syncs 1000000]
         [--logs 1000000] [--repeat 5] [--db URL_OR_PATH] [--reuse] [--profile] [--json]
+
+Without --db it builds a temporary SQLite file. For PostgreSQL, pass the URL of an empty
+database (its password is never printed). A throwaway server, as an unprivileged user (as
+root, prefix each command with `runuser -u postgres --`; binaries are in
+/usr/lib/postgresql/*/bin on Debian, package postgresql):
+
+    initdb -D /tmp/swpg -U syncwatch --auth=trust --no-sync
+    pg_ctl -D /tmp/swpg -l /tmp/swpg.log -o "-p 5433 -k /tmp -c listen_addresses=127.0.0.1" start
+    createdb -h 127.0.0.1 -p 5433 -U syncwatch bench
+    uv run python benchmarks/evaluator.py --db postgresql+psycopg://syncwatch@127.0.0.1:5433/bench
+    pg_ctl -D /tmp/swpg stop -m fast && rm -rf /tmp/swpg
+
+(--db with an existing, filled database needs --reuse; drop and re-create it to rebuild.)
+PostgreSQL's autovacuum gathers planner statistics by itself a while after the build;
+--analyze does it up front, so runs do not depend on when autovacuum got to it.
 """
 
 from __future__ import annotations
@@ -52,7 +67,7 @@ from _common import (
 )
 
 from syncwatch.importer import import_parsed, parse_bytes
-from syncwatch.store import I, L, S, Store, database_url
+from syncwatch.store import I, L, S, Store, database_url, redact_url
 
 #: Targets on the reference machine (2 cores), in milliseconds.
 TARGETS_MS = {"no_change_pass": 20.0, "new_syncs_pass": 100.0, "full_pass": 2000.0}
@@ -179,6 +194,16 @@ def build(store: Store, n: int, n_syncs: int, n_logs: int) -> dict[str, float]:
                 progress(f"built {done:,} of {n_syncs:,} syncs")
     ins += flush()
     return {"generate_s": gen, "insert_s": ins}
+
+
+def backend_info(store: Store) -> dict[str, str]:
+    """Which database engine, and its version (the figures depend on both)."""
+    with store.engine.connect() as conn:
+        if store.is_sqlite:
+            version = str(conn.exec_driver_sql("select sqlite_version()").scalar())
+            return {"backend": "SQLite", "version": version}
+        version = str(conn.exec_driver_sql("show server_version").scalar())
+        return {"backend": store.engine.dialect.name, "version": version}
 
 
 def analyze(store: Store) -> float:
@@ -365,12 +390,18 @@ def state_counts(store: Store) -> dict[str, int]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--integrations", type=int, default=10_000)
     ap.add_argument("--syncs", type=int, default=1_000_000)
     ap.add_argument("--logs", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--db", help="database URL or path (default: a file in a temp dir)")
+    ap.add_argument(
+        "--db",
+        help="database URL or path, e.g. postgresql+psycopg://user:pw@host:5432/empty_db "
+        "(default: a SQLite file in a temp dir); see above for starting a PostgreSQL server",
+    )
     ap.add_argument(
         "--reuse",
         action="store_true",
@@ -420,10 +451,11 @@ def _run(store: Store, args: argparse.Namespace, url: str) -> dict[str, Any]:
             "repeat": args.repeat,
             "seed": SEED,
             "now": NOW.isoformat(),
-            "db": "temporary SQLite file" if not args.db else url,
+            "db": "temporary SQLite file" if not args.db else redact_url(url),
             "analyze": args.analyze,
         },
         "machine": machine_info(),
+        "backend": backend_info(store),
     }
     existing = store.counts()["integrations"]
     build_s: dict[str, float] = {}
@@ -549,9 +581,10 @@ def report(out: dict[str, Any]) -> None:
         f"syncwatch evaluator benchmark: {c['integrations']:,} integrations, "
         f"{c['syncs']:,} syncs, {c['log_entries']:,} log entries; repeat {p['repeat']}"
     )
+    db = out["backend"]
     print(
-        f"Python {m['python']}, SQLite {m['sqlite']}, SQLAlchemy {m['sqlalchemy']}, "
-        f"{m['cpu_count']} CPUs, {m['platform']}"
+        f"{db['backend']} {db['version']} ({p['db']}); Python {m['python']}, "
+        f"SQLAlchemy {m['sqlalchemy']}, {m['cpu_count']} CPUs, {m['platform']}"
     )
     src = m["source"]
     changed = ", ".join(src["src_changes"]) or "none"
