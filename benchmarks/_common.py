@@ -447,6 +447,41 @@ def sync_counts(logs: Sequence[GenLog], ids: Sequence[str]) -> tuple[int, int, s
     return warnings, errors, pick[2] if pick else None
 
 
+def integration_row(p: Plan) -> dict[str, Any]:
+    """The integrations table row of a planned integration, not evaluated yet (dirty)."""
+    return {
+        "id": p.id,
+        "tool": p.tool,
+        "category": p.category,
+        "organization": p.organization,
+        "environment": p.environment,
+        "created_at": p.created_at,
+        "enabled": p.enabled,
+        "filters_configured": p.filters_configured,
+        "last_api_request_at": p.last_api_request_at,
+        "last_reactivated_at": None,
+        "credentials_updated_at": p.credentials_updated_at,
+        "deleted_at": p.deleted_at,
+        "qa_status": p.qa_status,
+        "credentials_invalid_at": None,
+        "disabled_reason": p.disabled_reason,
+        "disabled_at": p.disabled_at,
+        "purged_at": p.purged_at,
+        "state": None,
+        "state_reason": None,
+        "state_since": None,
+        "evaluated_at": None,
+        "last_sync_id": None,
+        "last_sync_state": None,
+        "last_sync_ended_at": None,
+        "last_sync_warnings": 0,
+        "last_sync_errors": 0,
+        "dirty": True,
+        "next_due_at": None,
+        "revision": 1,
+    }
+
+
 # --------------------------------------------------------------------------- measuring
 
 

@@ -59,6 +59,7 @@ from _common import (
     Stats,
     dump_json,
     generate_syncs,
+    integration_row,
     machine_info,
     plan_integrations,
     print_table,
@@ -76,40 +77,6 @@ _NEW_SYNCS = 100
 
 
 # --------------------------------------------------------------------------- building
-
-
-def _integration_row(p: Any) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "tool": p.tool,
-        "category": p.category,
-        "organization": p.organization,
-        "environment": p.environment,
-        "created_at": p.created_at,
-        "enabled": p.enabled,
-        "filters_configured": p.filters_configured,
-        "last_api_request_at": p.last_api_request_at,
-        "last_reactivated_at": None,
-        "credentials_updated_at": p.credentials_updated_at,
-        "deleted_at": p.deleted_at,
-        "qa_status": p.qa_status,
-        "credentials_invalid_at": None,
-        "disabled_reason": p.disabled_reason,
-        "disabled_at": p.disabled_at,
-        "purged_at": p.purged_at,
-        "state": None,
-        "state_reason": None,
-        "state_since": None,
-        "evaluated_at": None,
-        "last_sync_id": None,
-        "last_sync_state": None,
-        "last_sync_ended_at": None,
-        "last_sync_warnings": 0,
-        "last_sync_errors": 0,
-        "dirty": True,
-        "next_due_at": None,
-        "revision": 1,
-    }
 
 
 def _log_id(sync_id: str, j: int) -> str:
@@ -163,7 +130,7 @@ def build(store: Store, n: int, n_syncs: int, n_logs: int) -> dict[str, float]:
     gen += time.perf_counter() - t0
     t0 = time.perf_counter()
     with store.write() as conn:
-        conn.execute(I.insert(), [_integration_row(p) for p in plans])
+        conn.execute(I.insert(), [integration_row(p) for p in plans])
     ins += time.perf_counter() - t0
 
     sync_buf: list[dict[str, Any]] = []

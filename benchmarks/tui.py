@@ -76,6 +76,7 @@ from _common import (
     Messages,
     dump_json,
     generate_syncs,
+    integration_row,
     machine_info,
     plan_integrations,
     print_table,
@@ -136,40 +137,6 @@ FIGURES: tuple[tuple[str, str], ...] = (
 # --------------------------------------------------------------------------- the database
 
 
-def _integration_row(p: Any) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "tool": p.tool,
-        "category": p.category,
-        "organization": p.organization,
-        "environment": p.environment,
-        "created_at": p.created_at,
-        "enabled": p.enabled,
-        "filters_configured": p.filters_configured,
-        "last_api_request_at": p.last_api_request_at,
-        "last_reactivated_at": None,
-        "credentials_updated_at": p.credentials_updated_at,
-        "deleted_at": p.deleted_at,
-        "qa_status": p.qa_status,
-        "credentials_invalid_at": None,
-        "disabled_reason": p.disabled_reason,
-        "disabled_at": p.disabled_at,
-        "purged_at": p.purged_at,
-        "state": None,
-        "state_reason": None,
-        "state_since": None,
-        "evaluated_at": None,
-        "last_sync_id": None,
-        "last_sync_state": None,
-        "last_sync_ended_at": None,
-        "last_sync_warnings": 0,
-        "last_sync_errors": 0,
-        "dirty": True,
-        "next_due_at": None,
-        "revision": 1,
-    }
-
-
 def _sync_and_log_rows(
     integration_id: str, syncs: list[GenSync]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -221,7 +188,7 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
     heavy.n_syncs, heavy.n_logs = _HEAVY_SYNCS, _HEAVY_LOGS
     heavy.created_at = heavy.anchor - SYNC_SPACING * _HEAVY_SYNCS - timedelta(hours=1)
     with store.write() as conn:
-        conn.execute(I.insert(), [_integration_row(p) for p in plans])
+        conn.execute(I.insert(), [integration_row(p) for p in plans])
     sync_buf: list[dict[str, Any]] = []
     log_buf: list[dict[str, Any]] = []
 
