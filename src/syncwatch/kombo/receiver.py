@@ -12,20 +12,20 @@
    200, also for a redelivered id (applied once) and for a type syncwatch does not know.
 
 A database that is locked or unreachable answers 503, so Kombo delivers again later.
-The database work is blocking; it runs on one writer thread (see the README for the
-measurement against Starlette's thread pool).
+The database work is blocking; it runs on one writer thread that commits what queued up
+together (see the README for the measurement against Starlette's thread pool).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -34,9 +34,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncwatch.clock import Clock
-from syncwatch.kombo.apply import Received, receive_event
+from syncwatch.kombo.apply import Received, receive_event, receive_events
 from syncwatch.kombo.events import (
     SIGNATURE_HEADER,
+    KomboEvent,
     MalformedEvent,
     body_for_storage,
     parse_event,
@@ -52,7 +53,6 @@ MAX_BODY = 1024 * 1024
 WEBHOOK_PATH = "/webhooks/kombo"
 
 Writer = Literal["single", "threadpool"]
-T = TypeVar("T")
 
 
 class _TooLarge(Exception):
@@ -75,6 +75,59 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class _BatchWriter:
+    """One thread that owns every database write, committing what queued up together.
+
+    Requests put their event on a queue and wait; the thread takes everything queued (up to
+    :data:`BATCH_MAX`) and stores and applies it in one transaction
+    (:func:`~syncwatch.kombo.apply.receive_events`). Under load this is group commit: one
+    write lock, one evaluation of the touched integrations and one commit per batch.
+    """
+
+    BATCH_MAX = 64
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: queue.Queue[tuple[KomboEvent, str, datetime, Future[Received]] | None] = (
+            queue.Queue()
+        )
+        self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, event: KomboEvent, body: str, received_at: datetime) -> Future[Received]:
+        future: Future[Received] = Future()
+        self._queue.put((event, body, received_at, future))
+        return future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < self.BATCH_MAX:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(more)
+            try:
+                results = receive_events(self.store, [(e, b, t) for e, b, t, _ in batch])
+            except BaseException as err:  # handed to every waiting request
+                for *_, future in batch:
+                    future.set_exception(err)
+                continue
+            for (*_, future), got in zip(batch, results, strict=True):
+                future.set_result(got)
+
+
 class Receiver:
     """The webhook endpoint: one store, one secret, one clock."""
 
@@ -94,21 +147,21 @@ class Receiver:
         self.clock = clock
         self.writer = writer
         self.max_body = max_body
-        self._executor: ThreadPoolExecutor | None = None
+        self._writer: _BatchWriter | None = None
 
     # -- running the blocking database work ---------------------------------------------
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _store(self, event: KomboEvent, body: str, received_at: datetime) -> Received:
         if self.writer == "threadpool":
-            return await run_in_threadpool(fn, *args)
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+            return await run_in_threadpool(receive_event, self.store, event, body, received_at)
+        if self._writer is None:
+            self._writer = _BatchWriter(self.store)
+        return await asyncio.wrap_future(self._writer.submit(event, body, received_at))
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     # -- the endpoint ----------------------------------------------------------------------
 
@@ -132,7 +185,7 @@ class Receiver:
         stored = body_for_storage(body)
         received_at = self.clock.now()
         try:
-            got = await self._run(self._receive, event, stored, received_at)
+            got = await self._store(event, stored, received_at)
         except StoreError as err:
             log.error("event %s not stored: %s", event.id, err)
             return _error(503, "the database is unavailable; deliver again later")
@@ -146,9 +199,6 @@ class Receiver:
         return JSONResponse(
             {"id": got.event_id, "outcome": got.outcome.value, "duplicate": got.duplicate}
         )
-
-    def _receive(self, event: Any, body: str, received_at: datetime) -> Received:
-        return receive_event(self.store, event, body, received_at)
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"ok": True})
