@@ -69,9 +69,9 @@ class StoreError(Exception):
 #: lock first (an arbitrary constant: the ASCII bytes of "syncwatc" as a 64-bit key).
 WRITE_LOCK_KEY = 0x73796E6377617463
 #: How long a PostgreSQL writer waits for the lock before giving up, in seconds.
-PG_LOCK_TIMEOUT_S = 30
+PG_LOCK_TIMEOUT_S = 20
 #: How many ``BEGIN IMMEDIATE`` waits (``busy_timeout`` each) a SQLite writer makes.
-WRITE_LOCK_ATTEMPTS = 3
+WRITE_LOCK_ATTEMPTS = 2
 
 
 def _is_busy(err: sa_exc.OperationalError) -> bool:
@@ -686,8 +686,8 @@ class Store:
                         raise
                     if attempt == WRITE_LOCK_ATTEMPTS:
                         raise StoreError(
-                            "the database is busy: another syncwatch process held its write "
-                            f"lock through {WRITE_LOCK_ATTEMPTS} waits; try again shortly"
+                            "the database is locked: another syncwatch process held its write "
+                            f"lock through {WRITE_LOCK_ATTEMPTS} busy timeouts; try again shortly"
                         ) from None
                     time.sleep(0.05 * attempt)
         trans = conn.begin()
@@ -699,7 +699,7 @@ class Store:
                 trans.rollback()
                 if "lock timeout" in str(err.orig):
                     raise StoreError(
-                        "the database is busy: another syncwatch process held its write "
+                        "the database is locked: another syncwatch process held its write "
                         f"lock for {PG_LOCK_TIMEOUT_S} s; try again shortly"
                     ) from None
                 raise
