@@ -9,14 +9,18 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import multiprocessing as mp
+import pickle
 import sys
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections import defaultdict
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired, cast
 
 import sqlalchemy as sa
 from pydantic import (
@@ -25,14 +29,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
+    with_config,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
+from typing_extensions import TypedDict
 
-from syncwatch.clock import check_range
+from syncwatch.bulk import BulkWriter, Row, sqlite_time, utc_time
+from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.redact import redact
 from syncwatch.states import (
     Category,
@@ -112,12 +120,66 @@ class IntegrationIn(_Record):
     syncs: list[SyncIn] = Field(default_factory=list)
 
 
-class ImportFile(BaseModel):
+# The same schema for files, as TypedDicts: pydantic-core validates them straight from the
+# JSON bytes into plain dicts, with no Python call per value. (The models above build an
+# object and run a Python validator per record and per time: a third of an import's time.)
+# A key present in a dict is a field the file gave. Times are range-checked and converted to
+# UTC, and a sync's ended_at checked, by _check_records, which names the same JSON paths.
+_FILE_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+@with_config(_FILE_CONFIG)
+class LogDoc(TypedDict):
+    """One log entry as read from a file."""
+
+    id: NotRequired[Annotated[str | None, Field(min_length=1)]]
+    at: AwareDatetime
+    level: LogLevel
+    message: str
+    field: NotRequired[str | None]
+
+
+@with_config(_FILE_CONFIG)
+class SyncDoc(TypedDict):
+    """One sync as read from a file."""
+
+    id: Annotated[str, Field(min_length=1)]
+    type: NotRequired[SyncType]
+    state: SyncState
+    started_at: AwareDatetime
+    ended_at: NotRequired[AwareDatetime | None]
+    logs: NotRequired[list[LogDoc]]
+
+
+@with_config(_FILE_CONFIG)
+class IntegrationDoc(TypedDict):
+    """One integration record as read from a file."""
+
+    id: Annotated[str, Field(min_length=1)]
+    tool: Annotated[str, Field(min_length=1)]
+    category: Category
+    organization: Annotated[str, Field(min_length=1)]
+    environment: NotRequired[Environment]
+    created_at: AwareDatetime
+    filters_configured: NotRequired[bool]
+    enabled: NotRequired[bool]
+    last_api_request_at: NotRequired[AwareDatetime | None]
+    credentials_updated_at: NotRequired[AwareDatetime | None]
+    qa_status: NotRequired[QaStatus | None]
+    deleted_at: NotRequired[AwareDatetime | None]
+    syncs: NotRequired[list[SyncDoc]]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class ImportDoc(TypedDict):
     """The top level of an import file."""
 
-    model_config = ConfigDict(extra="forbid")
+    integrations: list[IntegrationDoc]
 
-    integrations: list[IntegrationIn]
+
+@cache
+def _file_validator() -> TypeAdapter[ImportDoc]:
+    return TypeAdapter(ImportDoc)
 
 
 #: Integration fields an import may set; a field left out keeps its stored value.
@@ -201,48 +263,120 @@ def _problems_from(err: ValidationError, file: str, limit: int = 20) -> list[Pro
 
 # --------------------------------------------------------------------------- parsing
 
+#: A validated integration record: an :class:`IntegrationDoc` (times in UTC) as a dict.
+Record = dict[str, Any]
+
+_TIME_FIELDS = ("created_at", "last_api_request_at", "credentials_updated_at", "deleted_at")
+
 
 @dataclass(slots=True)
 class ParsedFile:
-    """A validated import file."""
+    """A validated import file: records read from a file (dicts, see :class:`IntegrationDoc`)
+    or built in code (:class:`IntegrationIn`; the demo engine does)."""
 
     name: str
-    integrations: list[IntegrationIn]
+    integrations: Sequence[Record | IntegrationIn]
+
+
+class _Problems:
+    """Problems found walking the validated records, capped like pydantic's."""
+
+    def __init__(self, file: str, limit: int = 20) -> None:
+        self.file = file
+        self.limit = limit
+        self.found: list[Problem] = []
+        self.count = 0
+
+    def add(self, path: str, message: str) -> None:
+        self.count += 1
+        if self.count <= self.limit:
+            self.found.append(Problem(self.file, path, message))
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            extra = self.count - self.limit
+            if extra > 0:
+                self.found.append(Problem(self.file, "", f"... and {extra} more problems"))
+            raise ImportRejected(self.found)
+
+
+def _utc_time(value: datetime, path: str, problems: _Problems) -> datetime:
+    """``value`` in UTC, or a problem at ``path`` if it lies outside 1970-2199."""
+    try:
+        if EARLIEST <= value < LATEST:
+            return value if not value.utcoffset() else value.astimezone(UTC)
+    except OverflowError:  # pragma: no cover - check_range says it plainly below
+        pass
+    try:
+        return check_range(value)
+    except ValueError as err:
+        problems.add(path, str(err))
+        return value
+
+
+def _check_records(records: list[Record], name: str) -> None:
+    """Check what the schema cannot: time ranges, a sync's end, unique ids. Converts every
+    time to UTC in place; raises :class:`ImportRejected` naming each problem's JSON path."""
+    problems = _Problems(name)
+    utc_tz: object = None
+    seen: dict[str, int] = {}
+    sync_seen: dict[str, str] = {}
+    for i, rec in enumerate(records):
+        for key in _TIME_FIELDS:
+            value = rec.get(key)
+            if value is not None:
+                rec[key] = _utc_time(value, f"integrations[{i}].{key}", problems)
+        rid = rec["id"]
+        if rid in seen:
+            problems.add(
+                f"integrations[{i}].id",
+                f"duplicate integration id {rid!r} (also integrations[{seen[rid]}])",
+            )
+        else:
+            seen[rid] = i
+        for j, sync in enumerate(rec.get("syncs", ())):
+            here = f"integrations[{i}].syncs[{j}]"
+            started = sync["started_at"] = _utc_time(
+                sync["started_at"], f"{here}.started_at", problems
+            )
+            ended = sync.get("ended_at")
+            if ended is None:
+                state = sync["state"]
+                if state is not SyncState.RUNNING:
+                    problems.add(f"{here}.ended_at", f"ended_at is required for a {state} sync")
+            else:
+                ended = sync["ended_at"] = _utc_time(ended, f"{here}.ended_at", problems)
+                if ended < started:
+                    problems.add(
+                        f"{here}.ended_at",
+                        f"ended_at {ended.isoformat()} is before started_at {started.isoformat()}",
+                    )
+            sid = sync["id"]
+            if sid in sync_seen:
+                problems.add(f"{here}.id", f"duplicate sync id {sid!r} (also {sync_seen[sid]})")
+            else:
+                sync_seen[sid] = here
+            for k, log in enumerate(sync.get("logs", ())):
+                at = log["at"]
+                # The common case, cheaply: pydantic shares one tzinfo object per offset, and
+                # a time in UTC in 1971-2198 needs no closer look.
+                if at.tzinfo is not utc_tz or not 1970 < at.year < 2199:
+                    if not at.utcoffset() and 1970 < at.year < 2199:
+                        utc_tz = at.tzinfo
+                    else:
+                        log["at"] = _utc_time(at, f"{here}.logs[{k}].at", problems)
+    problems.raise_if_any()
 
 
 def parse_bytes(data: bytes | str, name: str) -> ParsedFile:
     """Validate one file's content; raise :class:`ImportRejected` naming what is wrong."""
     try:
-        doc = ImportFile.model_validate_json(data)
+        doc = _file_validator().validate_json(data)
     except ValidationError as err:
         raise ImportRejected(_problems_from(err, name)) from None
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    sync_seen: dict[str, str] = {}
-    for i, rec in enumerate(doc.integrations):
-        if rec.id in seen:
-            problems.append(
-                Problem(
-                    name,
-                    f"integrations[{i}].id",
-                    f"duplicate integration id {rec.id!r} (also integrations[{seen[rec.id]}])",
-                )
-            )
-        seen.setdefault(rec.id, i)
-        for j, sync in enumerate(rec.syncs):
-            here = f"integrations[{i}].syncs[{j}]"
-            if sync.id in sync_seen:
-                problems.append(
-                    Problem(
-                        name,
-                        f"{here}.id",
-                        f"duplicate sync id {sync.id!r} (also {sync_seen[sync.id]})",
-                    )
-                )
-            sync_seen.setdefault(sync.id, here)
-    if problems:
-        raise ImportRejected(problems)
-    return ParsedFile(name, doc.integrations)
+    records = cast(list[Record], doc["integrations"])
+    _check_records(records, name)
+    return ParsedFile(name, records)
 
 
 def read_file(path: str) -> ParsedFile:
@@ -259,24 +393,36 @@ def read_file(path: str) -> ParsedFile:
     return parse_bytes(data, name)
 
 
-def shift_times(records: list[IntegrationIn], delta: timedelta) -> None:
+def _as_record(rec: Record | IntegrationIn) -> Record:
+    """A record built in code as the dict a file would give (only the fields it set)."""
+    if isinstance(rec, BaseModel):
+        return rec.model_dump(exclude_unset=True)
+    return rec
+
+
+def shift_times(records: Iterable[Record], delta: timedelta) -> None:
     """Move every time in the records by ``delta`` (to make the bundled sample look live)."""
     for rec in records:
-        for name in ("created_at", "last_api_request_at", "credentials_updated_at", "deleted_at"):
-            value = getattr(rec, name)
+        for name in _TIME_FIELDS:
+            value = rec.get(name)
             if value is not None:
-                setattr(rec, name, value + delta)
-        for sync in rec.syncs:
-            sync.started_at += delta
-            if sync.ended_at is not None:
-                sync.ended_at += delta
-            for log in sync.logs:
-                log.at += delta
+                rec[name] = value + delta
+        for sync in rec.get("syncs", ()):
+            sync["started_at"] += delta
+            if sync.get("ended_at") is not None:
+                sync["ended_at"] += delta
+            for log in sync.get("logs", ()):
+                log["at"] += delta
 
 
-def newest_sync_end(records: Iterable[IntegrationIn]) -> datetime | None:
+def newest_sync_end(records: Iterable[Record | IntegrationIn]) -> datetime | None:
     """The latest ``ended_at`` of any sync in the records."""
-    ends = [s.ended_at for r in records for s in r.syncs if s.ended_at is not None]
+    ends = [
+        s["ended_at"]
+        for r in map(_as_record, records)
+        for s in r.get("syncs", ())
+        if s.get("ended_at") is not None
+    ]
     return max(ends) if ends else None
 
 
@@ -296,10 +442,6 @@ class ImportReport:
     syncs_updated: int = 0
     logs_added: int = 0
     evaluation: PassResult = field(default_factory=PassResult)
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return t.astimezone(UTC) if t is not None else None
 
 
 def _value(value: Any) -> Any:
@@ -322,37 +464,27 @@ def _dump(values: dict[str, Any]) -> str:
     return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
 
-def log_id(sync_id: str, log: LogIn, message: str, occurrence: int) -> str:
-    """A log entry's id: given in the file, else derived from its content.
+def log_id(
+    sync_id: str, at: datetime, level: str, field: str | None, message: str, occurrence: int
+) -> str:
+    """The id of a log entry that has none in the file, derived from its content.
 
     The same line imported twice gets the same id, so it is never duplicated; the
-    occurrence number keeps identical lines within one sync apart.
+    occurrence number (counting every entry of the sync with the same time, level, field
+    and redacted message) keeps identical lines within one sync apart. Stored ids depend on
+    this exact recipe: changing it would duplicate every id-less entry on re-import.
     """
-    if log.id:
-        return log.id
     key = "\x1f".join(
         (
             sync_id,
-            log.at.astimezone(UTC).isoformat(),
-            log.level.value,
-            log.field or "",
+            at.astimezone(UTC).isoformat(),
+            str(level),
+            field or "",
             message,
             str(occurrence),
         )
     )
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
-
-
-def _sync_counts(logs: Sequence[dict[str, Any]]) -> tuple[int, int, str | None]:
-    warnings = sum(1 for x in logs if x["level"] == "WARNING")
-    errors = sum(1 for x in logs if x["level"] == "ERROR")
-    headline = None
-    for level in ("ERROR", "WARNING"):
-        picked = [x for x in logs if x["level"] == level]
-        if picked:
-            headline = min(picked, key=lambda x: (x["at"], x["id"]))["message"]
-            break
-    return warnings, errors, headline
 
 
 def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
@@ -402,28 +534,28 @@ def import_parsed(
     shift: timedelta | None = None,
 ) -> ImportReport:
     """Upsert validated files atomically and evaluate what changed at ``now``."""
-    records: list[tuple[str, int, IntegrationIn]] = []
+    records: list[tuple[str, int, Record]] = []
     seen: dict[str, str] = {}
     problems: list[Problem] = []
     sync_seen: dict[str, str] = {}
     for pf in parsed:
+        recs = [_as_record(r) for r in pf.integrations]
         if shift:
-            shift_times(pf.integrations, shift)
-        for i, rec in enumerate(pf.integrations):
-            if rec.id in seen and seen[rec.id] != pf.name:
+            shift_times(recs, shift)
+        for i, rec in enumerate(recs):
+            rid = rec["id"]
+            if rid in seen and seen[rid] != pf.name:
                 problems.append(
-                    Problem(
-                        pf.name, f"integrations[{i}].id", f"{rec.id!r} is also in {seen[rec.id]}"
-                    )
+                    Problem(pf.name, f"integrations[{i}].id", f"{rid!r} is also in {seen[rid]}")
                 )
-            seen[rec.id] = pf.name
+            seen[rid] = pf.name
             records.append((pf.name, i, rec))
-            for j, sync in enumerate(rec.syncs):
+            for j, sync in enumerate(rec.get("syncs", ())):
                 here = f"integrations[{i}].syncs[{j}]"
-                other = sync_seen.setdefault(sync.id, f"{pf.name}: {here}")
+                other = sync_seen.setdefault(sync["id"], f"{pf.name}: {here}")
                 if not other.startswith(f"{pf.name}: "):
                     problems.append(
-                        Problem(pf.name, f"{here}.id", f"sync id {sync.id!r} is also in {other}")
+                        Problem(pf.name, f"{here}.id", f"sync id {sync['id']!r} is also in {other}")
                     )
     if problems:
         raise ImportRejected(problems)
@@ -437,14 +569,197 @@ def import_parsed(
     return report
 
 
+_SYNC_COLUMNS = (
+    "id",
+    "integration_id",
+    "type",
+    "state",
+    "started_at",
+    "ended_at",
+    "warnings",
+    "errors",
+    "headline",
+)
+_LOG_COLUMNS = ("id", "sync_id", "integration_id", "at", "level", "message", "field")
+#: Enum members as the plain strings that are stored (and bound fastest).
+_PLAIN: dict[str, str] = {m: m.value for e in (LogLevel, SyncState, SyncType) for m in e}
+
+
+#: One sync ready to store: its row (in the order of _SYNC_COLUMNS, with the counts and
+#: headline of its log entries) and its log entries' rows (in the order of _LOG_COLUMNS);
+#: times in the form the BulkWriter binds.
+PreparedSync = tuple[Row, list[Row]]
+
+#: Log rows gathered before they are written (a flush also lets a worker run ahead).
+_FLUSH_ROWS = 20_000
+#: Imports with at least this many log entries prepare them on a second core.
+PARALLEL_MIN_LOGS = 50_000
+
+
+def _headline_key(row: Row, at: int = _LOG_COLUMNS.index("at")) -> tuple[Any, str]:
+    return (row[at], row[0])
+
+
+def _counts(rows: list[Row]) -> tuple[int, int, str | None]:
+    """Warnings, errors and the headline (the earliest error, else warning) of log rows."""
+    level, message = _LOG_COLUMNS.index("level"), _LOG_COLUMNS.index("message")
+    errors = [r for r in rows if r[level] == "ERROR"]
+    warnings = [r for r in rows if r[level] == "WARNING"]
+    picked = errors or warnings
+    headline = min(picked, key=_headline_key)[message] if picked else None
+    return len(warnings), len(errors), headline
+
+
+def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
+    """The rows whose id is not in ``seen`` (first occurrence only); adds their ids."""
+    out = []
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            out.append(row)
+    return out
+
+
+def prepare_record(rec: Record, fast: bool) -> list[PreparedSync]:
+    """Redact, identify and format the log entries of one record's syncs (no database).
+
+    ``fast``: times as the text SQLite stores (see :func:`syncwatch.bulk.sqlite_time`),
+    else aware UTC datetimes. Every time in ``rec`` is already UTC.
+    """
+    rid = rec["id"]
+    levels = _PLAIN
+    blake2b = hashlib.blake2b
+    stored_time = sqlite_time if fast else utc_time
+    out: list[PreparedSync] = []
+    for sync in rec.get("syncs", ()):
+        sid = sync["id"]
+        rows: list[Row] = []
+        warnings = errors = 0
+        # The headline candidates, as (at, id, message).
+        first_error: tuple[datetime, str, str] | None = None
+        first_warning: tuple[datetime, str, str] | None = None
+        occurrences: dict[tuple[Any, ...], int] = {}
+        for log in sync.get("logs", ()):
+            at = log["at"]
+            level = levels[log["level"]]
+            message = redact(log["message"])
+            fld = log.get("field")
+            content = (at, level, fld, message)
+            n = occurrences[content] = occurrences.get(content, 0) + 1
+            iso = at.isoformat()  # UTC: "2026-11-18T14:30:33[.ffffff]+00:00"
+            lid = log.get("id")
+            if not lid:
+                # log_id(), inlined: this runs once per entry.
+                key = "\x1f".join((sid, iso, level, fld or "", message, str(n)))
+                lid = blake2b(key.encode(), digest_size=12).hexdigest()
+            if fast:  # sqlite_time(), inlined, from the same isoformat()
+                stored: Any = (
+                    f"{iso[:10]} {iso[11:26]}"
+                    if at.microsecond
+                    else f"{iso[:10]} {iso[11:19]}.000000"
+                )
+            else:
+                stored = at
+            row = (lid, sid, rid, stored, level, message, fld)
+            rows.append(row)
+            if level == "INFO":
+                continue
+            if level == "ERROR":
+                errors += 1
+                if first_error is None or (at, lid) < first_error[:2]:
+                    first_error = (at, lid, message)
+            else:
+                warnings += 1
+                if first_warning is None or (at, lid) < first_warning[:2]:
+                    first_warning = (at, lid, message)
+        first = first_error or first_warning
+        ended = sync.get("ended_at")
+        sync_row = (
+            sid,
+            rid,
+            _PLAIN[sync.get("type", SyncType.DELTA)],
+            _PLAIN[sync["state"]],
+            stored_time(sync["started_at"]),
+            None if ended is None else stored_time(ended),
+            warnings,
+            errors,
+            first[2] if first else None,
+        )
+        out.append((sync_row, rows))
+    return out
+
+
+def prepared_logs(records: Sequence[Record], fast: bool) -> Generator[list[PreparedSync]]:
+    """:func:`prepare_record` for each record, in order.
+
+    A large import on the SQLite fast path has them prepared by a forked worker process on
+    the other core, while this one writes what it already has; if the worker fails in any
+    way, the rest is prepared here.
+    """
+    total = sum(len(s.get("logs", ())) for r in records for s in r.get("syncs", ()))
+    done = 0
+    if fast and total >= PARALLEL_MIN_LOGS and _can_fork():
+        for batch in _from_worker(records):
+            yield from batch
+            done += len(batch)
+    for rec in records[done:]:
+        yield prepare_record(rec, fast)
+
+
+def _can_fork() -> bool:
+    # Forking a process that runs other threads can copy a lock some thread held: only a
+    # single-threaded process (the command line) forks.
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+
+
+def _from_worker(records: Sequence[Record]) -> Iterator[list[list[PreparedSync]]]:
+    """Batches of prepared records from a forked worker; stops early if the worker fails."""
+    ctx = mp.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_worker, args=(records, sender), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                data = receiver.recv_bytes()
+            except (EOFError, OSError):
+                return  # the worker died: the caller prepares the rest
+            if not data:
+                return  # all sent
+            yield pickle.loads(data)
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+
+
+def _worker(records: Sequence[Record], sender: Any) -> None:
+    """In the forked worker: prepare every record, sending batches of about _FLUSH_ROWS."""
+    batch: list[list[PreparedSync]] = []
+    rows = 0
+    for rec in records:
+        prepared = prepare_record(rec, fast=True)
+        batch.append(prepared)
+        rows += sum(len(p[0]) for p in prepared)
+        if rows >= _FLUSH_ROWS:
+            sender.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+            batch, rows = [], 0
+    if batch:
+        sender.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+    sender.send_bytes(b"")
+    sender.close()
+
+
 def _upsert(
     conn: Connection,
     store: Store,
-    records: list[tuple[str, int, IntegrationIn]],
+    records: list[tuple[str, int, Record]],
     report: ImportReport,
     now: datetime,
 ) -> None:
-    ids = [rec.id for _, _, rec in records]
+    ids = [rec["id"] for _, _, rec in records]
     existing: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):
         for row in conn.execute(sa.select(I).where(I.c.id.in_(chunk))):
@@ -454,7 +769,7 @@ def _upsert(
     # work in proportion to the file, not to the stored history.
     old_syncs: dict[str, dict[str, Any]] = {}
     old_logs: set[str] = set()
-    sync_ids = [s.id for _, _, rec in records for s in rec.syncs]
+    sync_ids = [s["id"] for _, _, rec in records for s in rec.get("syncs", ())]
     for chunk in _chunks(sync_ids):
         for row in conn.execute(
             sa.select(
@@ -471,143 +786,125 @@ def _upsert(
         Problem(
             name,
             f"integrations[{i}].syncs[{j}].id",
-            f"sync id {s.id!r} already belongs to integration "
-            f"{old_syncs[s.id]['integration_id']!r}",
+            f"sync id {s['id']!r} already belongs to integration "
+            f"{old_syncs[s['id']]['integration_id']!r}",
         )
         for name, i, rec in records
-        for j, s in enumerate(rec.syncs)
-        if s.id in old_syncs and old_syncs[s.id]["integration_id"] != rec.id
+        for j, s in enumerate(rec.get("syncs", ()))
+        if s["id"] in old_syncs and old_syncs[s["id"]]["integration_id"] != rec["id"]
     ]
     if problems:
         raise ImportRejected(problems)
 
+    writer = BulkWriter(conn, [(S, _SYNC_COLUMNS), (L, _LOG_COLUMNS)])
     revision = store.next_revision(conn)
     new_integrations: list[dict[str, Any]] = []
     fact_updates: list[dict[str, Any]] = []
-    new_syncs: list[dict[str, Any]] = []
+    new_syncs: list[Row] = []
     sync_updates: list[dict[str, Any]] = []
-    new_logs: list[dict[str, Any]] = []
+    new_logs: list[Row] = []
     recount: set[str] = set()
     touched: set[str] = set()
 
-    for _name, _i, rec in records:
-        old = existing.get(rec.id)
-        if old is not None and old["deleted_at"] is not None:
-            report.skipped_deleted.append(rec.id)
-            continue
-        given = {
-            name: _value(getattr(rec, name))
-            for name in _FACT_FIELDS
-            if name in rec.model_fields_set
-        }
-        source = _source_json(given)
-        if old is None:
-            fresh: dict[str, Any] = {"id": rec.id, **_DEFAULTS, **given}
-            fresh.update(dirty=True, revision=revision, imported_facts=_dump(source))
-            new_integrations.append(fresh)
-            report.added += 1
-            touched.add(rec.id)
-        else:
-            before = json.loads(old["imported_facts"] or "{}")
-            # A field changes only where the source changed it since the last import (or was
-            # never imported and differs): what the evaluator or an operator decided stays.
-            changes = {
-                name: value
-                for name, value in given.items()
-                if value != old[name] and before.get(name, _UNSEEN) != source[name]
-            }
-            merged = before | source
-            if changes:
-                fact_updates.append(changes | {"b_id": rec.id, "imported_facts": _dump(merged)})
-                touched.add(rec.id)
-            elif merged != before:
-                # Nothing visible changes; remember what the source says for next time.
-                fact_updates.append({"b_id": rec.id, "imported_facts": _dump(merged)})
+    def flush() -> None:
+        # Parents first: foreign keys are checked at the end of each statement.
+        if new_integrations:
+            conn.execute(I.insert(), new_integrations)
+        writer.insert(S, _SYNC_COLUMNS, new_syncs)
+        writer.insert(L, _LOG_COLUMNS, new_logs)
+        report.logs_added += len(new_logs)
+        new_integrations.clear()
+        new_syncs.clear()
+        new_logs.clear()
 
-        for sync in rec.syncs:
-            logs: list[dict[str, Any]] = []
-            occurrences: Counter[tuple[Any, ...]] = Counter()
-            for log in sync.logs:
-                message = redact(log.message)
-                key = (log.at, log.level, log.field, message)
-                occurrences[key] += 1
-                lid = log_id(sync.id, log, message, occurrences[key])
-                if lid in old_logs:
-                    continue
-                old_logs.add(lid)
-                logs.append(
-                    {
-                        "id": lid,
-                        "sync_id": sync.id,
-                        "integration_id": rec.id,
-                        "at": log.at.astimezone(UTC),
-                        "level": log.level.value,
-                        "message": message,
-                        "field": log.field,
-                    }
-                )
-            prior = old_syncs.get(sync.id)
-            if prior is None:
-                warnings, errors, headline = _sync_counts(logs)
-                new_syncs.append(
-                    {
-                        "id": sync.id,
-                        "integration_id": rec.id,
-                        "type": sync.type.value,
-                        "state": sync.state.value,
-                        "started_at": sync.started_at.astimezone(UTC),
-                        "ended_at": _utc(sync.ended_at),
-                        "warnings": warnings,
-                        "errors": errors,
-                        "headline": headline,
-                    }
-                )
-                report.syncs_added += 1
-                touched.add(rec.id)
+    with closing(prepared_logs([rec for _, _, rec in records], writer.fast)) as prepared:
+        for (_name, _i, rec), record_logs in zip(records, prepared, strict=True):
+            rid = rec["id"]
+            old = existing.get(rid)
+            if old is not None and old["deleted_at"] is not None:
+                report.skipped_deleted.append(rid)
+                continue
+            given = {name: _value(rec[name]) for name in _FACT_FIELDS if name in rec}
+            source = _source_json(given)
+            if old is None:
+                fresh: dict[str, Any] = {"id": rid, **_DEFAULTS, **given}
+                fresh.update(dirty=True, revision=revision, imported_facts=_dump(source))
+                new_integrations.append(fresh)
+                report.added += 1
+                touched.add(rid)
             else:
-                given_sync = sync.model_fields_set
+                before = json.loads(old["imported_facts"] or "{}")
+                # A field changes only where the source changed it since the last import (or was
+                # never imported and differs): what the evaluator or an operator decided stays.
                 changes = {
-                    name: _value(getattr(sync, name))
-                    for name in ("type", "state", "started_at", "ended_at")
-                    if name in given_sync and _value(getattr(sync, name)) != prior[name]
+                    name: value
+                    for name, value in given.items()
+                    if value != old[name] and before.get(name, _UNSEEN) != source[name]
                 }
+                merged = before | source
                 if changes:
-                    sync_updates.append(
-                        {
-                            "b_id": sync.id,
-                            "type": changes.get("type", prior["type"]),
-                            "state": changes.get("state", prior["state"]),
-                            "started_at": changes.get("started_at", prior["started_at"]),
-                            "ended_at": changes.get("ended_at", prior["ended_at"]),
-                        }
-                    )
-                    report.syncs_updated += 1
-                    touched.add(rec.id)
-                if logs:
-                    recount.add(sync.id)
-                    touched.add(rec.id)
-            new_logs.extend(logs)
-        if old is not None and rec.id not in touched:
-            report.unchanged += 1
-        elif old is not None:
-            report.updated += 1
+                    fact_updates.append(changes | {"b_id": rid, "imported_facts": _dump(merged)})
+                    touched.add(rid)
+                elif merged != before:
+                    # Nothing visible changes; remember what the source says for next time.
+                    fact_updates.append({"b_id": rid, "imported_facts": _dump(merged)})
 
-    if new_integrations:
-        conn.execute(I.insert(), new_integrations)
+            for sync, (sync_row, rows) in zip(rec.get("syncs", ()), record_logs, strict=True):
+                sid = sync["id"]
+                # Entries stored already (or given twice in this import) are not added again.
+                ids = [row[0] for row in rows]
+                if old_logs.isdisjoint(ids) and len(set(ids)) == len(ids):
+                    old_logs.update(ids)
+                else:
+                    rows = _unseen(rows, old_logs)
+                    sync_row = sync_row[:6] + _counts(rows)
+                new_logs.extend(rows)
+                prior = old_syncs.get(sid)
+                if prior is None:
+                    new_syncs.append(sync_row)
+                    report.syncs_added += 1
+                    touched.add(rid)
+                else:
+                    changes = {
+                        name: _value(sync[name])
+                        for name in ("type", "state", "started_at", "ended_at")
+                        if name in sync and _value(sync[name]) != prior[name]
+                    }
+                    if changes:
+                        sync_updates.append(
+                            {
+                                "b_id": sid,
+                                "type": changes.get("type", prior["type"]),
+                                "state": changes.get("state", prior["state"]),
+                                "started_at": changes.get("started_at", prior["started_at"]),
+                                "ended_at": changes.get("ended_at", prior["ended_at"]),
+                            }
+                        )
+                        report.syncs_updated += 1
+                        touched.add(rid)
+                    if rows:
+                        recount.add(sid)
+                        touched.add(rid)
+            if old is not None and rid not in touched:
+                report.unchanged += 1
+            elif old is not None:
+                report.updated += 1
+            if len(new_logs) >= _FLUSH_ROWS:
+                flush()
+    flush()
+
     if fact_updates:
         # Group by the set of changed columns: one executemany per shape.
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for upd in fact_updates:
             by_shape[tuple(sorted(k for k in upd if k != "b_id"))].append(upd)
-        for cols, rows in by_shape.items():
+        for cols, rows_ in by_shape.items():
             conn.execute(
                 I.update()
                 .where(I.c.id == sa.bindparam("b_id"))
                 .values({c: sa.bindparam(c) for c in cols}),
-                rows,
+                rows_,
             )
-    if new_syncs:
-        conn.execute(S.insert(), new_syncs)
     if sync_updates:
         conn.execute(
             S.update()
@@ -620,9 +917,6 @@ def _upsert(
             ),
             sync_updates,
         )
-    if new_logs:
-        conn.execute(L.insert(), new_logs)
-        report.logs_added = len(new_logs)
     if recount:
         _recount(conn, sorted(recount))
     changed_existing = sorted(t for t in touched if t in existing)
