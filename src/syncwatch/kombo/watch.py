@@ -18,10 +18,9 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from syncwatch.clock import iso
 from syncwatch.evaluator import api_view
 from syncwatch.states import IntegrationState
-from syncwatch.store import H, I, IntegrationRow, Store, _row_to_integration
+from syncwatch.store import H, I, IntegrationRow, Store, Transition, _row_to_integration
 
 #: How often ``watch`` looks for new transitions, in seconds.
 POLL_INTERVAL = 0.5
@@ -92,42 +91,33 @@ def follow(
             stop.wait(interval)
 
 
-def transition_json(t: TransitionRecord) -> dict[str, Any]:
-    """Kombo's ``integration-state-changed`` shape, plus ``status``, ``reason`` and ``seq``.
-
-    ``state``/``setup_status``/``qa_status`` are the API view as it is when the line is
-    written (``null`` once deleted: Kombo's API answers 404 then).
-    """
+def as_transition(t: TransitionRecord) -> Transition:
+    """The record as the evaluator reports transitions (its API view as of now)."""
     row = t.integration
-    api = api_view(row.facts, has_finished_sync=row.last_sync_id is not None)
-    return {
-        "id": f"syncwatch-transition-{t.seq}",
-        "type": "integration-state-changed",
-        "seq": t.seq,
-        "data": {
-            "integration_id": row.id,
-            "integration_tool": row.tool,
-            "integration_category": row.category,
-            "end_user": {
-                "organization_name": row.organization,
-                "creator_email": None,
-                "origin_id": None,
-            },
-            "state": api.status.value if api else None,
-            "setup_status": api.setup_status.value if api else None,
-            "qa_status": api.qa_status.value if api else None,
-            "updated_at": iso(t.at),
-            "status": t.to_state.value,
-            "previous_status": t.from_state.value if t.from_state else None,
-            "reason": t.reason,
-        },
-    }
+    return Transition(
+        integration_id=row.id,
+        organization=row.organization,
+        tool=row.tool,
+        from_state=t.from_state,
+        to_state=t.to_state,
+        at=t.at,
+        reason=t.reason,
+        category=row.category,
+        api=api_view(row.facts, has_finished_sync=row.last_sync_id is not None),
+        seq=t.seq,
+    )
+
+
+def transition_json(t: TransitionRecord) -> dict[str, Any]:
+    """Kombo's ``integration-state-changed`` shape plus ``status``, ``reason`` and ``seq``:
+    the same lines the headless evaluator prints (one home: :mod:`syncwatch.service`)."""
+    from syncwatch.service import transition_event
+
+    return transition_event(as_transition(t))
 
 
 def transition_text(t: TransitionRecord) -> str:
-    """One line for a terminal or a log file."""
-    before = t.from_state.value if t.from_state else "(new)"
-    return (
-        f"{iso(t.at)}  {t.integration.id}  {t.integration.organization}  "
-        f"{before} -> {t.to_state.value}  {t.reason}"
-    )
+    """One line for a terminal or a log file (as the headless evaluator prints it)."""
+    from syncwatch.service import transition_text as text
+
+    return text(as_transition(t))
