@@ -245,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "receive",
+        # No abbreviations: "--secret VALUE" must not pass for "--secret-file".
+        allow_abbrev=False,
         help="serve an HTTP endpoint for Kombo's webhooks",
         description="Receives Kombo's signed webhooks at POST /webhooks/kombo, stores each "
         "event and applies it to the facts. The secret comes from KOMBO_WEBHOOK_SECRET or "

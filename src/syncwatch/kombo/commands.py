@@ -77,6 +77,10 @@ def cmd_receive(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         f"syncwatch: receiving Kombo webhooks at http://{args.host}:{args.port}{WEBHOOK_PATH} "
         f"into {store.engine.url.render_as_string(hide_password=True)}\n"
     )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again for
+    # the handler that was there before; with this one, that ends in exit 0, not a kill.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: None)
     server.run()
     return 0
 
