@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -630,3 +631,279 @@ def test_bundled_sample_shows_all_nine_states(store: Store) -> None:
         (r.last_sync_ended_at for r in store.integrations() if r.last_sync_ended_at),
     )
     assert NOW - timedelta(minutes=10) <= newest <= NOW
+
+
+# --------------------------------------------------------------------------- the fast paths
+
+
+def _varied_file(write_import: WriteImport, name: str = "varied.json") -> str:
+    """Records that exercise every stored form: offsets, microseconds, null and absent
+    fields, every level and sync state, given and derived log ids, secrets, duplicates."""
+    records = []
+    for n, state in enumerate(SyncState):
+        logs = [
+            log_record(ago(hours=5, minutes=n), "INFO", "Fetched 120 employees"),
+            log_record(ago(hours=5, minutes=n), "INFO", "Fetched 120 employees"),  # twice
+            {"at": "2026-11-26T08:15:30.25+02:00", "level": "WARNING", "message": "Slow API"},
+            {"at": "2026-11-25T23:59:59.999999-05:00", "level": "ERROR", "message": "HTTP 503"},
+            log_record(ago(hours=4), "ERROR", "Authorization: Bearer sk_live_abcdefgh12345678"),
+            log_record(ago(hours=4), "WARNING", "field gone", field="hris.employees.x"),
+            log_record(ago(hours=4), "INFO", "given id", id=f"given-{n}", field=None),
+        ]
+        ended = None if state is SyncState.RUNNING else ago(hours=2, minutes=n)
+        records.append(
+            integration_record(
+                f"personio:v{n}",
+                environment="development" if n % 2 else "production",
+                filters_configured=bool(n % 3),
+                qa_status="PASSED" if n == 1 else None,
+                syncs=[
+                    sync_record(
+                        f"v{n}_1", state, ago(hours=6, minutes=n), ended, logs=logs, type="FULL"
+                    ),
+                    {"id": f"v{n}_2", "state": "SUCCEEDED",
+                     "started_at": "2026-11-26T09:00:00.000001+01:00",
+                     "ended_at": "2026-11-26T09:30:00Z"},
+                ],
+            )
+        )  # fmt: skip
+    return write_import(records, name)
+
+
+def _raw_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored row as SQLite holds it (the text of times included)."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("integration", "sync", "log_entry", "state_change", "event")
+        }
+    finally:
+        db.close()
+
+
+def test_sqlite_fast_path_stores_exactly_what_sqlalchemy_stores(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver-level insert and SQLAlchemy core write byte-identical rows, read back the
+    same through Store, and re-importing into either changes nothing."""
+    from syncwatch import bulk
+
+    file = _varied_file(write_import)
+    fast = Store.open(tmp_path / "fast.db")
+    import_files(fast, [file], NOW)
+    assert fast.counts()["log_entries"] == 7 * len(SyncState)
+    with monkeypatch.context() as m:
+        m.setattr(bulk, "_agrees", lambda *_: False)  # every column "disagrees": core path
+        core = Store.open(tmp_path / "core.db")
+        with core.write() as conn:
+            assert not bulk.BulkWriter(conn, [(bulk_table(), ("id",))]).fast
+        import_files(core, [file], NOW)
+    assert _raw_rows(tmp_path / "fast.db") == _raw_rows(tmp_path / "core.db")
+    assert db_snapshot(fast) == db_snapshot(core)
+    for store in (fast, core):
+        before = db_snapshot(store)
+        report = import_files(store, [file], NOW)
+        assert (report.added, report.syncs_added, report.logs_added) == (0, 0, 0)
+        assert db_snapshot(store) == before
+        store.close()
+
+
+def bulk_table() -> Any:
+    from syncwatch.store import L
+
+    return L
+
+
+def test_bulk_writer_takes_the_fast_path_only_where_sqlalchemy_would_store_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncwatch import bulk
+    from syncwatch.store import L, S
+
+    store = Store.open(tmp_path / "w.db")
+    try:
+        with store.write() as conn:
+            assert bulk.BulkWriter(conn, [(S, ("id", "started_at")), (L, ("id", "at"))]).fast
+            # A time format that differs from SQLAlchemy's is caught by the self-check.
+            monkeypatch.setattr(bulk, "sqlite_time", lambda t: t.isoformat())
+            assert not bulk.BulkWriter(conn, [(S, ("id", "started_at"))]).fast
+            assert bulk.BulkWriter(conn, [(S, ("id", "state"))]).fast  # no time column
+    finally:
+        store.close()
+
+
+def test_log_ids_derived_from_content_never_change(store: Store, write_import: WriteImport) -> None:
+    """Stored ids of id-less entries are pinned: a new recipe would duplicate every such
+    entry of an earlier import when the same file is imported again."""
+    logs = [
+        {"at": "2026-11-26T10:15:30.25+02:00", "level": "WARNING",
+         "message": "Could not fetch field x", "field": "hris.employees.x"},
+        {"at": "2026-11-26T08:00:00Z", "level": "INFO", "message": "Fetched 120 employees"},
+        {"at": "2026-11-26T08:00:00Z", "level": "INFO", "message": "Fetched 120 employees"},
+    ]  # fmt: skip
+    record = integration_record("a:1", syncs=[sync_record("sync_1", "SUCCEEDED", ago(hours=5),
+                                                          logs=logs)])  # fmt: skip
+    import_files(store, [write_import([record])], NOW)
+    ids = {log.id for log in store.logs("a:1")}
+    # Computed by the importer as it was before the fast path (the recipe in log_id()).
+    assert {"2c545f618043c3651fad6bac", "4f75e1e80ebd42ee76addfb6"} <= ids
+    assert len(ids) == 3
+
+
+@pytest.mark.parametrize(
+    ("at", "what"),
+    [
+        pytest.param("2026-11-26T09:01:00", "time zone", id="naive"),
+        pytest.param("1969-12-31T23:59:59Z", "out of range", id="before-1970"),
+        pytest.param("1970-01-01T00:30:00+01:00", "out of range", id="1970-local-1969-utc"),
+        pytest.param("2199-12-31T23:30:00-01:00", "out of range", id="2199-local-2200-utc"),
+        pytest.param("2200-01-01T00:00:00Z", "out of range", id="2200"),
+    ],
+)
+def test_log_times_are_range_checked_with_their_json_path(
+    store: Store, write_import: WriteImport, at: str, what: str
+) -> None:
+    logs = [log_record(ago(hours=1), "INFO", "fine")] * 2 + [
+        {"at": at, "level": "INFO", "message": "m"}
+    ]
+    record = integration_record("a:1", syncs=[sync_record("s", "SUCCEEDED", ago(hours=2),
+                                                          logs=logs)])  # fmt: skip
+    bad = write_import([record])
+    with pytest.raises(ImportRejected) as err:
+        import_files(store, [bad], NOW)
+    assert f"{bad}: integrations[0].syncs[0].logs[2].at: " in str(err.value)
+    assert what in str(err.value)
+    assert store.counts()["integrations"] == 0
+
+
+def test_log_times_at_the_edges_of_the_range_are_accepted_in_utc(
+    store: Store, write_import: WriteImport
+) -> None:
+    logs = [
+        {"at": "1970-01-01T01:30:00+01:00", "level": "INFO", "message": "first instant"},
+        {"at": "2199-12-31T22:59:59.5-01:00", "level": "INFO", "message": "last second"},
+    ]
+    record = integration_record("a:1", syncs=[sync_record("s", "RUNNING", ago(hours=2),
+                                                          logs=logs)])  # fmt: skip
+    import_files(store, [write_import([record])], NOW)
+    got = {log.message: log.at for log in store.logs("a:1")}
+    assert got == {
+        "first instant": datetime(1970, 1, 1, 0, 30, tzinfo=UTC),
+        "last second": datetime(2199, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+    }
+
+
+def _big_import(write_import: WriteImport, n_logs: int) -> str:
+    """20 integrations of 10 syncs, ``n_logs`` log entries in all, a few with secrets."""
+    per_sync = n_logs // 200
+    records = [
+        integration_record(
+            f"big:{i}",
+            filters_configured=True,
+            syncs=[
+                sync_record(
+                    f"big_{i}_{k}",
+                    "PARTIALLY_FAILED" if k % 7 == 0 else "SUCCEEDED",
+                    ago(hours=40 - k),
+                    logs=[
+                        log_record(
+                            ago(hours=40 - k, minutes=-j),
+                            "WARNING" if j % 9 == 0 else "INFO",
+                            f"line {j} password={k}x{j}" if j % 5 == 0 else f"line {j}",
+                        )
+                        for j in range(per_sync)
+                    ],
+                )
+                for k in range(10)
+            ],
+        )
+        for i in range(20)
+    ]
+    return write_import(records, "big.json")
+
+
+def test_a_large_import_prepared_on_a_worker_process_stores_the_same(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncwatch import importer
+
+    if not importer._can_fork():
+        pytest.skip("no fork start method here, or other threads run: no worker")
+    file = _big_import(write_import, 6_000)
+    workers: list[int] = []
+    from_worker = importer._from_worker
+
+    def spy(records: Any) -> Any:
+        for batch in from_worker(records):
+            workers.append(len(batch))
+            yield batch
+
+    monkeypatch.setattr(importer, "_from_worker", spy)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
+    monkeypatch.setattr(importer, "_FLUSH_ROWS", 500)  # several batches
+    parallel = Store.open(tmp_path / "parallel.db")
+    import_files(parallel, [file], NOW)
+    parallel.close()
+    assert len(workers) > 1  # in several batches
+    assert sum(workers) == 20  # every record came from the worker
+
+    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 10**9)
+    single = Store.open(tmp_path / "single.db")
+    import_files(single, [file], NOW)
+    single.close()
+    assert _raw_rows(tmp_path / "parallel.db") == _raw_rows(tmp_path / "single.db")
+    messages = [row[5] for row in _raw_rows(tmp_path / "parallel.db")["log_entry"]]
+    assert len(messages) == 6_000
+    assert sum("password=[REDACTED]" in m for m in messages) == 6_000 // 5
+
+
+def test_when_the_worker_fails_the_import_completes_without_it(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from syncwatch import importer
+
+    if not importer._can_fork():
+        pytest.skip("no fork start method here, or other threads run: no worker")
+    records = [integration_record(f"w:{n}", syncs=[sync_record(
+        f"w{n}", "SUCCEEDED", ago(hours=3), logs=[log_record(ago(hours=3), "INFO", f"{n}")])])
+        for n in range(40)]  # fmt: skip
+    file = write_import(records)
+    parent = os.getpid()
+    prepare = importer.prepare_record
+
+    def dies_in_the_worker(rec: Any, fast: bool) -> Any:
+        if os.getpid() != parent and rec["id"] == "w:25":
+            raise RuntimeError("worker bug")
+        return prepare(rec, fast)
+
+    monkeypatch.setattr(importer, "prepare_record", dies_in_the_worker)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
+    monkeypatch.setattr(importer, "_FLUSH_ROWS", 4)
+    store = Store.open(tmp_path / "w.db")
+    report = import_files(store, [file], NOW)
+    assert (report.added, report.logs_added) == (40, 40)
+    assert len(store.logs("w:39")) == 1
+    store.close()
+
+
+def test_file_schema_and_model_schema_have_the_same_fields() -> None:
+    """The TypedDicts files are validated with and the models code builds records with
+    describe one format."""
+    from pydantic import TypeAdapter
+
+    from syncwatch import importer
+
+    for model, doc in (
+        (importer.IntegrationIn, importer.IntegrationDoc),
+        (importer.SyncIn, importer.SyncDoc),
+        (importer.LogIn, importer.LogDoc),
+    ):
+        fields = TypeAdapter(doc).core_schema["fields"]  # as pydantic reads the TypedDict
+        assert set(model.model_fields) == set(fields)
+        required = {n for n, f in model.model_fields.items() if f.is_required()}
+        assert required == {n for n, f in fields.items() if f.get("required", True)}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import marshal
 import multiprocessing as mp
-import pickle
 import sys
 import threading
 from collections import defaultdict
@@ -727,7 +727,7 @@ def _from_worker(records: Sequence[Record]) -> Iterator[list[list[PreparedSync]]
                 return  # the worker died: the caller prepares the rest
             if not data:
                 return  # all sent
-            yield pickle.loads(data)
+            yield marshal.loads(data)
     finally:
         receiver.close()
         if worker.is_alive():
@@ -736,20 +736,28 @@ def _from_worker(records: Sequence[Record]) -> Iterator[list[list[PreparedSync]]
 
 
 def _worker(records: Sequence[Record], sender: Any) -> None:
-    """In the forked worker: prepare every record, sending batches of about _FLUSH_ROWS."""
+    """In the forked worker: prepare every record, sending batches of about _FLUSH_ROWS.
+
+    Batches travel as ``marshal`` data (rows hold only str, int and None on the fast path):
+    it loads several times faster than pickle, and loading is on the writing core's path.
+    """
     batch: list[list[PreparedSync]] = []
     rows = 0
-    for rec in records:
-        prepared = prepare_record(rec, fast=True)
-        batch.append(prepared)
-        rows += sum(len(p[0]) for p in prepared)
-        if rows >= _FLUSH_ROWS:
-            sender.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-            batch, rows = [], 0
-    if batch:
-        sender.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-    sender.send_bytes(b"")
-    sender.close()
+    try:
+        for rec in records:
+            prepared = prepare_record(rec, fast=True)
+            batch.append(prepared)
+            rows += sum(len(logs) for _, logs in prepared)
+            if rows >= _FLUSH_ROWS:
+                sender.send_bytes(marshal.dumps(batch))
+                batch, rows = [], 0
+        if batch:
+            sender.send_bytes(marshal.dumps(batch))
+        sender.send_bytes(b"")
+    except Exception:  # the parent sees the pipe close and prepares the rest itself
+        pass
+    finally:
+        sender.close()
 
 
 def _upsert(
