@@ -10,6 +10,9 @@ file into versions/** (and changing ``models.py`` to match); nothing else needs 
 - ``0001`` is the first released schema (what ``Store`` created at commit d575bf2). Databases
   made by that version have no ``alembic_version`` table; they are recognised by their
   tables and stamped ``0001`` before upgrading.
+- ``0002`` adds Kombo's schema as of commit 67fe50f (webhook_event, integration_issue,
+  sync.log_url, the integration's upstream columns). Later schema changes, Kombo's included,
+  go in ``0003`` onwards.
 - A new, empty database gets the head schema straight from ``models.py`` and is stamped
   with the head (Alembic's "create_all, then stamp" recipe: one step, and no Alembic import
   on the way, which keeps the command line quick to start).
