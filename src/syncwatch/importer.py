@@ -857,15 +857,28 @@ def _upsert(
                     # Nothing visible changes; remember what the source says for next time.
                     fact_updates.append({"b_id": rid, "imported_facts": _dump(merged)})
 
-            for sync, (sync_row, rows) in zip(rec.get("syncs", ()), record_logs, strict=True):
+            # Entries stored already (or given twice in this import) are not added again.
+            syncs = rec.get("syncs", ())
+            log_ids = [row[0] for _, rows in record_logs for row in rows]
+            clean = old_logs.isdisjoint(log_ids) and len(set(log_ids)) == len(log_ids)
+            if clean:
+                old_logs.update(log_ids)
+                if old_syncs.keys().isdisjoint(row[0] for row, _ in record_logs):
+                    # The common case, in bulk: only new syncs, only new entries.
+                    new_syncs.extend(row for row, _ in record_logs)
+                    for _, rows in record_logs:
+                        new_logs.extend(rows)
+                    if record_logs:
+                        report.syncs_added += len(record_logs)
+                        touched.add(rid)
+                    syncs, record_logs = (), []
+            for sync, (sync_row, rows) in zip(syncs, record_logs, strict=True):
                 sid = sync["id"]
-                # Entries stored already (or given twice in this import) are not added again.
-                ids = [row[0] for row in rows]
-                if old_logs.isdisjoint(ids) and len(set(ids)) == len(ids):
-                    old_logs.update(ids)
-                else:
-                    rows = _unseen(rows, old_logs)
-                    sync_row = sync_row[:6] + _counts(rows)
+                if not clean:
+                    kept = _unseen(rows, old_logs)
+                    if len(kept) != len(rows):
+                        rows = kept
+                        sync_row = sync_row[:6] + _counts(rows)
                 new_logs.extend(rows)
                 prior = old_syncs.get(sid)
                 if prior is None:
