@@ -3,12 +3,14 @@ the change feed, and plain errors for a database that cannot be used."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -584,3 +586,36 @@ def test_cli_exits_2_on_a_refused_login_without_printing_the_password(
     assert "PostgreSQL refused the login" in done.stderr
     assert "Traceback" not in done.stderr
     assert "Hunter2" not in done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------- the fixtures
+
+
+@pytest.mark.parametrize(
+    ("ci", "code", "says"), [("", 0, "1 skipped"), ("true", 1, "1 error")], ids=["local", "ci"]
+)
+def test_without_postgresql_binaries_tests_skip_locally_and_fail_under_ci(
+    ci: str, code: int, says: str
+) -> None:
+    """The PostgreSQL variants skip, saying how to get the server; with CI=true they fail."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rs",
+            "tests/test_store.py::test_first_evaluation_stores_one_history_entry_from_none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CI": ci, "SYNCWATCH_TEST_PG_BINDIR": "/nonexistent"},
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    assert f"1 passed, {says}" in done.stdout
+    assert "apt-get install postgresql" in done.stdout
