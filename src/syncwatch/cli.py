@@ -692,10 +692,10 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
             Text(f"Kombo issues ({n_open} open, {len(issues) - n_open} resolved)", style="bold")
         )
         for i in issues:
-            when = f"resolved {fmt_time(i.resolved_at)}" if i.resolved_at else "open"
-            console.print(
-                Text(f"  {i.status:<8} {i.title} (since {fmt_time(i.first_observed_at)}, {when})")
-            )
+            when = f"since {fmt_time(i.first_observed_at, now)}"
+            if i.resolved_at:
+                when += f", resolved {fmt_time(i.resolved_at, now)}"
+            console.print(Text(f"  {i.status:<8} {i.title} ({when})"))
             if i.open and i.message:
                 console.print(Text(f"           {i.message.splitlines()[0]}", style="dim"))
     console.print(Text(f"Syncs ({len(syncs)}, newest first)", style="bold"))

@@ -7,6 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from kombo_support import (
     SECRET,
     Client,
@@ -16,6 +17,7 @@ from kombo_support import (
     sync_finished,
 )
 
+from syncwatch.cli import main
 from syncwatch.kombo.apply import integration_issues
 from syncwatch.kombo.events import sign
 from syncwatch.kombo.receiver import MAX_BODY, WEBHOOK_PATH
@@ -327,3 +329,28 @@ def test_a_client_that_hangs_up_does_not_break_the_receiver(receiver: Client) ->
     ):
         impatient.post(WEBHOOK_PATH, content=b"x" * 100_000)
     assert receiver.http.get("/healthz").status_code == 200
+
+
+def test_show_lists_open_issues_first_then_resolved(
+    receiver: Client, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = json.loads(example("issue-status-changed"))
+    old["id"] = "ev-old-issue"
+    old["data"]["change"] = "resolved"
+    old["data"]["issue"].update(
+        id="issue-old", title="Missing permissions", status="RESOLVED",
+        first_observed_at="2023-11-01T00:00:00Z", resolved_at="2023-11-02T00:00:00Z",
+    )  # fmt: skip
+    assert receiver.post(json.dumps(old).encode()).status_code == 200
+    assert receiver.post(example("issue-status-changed")).status_code == 200
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "--now", "2026-11-26T12:00:00Z", "show", KOMBO_ID, "--json"]) == 0
+    issues = json.loads(capsys.readouterr().out)["issues"]
+    assert [(i["title"], i["status"], i["resolved_at"]) for i in issues] == [
+        ("Authentication failed", "OPEN", None),
+        ("Missing permissions", "RESOLVED", "2023-11-02T00:00:00Z"),
+    ]
+    assert main(["--db", url, "--now", "2026-11-26T12:00:00Z", "show", KOMBO_ID]) == 0
+    text = capsys.readouterr().out
+    assert "Kombo issues (1 open, 1 resolved)" in text
+    assert text.index("Authentication failed") < text.index("Missing permissions")
