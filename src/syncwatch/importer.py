@@ -318,14 +318,25 @@ def _check_records(records: list[Record], name: str) -> None:
     """Check what the schema cannot: time ranges, a sync's end, unique ids. Converts every
     time to UTC in place; raises :class:`ImportRejected` naming each problem's JSON path."""
     problems = _Problems(name)
+    # This runs for every time of every entry, so the common case is made cheap: pydantic
+    # shares one tzinfo object per offset, and a time in UTC in 1971-2198 needs no closer
+    # look. Only other times reach settle() (and only they format their JSON path).
     utc_tz: object = None
+
+    def settle(t: datetime, path: str) -> datetime:
+        nonlocal utc_tz
+        if not t.utcoffset() and 1970 < t.year < 2199:
+            utc_tz = t.tzinfo
+            return t
+        return _utc_time(t, path, problems)
+
     seen: dict[str, int] = {}
-    sync_seen: dict[str, str] = {}
+    sync_seen: dict[str, tuple[int, int]] = {}
     for i, rec in enumerate(records):
         for key in _TIME_FIELDS:
             value = rec.get(key)
             if value is not None:
-                rec[key] = _utc_time(value, f"integrations[{i}].{key}", problems)
+                rec[key] = settle(value, f"integrations[{i}].{key}")
         rid = rec["id"]
         if rid in seen:
             problems.add(
@@ -335,36 +346,43 @@ def _check_records(records: list[Record], name: str) -> None:
         else:
             seen[rid] = i
         for j, sync in enumerate(rec.get("syncs", ())):
-            here = f"integrations[{i}].syncs[{j}]"
-            started = sync["started_at"] = _utc_time(
-                sync["started_at"], f"{here}.started_at", problems
-            )
+            started = sync["started_at"]
+            if started.tzinfo is not utc_tz or not 1970 < started.year < 2199:
+                started = sync["started_at"] = settle(
+                    started, f"integrations[{i}].syncs[{j}].started_at"
+                )
             ended = sync.get("ended_at")
             if ended is None:
                 state = sync["state"]
                 if state is not SyncState.RUNNING:
-                    problems.add(f"{here}.ended_at", f"ended_at is required for a {state} sync")
+                    problems.add(
+                        f"integrations[{i}].syncs[{j}].ended_at",
+                        f"ended_at is required for a {state} sync",
+                    )
             else:
-                ended = sync["ended_at"] = _utc_time(ended, f"{here}.ended_at", problems)
+                if ended.tzinfo is not utc_tz or not 1970 < ended.year < 2199:
+                    ended = sync["ended_at"] = settle(
+                        ended, f"integrations[{i}].syncs[{j}].ended_at"
+                    )
                 if ended < started:
                     problems.add(
-                        f"{here}.ended_at",
+                        f"integrations[{i}].syncs[{j}].ended_at",
                         f"ended_at {ended.isoformat()} is before started_at {started.isoformat()}",
                     )
             sid = sync["id"]
             if sid in sync_seen:
-                problems.add(f"{here}.id", f"duplicate sync id {sid!r} (also {sync_seen[sid]})")
+                problems.add(
+                    f"integrations[{i}].syncs[{j}].id",
+                    "duplicate sync id {!r} (also integrations[{}].syncs[{}])".format(
+                        sid, *sync_seen[sid]
+                    ),
+                )
             else:
-                sync_seen[sid] = here
+                sync_seen[sid] = (i, j)
             for k, log in enumerate(sync.get("logs", ())):
                 at = log["at"]
-                # The common case, cheaply: pydantic shares one tzinfo object per offset, and
-                # a time in UTC in 1971-2198 needs no closer look.
                 if at.tzinfo is not utc_tz or not 1970 < at.year < 2199:
-                    if not at.utcoffset() and 1970 < at.year < 2199:
-                        utc_tz = at.tzinfo
-                    else:
-                        log["at"] = _utc_time(at, f"{here}.logs[{k}].at", problems)
+                    log["at"] = settle(at, f"integrations[{i}].syncs[{j}].logs[{k}].at")
     problems.raise_if_any()
 
 
@@ -743,14 +761,15 @@ def _worker(records: Sequence[Record], sender: Any) -> None:
     """
     batch: list[list[PreparedSync]] = []
     rows = 0
+    size = _FLUSH_ROWS // 10  # a small first batch: the parent waits for it
     try:
         for rec in records:
             prepared = prepare_record(rec, fast=True)
             batch.append(prepared)
             rows += sum(len(logs) for _, logs in prepared)
-            if rows >= _FLUSH_ROWS:
+            if rows >= size:
                 sender.send_bytes(marshal.dumps(batch))
-                batch, rows = [], 0
+                batch, rows, size = [], 0, _FLUSH_ROWS
         if batch:
             sender.send_bytes(marshal.dumps(batch))
         sender.send_bytes(b"")
