@@ -924,3 +924,22 @@ def test_a_log_id_given_twice_keeps_the_first_entry_and_counts_only_it(
     assert [log.message for log in store.logs("a:1")] == ["first"]
     [sync] = store.syncs("a:1")
     assert (sync.warnings, sync.errors, sync.headline) == (1, 0, "first")
+
+
+def test_many_out_of_range_times_are_reported_up_to_a_limit(
+    store: Store, write_import: WriteImport
+) -> None:
+    logs = [
+        {"at": f"2300-01-01T00:00:{n:02d}Z", "level": "INFO", "message": "m"} for n in range(25)
+    ]
+    record = integration_record(
+        "a:1", syncs=[sync_record("s", "SUCCEEDED", ago(hours=2), logs=logs)]
+    )
+    bad = write_import([record])
+    with pytest.raises(ImportRejected) as err:
+        import_files(store, [bad], NOW)
+    problems = err.value.problems
+    assert len(problems) == 21
+    assert problems[0].path == "integrations[0].syncs[0].logs[0].at"
+    assert "out of range" in problems[0].message
+    assert problems[-1].message == "... and 5 more problems"
