@@ -550,7 +550,7 @@ def _refusal(url: str) -> str:
 def test_postgresql_server_down_is_a_plain_message(pg_server: PgServer) -> None:
     url = pg_server.url("postgres").replace(f":{pg_server.port}/", f":{_free_port()}/")
     message = _refusal(url)
-    assert message.startswith("cannot reach the PostgreSQL server (postgresql+psycopg://")
+    assert message.startswith("cannot reach the PostgreSQL database server (postgresql+psycopg://")
     assert "is it running and accepting connections" in message
     assert pg_server.password not in message
 

@@ -395,7 +395,7 @@ def describe_db_error(err: BaseException, url: str = "") -> str:
         or "Name or service not known" in text
     ):
         return (
-            f"cannot reach the PostgreSQL server{where}: is it running and accepting "
+            f"cannot reach the PostgreSQL database server{where}: is it running and accepting "
             f"connections on that host and port? ({_libpq_detail(text)})"
         )
     return f"database error{where}: {first}"
