@@ -540,6 +540,8 @@ class SyncRow:
     warnings: int
     errors: int
     headline: str | None
+    #: Kombo's page with this sync's log (syncs from webhooks), else None.
+    log_url: str | None = None
 
     @property
     def facts(self) -> SyncFacts:
@@ -766,6 +768,7 @@ class Store:
                     r.warnings,
                     r.errors,
                     r.headline,
+                    r.log_url,
                 )
                 for r in conn.execute(query)
             ]
