@@ -615,6 +615,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
                 "ended_at": iso(s.ended_at),
                 "warnings": s.warnings,
                 "errors": s.errors,
+                "log_url": s.log_url,
             }
             for s in syncs
         ]
