@@ -142,6 +142,7 @@ PG_HINT = (
     "apt-get install postgresql (they are looked for on PATH and in /usr/lib/postgresql/*/bin)"
 )
 BACKENDS = ["sqlite", "postgresql"]
+_PG_PREFIX = "syncwatch-pg-"
 
 
 class PgUnavailable(Exception):
@@ -226,10 +227,12 @@ class PgServer:
             if owner is None or runuser is None:
                 raise PgUnavailable("running as root without runuser or an unprivileged user")
             run_as = [runuser, "-u", owner.pw_name, "--"]
-        root = Path(tempfile.mkdtemp(prefix="syncwatch-pg-"))
+        cls.stop_orphans(bindir, run_as)
+        root = Path(tempfile.mkdtemp(prefix=_PG_PREFIX))
         password = secrets.token_hex(12)
         server = cls(root, bindir, 0, password, run_as)
         try:
+            (root / "owner").write_text(f"{os.getpid()}\n")
             (root / "pw").write_text(password + "\n")
             if owner is not None:
                 for path in (root, root / "pw"):
@@ -266,6 +269,24 @@ class PgServer:
             server.stop()
             raise
         return server
+
+    @classmethod
+    def stop_orphans(cls, bindir: Path, run_as: list[str]) -> None:
+        """Stop the servers of test sessions that were killed before they could (SIGKILL,
+        a CI time-out): each server's directory names the process that owns it."""
+        for root in Path(tempfile.gettempdir()).glob(f"{_PG_PREFIX}*"):
+            try:
+                owner = int((root / "owner").read_text())
+            except (OSError, ValueError):
+                continue  # not ours, or still being set up
+            try:
+                os.kill(owner, 0)
+                continue  # its session is still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            cls(root, bindir, 0, "", run_as).stop()
 
     def stop(self) -> None:
         """Stop the server (immediately: its data is thrown away) and remove its files."""
