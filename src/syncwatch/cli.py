@@ -965,7 +965,11 @@ def cmd_db(args: argparse.Namespace) -> int:
     from syncwatch.migrations import FIRST_RELEASE
     from syncwatch.store import database_url, redact_url, schema_status, upgrade_schema
 
-    target = args.db or os.environ.get("SYNCWATCH_DB") or str(default_db_path())
+    target = args.db or os.environ.get("SYNCWATCH_DB") or ""
+    if not target and not default_db_path().exists():
+        # Not created here: the first ordinary use creates it and fills it with the sample.
+        raise CliError(f"no database yet at {default_db_path()}; syncwatch creates it on first use")
+    target = target or str(default_db_path())
     where = redact_url(database_url(target))
     if args.db_command == "current":
         print(f"{where}: {schema_status(target).describe()}")
