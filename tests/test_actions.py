@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from builders import (
     NOW,
     WriteImport,
     ago,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW, ago, make_facts, make_sync
+from builders import NOW, ago, make_facts, make_sync
 from syncwatch.evaluator import (
     DEV_INACTIVITY_REASON,
     OPERATOR_INACTIVE_REASON,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW, WriteImport, ago, db_snapshot, integration_record, log_record, sync_record
+from builders import NOW, WriteImport, ago, db_snapshot, integration_record, log_record, sync_record
 from syncwatch.actions import Action, perform
 from syncwatch.importer import ImportRejected, import_files, load_sample
 from syncwatch.states import IntegrationState, QaStatus, SetupStatus, SyncState

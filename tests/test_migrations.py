@@ -23,7 +23,7 @@ from sqlalchemy import Index
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from conftest import NOW
+from builders import NOW
 from syncwatch import migrations
 from syncwatch.cli import main
 from syncwatch.states import IntegrationState

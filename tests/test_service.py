@@ -26,7 +26,7 @@ from typing import IO, Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import NOW, ago, integration_record, sync_record
+from builders import NOW, ago, integration_record, sync_record
 from syncwatch.clock import FixedClock, iso
 from syncwatch.importer import import_files
 from syncwatch.service import TransitionCommand, run_evaluator, transition_event

@@ -19,10 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
-from conftest import (
+from builders import (
     NOW,
-    PgServer,
-    _free_port,
     ago,
     integration_record,
     log_record,
@@ -30,6 +28,7 @@ from conftest import (
     make_sync,
     sync_record,
 )
+from pg_support import PgServer, _free_port
 from syncwatch.actions import Action, perform
 from syncwatch.evaluator import IntegrationFacts, SyncFacts, evaluate
 from syncwatch.importer import import_files
