@@ -797,15 +797,18 @@ def _upsert(
     old_syncs: dict[str, dict[str, Any]] = {}
     old_logs: set[str] = set()
     sync_ids = [s["id"] for _, _, rec in records for s in rec.get("syncs", ())]
+    # One statement with an expanding parameter: building an IN list of literals costs
+    # SQLAlchemy a coercion per id (100,000 sync ids: 0.2 s).
+    ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+    stored_syncs = sa.select(
+        S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
+    ).where(S.c.id.in_(ids_param))
     for chunk in _chunks(sync_ids):
-        for row in conn.execute(
-            sa.select(
-                S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
-            ).where(S.c.id.in_(chunk))
-        ):
+        for row in conn.execute(stored_syncs, {"ids": chunk}):
             old_syncs[row.id] = dict(row._mapping)
+    stored_logs = sa.select(L.c.id).where(L.c.sync_id.in_(ids_param))
     for chunk in _chunks(list(old_syncs)):
-        for (lid,) in conn.execute(sa.select(L.c.id).where(L.c.sync_id.in_(chunk))):
+        for (lid,) in conn.execute(stored_logs, {"ids": chunk}):
             old_logs.add(lid)
 
     # A sync id that belongs to another integration is a conflict, named by its path.
