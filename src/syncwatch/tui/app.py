@@ -8,8 +8,11 @@ finished, so passes never overlap.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -27,7 +30,14 @@ from syncwatch.store import IntegrationRow, Store, StoreError
 from syncwatch.timefmt import fmt_time
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.keys import ACTION_KEYS, ACTION_SHORT
-from syncwatch.tui.messages import ActionFinished, DetailLoaded, LogsLoaded, PassFinished
+from syncwatch.tui.kombo_marks import KomboMark, kombo_marks
+from syncwatch.tui.messages import (
+    ActionFinished,
+    DetailLoaded,
+    KomboConnected,
+    LogsLoaded,
+    PassFinished,
+)
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.help import HelpScreen
@@ -37,6 +47,7 @@ from syncwatch.tui.widgets.line_list import LineList
 
 if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
+    from syncwatch.kombo.remote import KomboRemote
 
 #: More state changes than this at once make one summary notification.
 NOTIFY_ONE_BY_ONE = 3
@@ -104,9 +115,20 @@ class SyncwatchApp(App[int]):
         read_only: bool = False,
         live: bool = True,
         demo: DemoEngine | None = None,
+        env: Mapping[str, str] | None = None,
+        kombo_sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__()
         self.store = store
+        #: Where the Kombo settings come from (``KOMBO_API_KEY``, ``SYNCWATCH_KOMBO_REMOTE``).
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self._kombo_sleep = kombo_sleep
+        #: The remote side of the operator actions, when they go to Kombo too.
+        self.remote: KomboRemote | None = None
+        #: Set once it is known whether actions go to Kombo (the action worker waits for it).
+        self._remote_known = threading.Event()
+        #: Kombo's side of the integrations that have something to mark (gone, open issues).
+        self.kombo: dict[str, KomboMark] = {}
         #: Demo mode: a simulated sync engine advanced before every pass.
         self.demo = demo
         self.clock = clock
@@ -140,7 +162,42 @@ class SyncwatchApp(App[int]):
         self.update_header()
         if self.live and not isinstance(self.clock, FixedClock):
             self.set_interval(1.0, self.update_header)
+        self._connect_kombo()
         self.start_pass()
+
+    def on_unmount(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+
+    # -- Kombo --------------------------------------------------------------------------
+
+    @work(thread=True, group="kombo", exit_on_error=False)
+    def _connect_kombo(self) -> None:
+        """Find out whether actions go to Kombo too (the SDK loads off the UI thread)."""
+        from syncwatch.kombo.remote import KomboConfigError, remote_from_env
+
+        error: str | None = None
+        remote: KomboRemote | None = None
+        try:
+            remote = remote_from_env(self.env, sleep=self._kombo_sleep)
+        except KomboConfigError as err:
+            error = str(err)
+        finally:
+            # Before the message: an action waiting for this goes ahead as decided here.
+            self.remote = remote
+            self._remote_known.set()
+        self.post_message(KomboConnected(remote is not None, error))
+
+    def on_kombo_connected(self, message: KomboConnected) -> None:
+        if message.error is not None:
+            self.notify(
+                f"{message.error}. Actions change syncwatch only, not Kombo.",
+                title="Kombo remote actions are off",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+        self.update_header()
 
     # -- header -------------------------------------------------------------------------
 
@@ -155,7 +212,8 @@ class SyncwatchApp(App[int]):
         else:
             last = f"last pass {self.last_pass_at:%H:%M:%S}"
         state = "paused" if self.paused else ("live" if self.live else "manual refresh")
-        self.sub_title = f"{clock} · {state} · {last}"
+        kombo = " · actions go to Kombo" if self.remote is not None else ""
+        self.sub_title = f"{clock} · {state} · {last}{kombo}"
 
     # -- the background evaluator -------------------------------------------------------
 
@@ -188,7 +246,9 @@ class SyncwatchApp(App[int]):
             self.demo.catch_up(now, step=self.demo_step)
         result = self.store.evaluate_pass(now)
         rows = self.store.integrations(since_revision=since)
-        self.post_message(PassFinished(now, result, rows, full=since is None))
+        full = since is None
+        marks = kombo_marks(self.store, None if full else [r.id for r in rows])
+        self.post_message(PassFinished(now, result, rows, full=full, kombo=marks))
 
     def _pass_done(self) -> None:
         self._pass_running = False
@@ -203,15 +263,29 @@ class SyncwatchApp(App[int]):
         # The clock's time, not the wall's: with --now or in a demo that is the time shown.
         self.last_pass_at = message.now
         self.passes += 1
-        self.apply_rows(message.rows, full=message.full)
+        self.apply_rows(message.rows, full=message.full, kombo=message.kombo)
         self.update_header()
         if message.full and self.PREBUILD_DETAIL_AFTER is not None:
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
 
     def apply_rows(
-        self, rows: list[IntegrationRow], *, full: bool = False, quiet: Iterable[str] = ()
+        self,
+        rows: list[IntegrationRow],
+        *,
+        full: bool = False,
+        quiet: Iterable[str] = (),
+        kombo: Mapping[str, KomboMark] | None = None,
     ) -> None:
-        """Take changed rows into the model and the screens; announce state changes."""
+        """Take changed rows (and their Kombo marks) into the model and the screens;
+        announce state changes."""
+        if kombo is not None:
+            if full:
+                self.kombo.clear()  # in place: the list holds this dict
+            for iid, mark in kombo.items():
+                if mark.empty:
+                    self.kombo.pop(iid, None)
+                else:
+                    self.kombo[iid] = mark
         quiet_ids = set(quiet)
         changes: list[tuple[IntegrationRow, IntegrationRow]] = []
         fresh: list[IntegrationRow] = []
@@ -432,17 +506,22 @@ class SyncwatchApp(App[int]):
 
     @work(thread=True, group="action", exit_on_error=False)
     def _perform(self, action: Action, ids: list[str], since: int | None) -> None:
+        # Kombo first, when actions go there too (network I/O: on this worker thread).
+        self._remote_known.wait()
         now = self.clock.now()
-        results, refusals, unknown = perform_many(self.store, action, ids, now)
+        results, refusals, unknown = perform_many(self.store, action, ids, now, remote=self.remote)
         rows = self.store.integrations(since_revision=since)
-        self.post_message(ActionFinished(action, results, refusals, unknown, rows, now))
+        marks = kombo_marks(self.store, [r.id for r in rows])
+        self.post_message(
+            ActionFinished(action, results, refusals, unknown, rows, now, kombo=marks)
+        )
 
     def on_action_finished(self, message: ActionFinished) -> None:
         done = [r.integration_id for r in message.results]
         if message.now is not None and message.now > self.now:
             # Relative times ("updated 2 min ago") are worked out from the action's time.
             self.now = message.now
-        self.apply_rows(message.rows, full=False, quiet=done)
+        self.apply_rows(message.rows, full=False, quiet=done, kombo=message.kombo)
         if len(message.results) == 1:
             r = message.results[0]
             row = self.rows.get(r.integration_id)
@@ -502,15 +581,23 @@ class SyncwatchApp(App[int]):
         self.install_screen(screen, _DETAIL_SCREEN)
         self._detail_screen = screen
         start(screen)
+        # Queued behind Textual's wait for the screen's widgets to mount (which asks for a
+        # layout when done): laid out after that, the first showing needs no layout pass.
+        self.call_next(screen.layout_off_screen)
 
     def load_detail(self, integration_id: str) -> None:
         self._load_detail(integration_id)
 
     @work(thread=True, group="detail", exit_on_error=False)
     def _load_detail(self, integration_id: str) -> None:
+        from syncwatch.kombo.apply import integration_issues
+        from syncwatch.kombo.pull import upstream_info
+
         syncs = self.store.syncs(integration_id, limit=1000)
         history = self.store.history(integration_id)
-        self.post_message(DetailLoaded(integration_id, syncs, history))
+        issues = integration_issues(self.store, integration_id)
+        upstream = upstream_info(self.store, [integration_id])[integration_id]
+        self.post_message(DetailLoaded(integration_id, syncs, history, issues, upstream))
 
     def load_logs(self, integration_id: str, sync_id: str) -> None:
         self._load_logs(integration_id, sync_id)
@@ -603,6 +690,10 @@ class SyncwatchApp(App[int]):
 HELP_NOTES = (
     "Greyed-out actions are not allowed for the highlighted integration; pressing one says why.\n"
     "State sort puts the worst first. Marks (space) make actions apply to every marked row.\n"
+    "Beside an organisation: gone = Kombo answered 404 (deleted there?); ⚑2 = 2 open Kombo "
+    "issues.\n"
+    "With KOMBO_API_KEY and SYNCWATCH_KOMBO_REMOTE=1, reactivate, deactivate and delete go to "
+    "Kombo first.\n"
     "Times are UTC. The list refreshes from the database every interval; p pauses it."
 )
 

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from syncwatch.actions import Action, ActionResult, Refusal
 from syncwatch.store import HistoryRow, IntegrationRow, LogRow, PassResult, SyncRow
+from syncwatch.tui.kombo_marks import KomboMark
+
+if TYPE_CHECKING:
+    from syncwatch.kombo.apply import IssueRow
+    from syncwatch.kombo.pull import UpstreamInfo
 
 
 class PassFinished(Message):
     """An evaluation pass ran; ``rows`` are the integrations that changed since the last one."""
 
     def __init__(
-        self, now: datetime, result: PassResult, rows: list[IntegrationRow], full: bool
+        self,
+        now: datetime,
+        result: PassResult,
+        rows: list[IntegrationRow],
+        full: bool,
+        kombo: Mapping[str, KomboMark] | None = None,
     ) -> None:
         super().__init__()
         self.now = now
         self.result = result
         self.rows = rows
         self.full = full
+        #: Kombo marks: of every marked integration (``full``), else of ``rows``; None:
+        #: not loaded (the marks stay as they are).
+        self.kombo = kombo
 
 
 class ActionFinished(Message):
@@ -34,10 +49,13 @@ class ActionFinished(Message):
         unknown: list[str],
         rows: list[IntegrationRow],
         now: datetime | None = None,
+        kombo: Mapping[str, KomboMark] | None = None,
     ) -> None:
         super().__init__()
         #: The time the action was applied at.
         self.now = now
+        #: Kombo marks of ``rows`` (None: not loaded).
+        self.kombo = kombo
         self.action = action
         self.results = results
         self.refusals = refusals
@@ -46,15 +64,24 @@ class ActionFinished(Message):
 
 
 class DetailLoaded(Message):
-    """The syncs and state history of one integration, for the drill-down."""
+    """The syncs, state history and Kombo issues of one integration, for the drill-down."""
 
     def __init__(
-        self, integration_id: str, syncs: list[SyncRow], history: list[HistoryRow]
+        self,
+        integration_id: str,
+        syncs: list[SyncRow],
+        history: list[HistoryRow],
+        issues: list[IssueRow] | None = None,
+        upstream: UpstreamInfo | None = None,
     ) -> None:
         super().__init__()
         self.integration_id = integration_id
         self.syncs = syncs
         self.history = history
+        #: Kombo's issues about it, open first.
+        self.issues: list[IssueRow] = issues or []
+        #: What the last pull learned from Kombo.
+        self.upstream = upstream
 
 
 class LogsLoaded(Message):
@@ -65,3 +92,12 @@ class LogsLoaded(Message):
         self.integration_id = integration_id
         self.sync_id = sync_id
         self.logs = logs
+
+
+class KomboConnected(Message):
+    """Whether operator actions go to Kombo too (and why not, when misconfigured)."""
+
+    def __init__(self, remote: bool, error: str | None = None) -> None:
+        super().__init__()
+        self.remote = remote
+        self.error = error

@@ -1,10 +1,11 @@
-"""The drill-down: facts, reason, next step, state history, syncs and the selected sync's log."""
+"""The drill-down: facts, reason, next step, Kombo's side (gone upstream, issues), state
+history, syncs (with Kombo's log link) and the selected sync's log."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
+from textual.messages import Layout
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
@@ -21,14 +23,17 @@ from syncwatch.store import HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.timefmt import fmt_time
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.messages import DetailLoaded, LogsLoaded
-from syncwatch.tui.widgets.facts import RenderOnce, facts_text
+from syncwatch.tui.widgets.facts import RenderOnce, facts_text, title_text
 from syncwatch.tui.widgets.footer import KeyFooter
+from syncwatch.tui.widgets.kombo import kombo_section
 from syncwatch.tui.widgets.line_list import LineList
 from syncwatch.tui.widgets.log_view import LogView
 from syncwatch.tui.widgets.sync_list import SyncList
 from syncwatch.tui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
+    from syncwatch.kombo.apply import IssueRow
+    from syncwatch.kombo.pull import UpstreamInfo
     from syncwatch.tui.app import SyncwatchApp
 
 
@@ -46,6 +51,13 @@ class IntegrationScreen(Screen[None]):
         Binding("w", "toggle_wrap", "Wrap", tooltip="Wrap long log lines"),
         Binding("l", "toggle_follow", "Follow", tooltip="Follow new entries on each refresh"),
         Binding("tab", "switch_focus", "Pane", tooltip="Move focus between syncs and log"),
+        Binding(
+            "u",
+            "copy_log_url",
+            "Copy log URL",
+            tooltip="Copy the selected sync's Kombo log URL to the clipboard",
+            show=False,
+        ),
     ]
 
     def __init__(self, integration_id: str = "") -> None:
@@ -56,12 +68,17 @@ class IntegrationScreen(Screen[None]):
         self._facts: tuple[tuple[object, ...], RenderOnce] | None = None
         #: The theme variables the screen's styles were last brought up to date for.
         self._styled_for: object = None
+        #: An off-screen layout is queued (built ahead, not shown yet).
+        self._layout_queued = False
 
     def _reset(self) -> None:
         """The state of a newly opened drill-down."""
         self.syncs: list[SyncRow] = []
         self.history: list[HistoryRow] = []
         self.logs: list[LogRow] = []
+        #: Kombo's issues about it (open first) and what the last pull learned.
+        self.issues: list[IssueRow] = []
+        self.upstream: UpstreamInfo | None = None
         self.sync_id: str | None = None
         self.issues_only = False
         self.wrap = True
@@ -72,6 +89,8 @@ class IntegrationScreen(Screen[None]):
         self.logs_for: str | None = None
         #: The history as shown (None until loaded).
         self._history: RenderOnce | None = None
+        #: Kombo's part as shown (None until loaded, or nothing from Kombo).
+        self._kombo: RenderOnce | None = None
 
     @property
     def sw(self) -> SyncwatchApp:
@@ -90,6 +109,7 @@ class IntegrationScreen(Screen[None]):
             with Vertical(id="detail-right"):
                 yield Static("Syncs, newest first", classes="section-title", id="syncs-title")
                 yield SyncList(id="syncs")
+                yield Static(id="sync-url", classes="section-line")
                 yield Static(id="log-title", classes="section-title")
                 yield Input(
                     placeholder="Search the log (Enter keeps it, Esc clears it)", id="search"
@@ -106,20 +126,37 @@ class IntegrationScreen(Screen[None]):
         self._styled_for = self.app.theme_variables
         if self.integration_id:
             self._open()
-        else:  # built ahead of time: lay it out now too, off screen
-            self.call_after_refresh(self._layout_off_screen)
 
-    def _layout_off_screen(self) -> None:
+    def layout_off_screen(self) -> None:
         """Lay out and render the screen while hidden, so its first showing only repaints
-        what changed (Textual internals; skipped if they are not there)."""
-        if self.is_current or self.integration_id:
-            return
+        what changed (Textual internals; skipped if they are not there). The app calls it
+        once the screen is built ahead of time and fully mounted; widgets that settle
+        after that ask for a layout again, and get it here too (see ``_on_layout``)."""
+        self._layout_queued = False
+        if self.is_current or self.integration_id or not self.query("#detail-body"):
+            return  # shown already, or being torn down
         refresh_layout = getattr(self, "_refresh_layout", None)
         compositor = getattr(self, "_compositor", None)
         if refresh_layout is None or compositor is None:
             return
         refresh_layout(self.app.size)
+        # The layout made the scroll views' scrollbars; they get their styles only when
+        # restyled (on the first focus, as the screen opens), and one of those styles is a
+        # size, which would lay the whole screen out again then. Style them now.
+        self.update_node_styles(animate=False)
+        refresh_layout(self.app.size)
         compositor.render_update(full=True)
+        # That layout is the one the first showing would do: it is done (its flag stays
+        # set otherwise, as only the screen's own paint timer clears it).
+        if getattr(self, "_layout_required", None) is True:
+            self._layout_required = False
+
+    async def _on_layout(self, message: Layout) -> None:
+        await super()._on_layout(message)
+        # Built ahead and still hidden: lay out now, not when first opened.
+        if not self.integration_id and not self.is_current and not self._layout_queued:
+            self._layout_queued = True
+            self.call_next(self.layout_off_screen)
 
     def show_integration(self, integration_id: str) -> None:
         """Show another integration: the screen is built once and reused (the app keeps it
@@ -137,10 +174,23 @@ class IntegrationScreen(Screen[None]):
         self._open()
 
     def _open(self) -> None:
-        self.show_facts()
+        # The first paint shows the screen with the integration's title (cheap); the facts
+        # (Rich tables) follow right after it, and syncs, history, issues and the log when
+        # the worker has loaded them.
+        self._show_title()
         self.show_log()
+        self.show_sync_url()
         self.query_one(SyncList).focus()
         self.sw.load_detail(self.integration_id)
+        self.call_after_refresh(self.show_facts)
+
+    def _show_title(self) -> None:
+        row = self.row
+        pane = self.query_one("#detail-left", TextPane)
+        if row is None:
+            pane.show(Text(f"No integration with id {self.integration_id}."), scroll_home=True)
+        else:
+            pane.show(title_text(self.app, row), scroll_home=True)
 
     def _on_screen_resume(self, event: ScreenResume) -> None:
         # Textual restyles every widget of a resumed screen. Opening the drill-down again
@@ -151,7 +201,8 @@ class IntegrationScreen(Screen[None]):
         self._styled_for = variables
 
     def on_resize(self, event: Resize) -> None:
-        self.query_one("#detail-body").set_class(event.size.width < NARROW_WIDTH, "narrow")
+        for body in self.query("#detail-body"):  # none while the app tears it down
+            body.set_class(event.size.width < NARROW_WIDTH, "narrow")
 
     # -- what actions apply to ----------------------------------------------------------
 
@@ -168,14 +219,15 @@ class IntegrationScreen(Screen[None]):
         if row is None:
             pane.show(Text(f"No integration with id {self.integration_id}."))
             return
-        key = (row, self.sw.now, self.app.theme_variables)
+        mark = self.sw.kombo.get(row.id)
+        key = (row, self.sw.now, self.app.theme_variables, mark)
         if self._facts is None or self._facts[0] != key:
-            self._facts = (key, RenderOnce(facts_text(self.app, row, self.sw.now)))
-        facts = self._facts[1]
-        if self._history is None:
-            pane.show(facts, scroll_home=True)
-        else:
-            pane.show(facts, Text(), self._history)
+            self._facts = (key, RenderOnce(facts_text(self.app, row, self.sw.now, kombo=mark)))
+        parts: list[RenderableType] = [self._facts[1]]
+        for part in (self._kombo, self._history):
+            if part is not None:
+                parts += [Text(), part]
+        pane.show(*parts, scroll_home=self._history is None)
         self.refresh_bindings()
 
     def row_changed(self) -> None:
@@ -186,6 +238,9 @@ class IntegrationScreen(Screen[None]):
 
     def show_detail(self, message: DetailLoaded) -> None:
         self.history = message.history
+        self.issues = message.issues
+        self.upstream = message.upstream
+        self._show_kombo()
         self.show_history()
         previous = self.sync_id
         self.syncs = message.syncs
@@ -203,11 +258,63 @@ class IntegrationScreen(Screen[None]):
         sync_list.set_items(self.syncs, index)
         selected = sync_list.cursor_item
         self.sync_id = selected.id if selected else None
+        self.show_sync_url()
         if self.sync_id is not None and (self.sync_id != previous or self.follow):
             self.sw.load_logs(self.integration_id, self.sync_id)
         elif self.sync_id is None:
             self.logs = []
             self.show_log()
+
+    def _show_kombo(self) -> None:
+        """Kombo's part (gone upstream, last pull, issues), shown by :meth:`show_facts`."""
+        row = self.row
+        section = kombo_section(
+            self.app,
+            self.integration_id,
+            self.issues,
+            self.upstream,
+            row.deleted if row is not None else False,
+            self.sw.now,
+        )
+        self._kombo = RenderOnce(section) if section is not None else None
+
+    def selected_sync(self) -> SyncRow | None:
+        return self.query_one(SyncList).cursor_item
+
+    def show_sync_url(self) -> None:
+        """The selected sync's Kombo log link (one line: no layout pass)."""
+        sync = self.selected_sync() if self.loaded else None
+        muted = colour_style(self.app, "$text-muted")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if not self.loaded:
+            pass  # blank until the syncs are loaded
+        elif sync is None:
+            line.append("Kombo log: no sync", muted)
+        elif sync.log_url:
+            line.append("Kombo log ", Style(bold=True))
+            line.append(sync.log_url, Style(link=sync.log_url, underline=True))
+            line.append("  (u copies it)", muted)
+        else:
+            line.append(
+                f"Kombo log: none for {sync.id} (imported or simulated, not from Kombo)", muted
+            )
+        self.query_one("#sync-url", Static).update(line, layout=False)
+
+    def action_copy_log_url(self) -> None:
+        sync = self.selected_sync()
+        if sync is None or not sync.log_url:
+            self.notify(
+                "The selected sync has no Kombo log URL (only syncs Kombo reported have one).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.copy_to_clipboard(sync.log_url)
+        self.notify(
+            f"{sync.log_url}\n(copied through the terminal, where it supports OSC 52)",
+            title="Log URL copied",
+            markup=False,
+        )
 
     def show_history(self) -> None:
         muted = colour_style(self.app, "$text-muted")
@@ -241,6 +348,7 @@ class IntegrationScreen(Screen[None]):
         selected = self.query_one(SyncList).cursor_item
         if selected is not None and selected.id != self.sync_id:
             self.sync_id = selected.id
+            self.show_sync_url()
             self.sw.load_logs(self.integration_id, selected.id)
 
     def show_logs(self, message: LogsLoaded) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
 from syncwatch.store import IntegrationRow
+from syncwatch.tui.kombo_marks import KomboMark
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.integration_list import (
@@ -56,7 +57,9 @@ class MainScreen(Screen[None]):
         self.ready = False
         self._bindings_signature: tuple[bool | None, ...] = ()
         self._preview_key: tuple[object, ...] = ()
-        self._facts_cache: dict[str, tuple[IntegrationRow, datetime, object, RenderOnce]] = {}
+        self._facts_cache: dict[
+            str, tuple[IntegrationRow, datetime, object, KomboMark | None, RenderOnce]
+        ] = {}
 
     @property
     def sw(self) -> SyncwatchApp:
@@ -87,6 +90,7 @@ class MainScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         lst = self.integration_list
         lst.now = self.sw.now
+        lst.kombo = self.sw.kombo
         lst.set_rows(self.sw.rows.values())
         lst.focus()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint())
@@ -146,7 +150,13 @@ class MainScreen(Screen[None]):
             return
         row = self.integration_list.cursor_row
         preview = self.query_one("#preview", Static)
-        key = (row, self.sw.now, self.app.theme, preview.size.width)
+        key = (
+            row,
+            self.sw.now,
+            self.app.theme,
+            preview.size.width,
+            self.sw.kombo.get(row.id) if row else None,
+        )
         if key == self._preview_key:
             return
         self._preview_key = key
@@ -158,13 +168,20 @@ class MainScreen(Screen[None]):
     def _facts(self, row: IntegrationRow) -> RenderOnce:
         """The preview of ``row`` (kept for recently shown rows, for going back and forth)."""
         now, variables = self.sw.now, self.app.theme_variables
+        mark = self.sw.kombo.get(row.id)
         cached = self._facts_cache.get(row.id)
-        if cached is not None and cached[0] is row and cached[1] == now and cached[2] is variables:
-            return cached[3]
-        facts = RenderOnce(facts_text(self.app, row, now, compact=True))
+        if (
+            cached is not None
+            and cached[0] is row
+            and cached[1] == now
+            and cached[2] is variables
+            and cached[3] == mark
+        ):
+            return cached[4]
+        facts = RenderOnce(facts_text(self.app, row, now, compact=True, kombo=mark))
         if len(self._facts_cache) >= 256:
             self._facts_cache.clear()
-        self._facts_cache[row.id] = (row, now, variables, facts)
+        self._facts_cache[row.id] = (row, now, variables, mark, facts)
         return facts
 
     def on_resize(self, event: Resize) -> None:

@@ -20,7 +20,9 @@ from syncwatch.store import IntegrationRow
 from syncwatch.timefmt import fmt_ago, fmt_time, plural
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import ACTION_KEYS
+from syncwatch.tui.kombo_marks import KomboMark
 from syncwatch.tui.widgets.integration_list import SYNC_WORDS
+from syncwatch.tui.widgets.kombo import kombo_facts
 
 
 def next_step_text(row: IntegrationRow) -> str:
@@ -47,9 +49,15 @@ def title_text(app: App[object], row: IntegrationRow) -> Text:
 
 
 def facts_text(
-    app: App[object], row: IntegrationRow, now: datetime, *, compact: bool = False
+    app: App[object],
+    row: IntegrationRow,
+    now: datetime,
+    *,
+    compact: bool = False,
+    kombo: KomboMark | None = None,
 ) -> Group:
-    """Title, reason, next step and the facts behind the state."""
+    """Title, reason, next step and the facts behind the state (with Kombo's side: gone
+    upstream, open issues)."""
     muted = colour_style(app, "$text-muted")
     label = Style(bold=True)
     why = Table.grid(padding=(0, 1))
@@ -81,6 +89,8 @@ def facts_text(
     else:
         fact("last sync", "none finished yet", muted)
     fact("in state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})")
+    for name, value in kombo_facts(app, kombo, row.deleted, now):
+        facts.add_row(name, value)
     api = row.api
     fact(
         "api view",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -16,6 +16,8 @@ from rich.style import Style
 from syncwatch.states import IntegrationState, SyncState
 from syncwatch.store import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
+from syncwatch.tui.kombo_marks import KomboMark
+from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
 from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
 
@@ -184,6 +186,9 @@ class IntegrationList(LineList[IntegrationRow]):
         self._styles: dict[str, Style] = {}
         self._styles_theme: object = None
         self._widths_cache: dict[int, list[tuple[Column, int]]] = {}
+        #: Kombo's side of the integrations that have something to mark (the app's map,
+        #: updated in place with the rows: a changed mark always comes with a changed row).
+        self.kombo: Mapping[str, KomboMark] = {}
 
     # -- what is shown ------------------------------------------------------------------
 
@@ -472,13 +477,38 @@ class IntegrationList(LineList[IntegrationRow]):
         segments = [Segment("* " if marked else "  ", mark_style)]
         deleted = _DELETED if row.deleted else None
         gap = Segment(" " * GAP, base)
+        kombo = self.kombo.get(row.id) if self.kombo else None
         for col, w in self._widths(width):
             text, style, right = self._cell(row, col.key, muted)
             style = base + style
             if deleted is not None and col.key != "state":
                 style += deleted
-            segments.append(cell(text, w, style, right=right))
+            if kombo is not None and col.key == "organization":
+                segments += self._with_badge(text, w, style, base, kombo, row.deleted)
+            else:
+                segments.append(cell(text, w, style, right=right))
             segments.append(gap)
+        return segments
+
+    def _with_badge(
+        self, text: str, width: int, style: Style, base: Style, mark: KomboMark, deleted: bool
+    ) -> list[Segment]:
+        """``text`` cut short enough for the Kombo badge (``gone``, ``⚑2``) at the end."""
+        parts = badge_parts(mark, deleted)
+        if not parts:
+            return [cell(text, width, style)]
+        badge = " ".join(t for t, _ in parts)
+        room = width - len(badge) - 1
+        if room < 4:  # too narrow for both: the badge alone says more than a cut name
+            room = 0
+        segments = [cell(text, room, style), Segment(" " if room else "", base)]
+        for i, (t, colour) in enumerate(parts):
+            if i:
+                segments.append(Segment(" ", base))
+            segments.append(Segment(t, base + self.style_for(colour) + _BOLD))
+        used = room + (1 if room else 0) + len(badge)
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
         return segments
 
     def _cell(self, row: IntegrationRow, key: str, muted: Style) -> tuple[str, Style, bool]:
