@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -30,8 +31,10 @@ from textual.worker import WorkerFailed
 from syncwatch.clock import FixedClock
 from syncwatch.demo import run_headless
 from syncwatch.importer import load_sample
+from syncwatch.kombo.apply import receive_event
+from syncwatch.kombo.events import parse_event
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
+from syncwatch.store import I, Store
 from syncwatch.tui.app import SyncwatchApp
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -82,6 +85,53 @@ async def drill_down(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     await pilot.press("enter")
 
 
+def kombo_reports(store: Store, target: str) -> None:
+    """What Kombo would have sent about ``target``: an open and a resolved issue, a failed
+    sync with its log link; and what a pull answered 404 stores (gone upstream)."""
+    row = store.get(target)
+    assert row is not None
+    user = {"organization_name": row.organization, "creator_email": None, "origin_id": None}
+    ref = {"id": target, "tool": row.tool, "category": row.category, "end_user": user}
+    issues = [
+        ("iss_down", "OPEN", "Workday API unavailable", "2026-11-26T10:00:00Z", None,
+         "Workday answers `503` to every request. See **status.workday.com**."),
+        ("iss_rate", "RESOLVED", "Rate limited by Workday", "2026-11-24T08:00:00Z",
+         "2026-11-24T09:30:00Z", "Kombo was **rate limited**; it retried and caught up."),
+    ]  # fmt: skip
+    events: list[tuple[str, str, dict[str, Any]]] = [
+        (f"evt_{i}", "issue-status-changed", {
+            "change": "raised" if status == "OPEN" else "resolved", "integration": ref,
+            "issue": {"id": i, "type": "integration.sync_failed", "title": title,
+                      "status": status, "markdown_message": text,
+                      "first_observed_at": first, "resolved_at": resolved},
+        })
+        for i, status, title, first, resolved, text in issues
+    ]  # fmt: skip
+    events.append(("evt_sync", "sync-finished", {
+        "sync_id": "sync_kombo_0001", "sync_state": "FAILED", "integration_id": target,
+        "sync_started_at": "2026-11-26T11:00:00Z", "sync_ended_at": "2026-11-26T11:04:00Z",
+        "sync_duration_seconds": 240, "integration_tool": row.tool,
+        "integration_category": row.category, "end_user": user,
+        "log_url": "https://app.kombo.dev/env/production/logs/sync_kombo_0001",
+    }))  # fmt: skip
+    for event_id, kind, data in events:
+        body = json.dumps({"id": event_id, "type": kind, "data": data})
+        receive_event(store, parse_event(body.encode()), body, NOW)
+    with store.write() as conn:
+        conn.execute(
+            I.update()
+            .where(I.c.id == target)
+            .values(upstream_gone_at=NOW, revision=store.next_revision(conn))
+        )
+
+
+async def kombo_drill_down(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    kombo_reports(app.store, failing_integration(app.store))
+    await pilot.press("g")  # a pass brings the change in
+    await settle(pilot)
+    await drill_down(pilot, app)
+
+
 async def delete_confirm(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     await pilot.press("d")
 
@@ -111,6 +161,7 @@ DEMO_START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 SHOTS = (
     Shot("main", nothing),
     Shot("drilldown", drill_down),
+    Shot("drilldown-kombo", kombo_drill_down),
     Shot("delete-confirm", delete_confirm),
     Shot("help", help_screen),
     Shot("light", light),
@@ -127,9 +178,7 @@ async def take(shot: Shot, workdir: Path) -> str:
     try:
         at = NOW
         if shot.demo_until is not None:
-            run_headless(
-                store, scenario="tour", seed=0, start=DEMO_START, until=shot.demo_until
-            )
+            run_headless(store, scenario="tour", seed=0, start=DEMO_START, until=shot.demo_until)
             at = DEMO_START + shot.demo_until
         else:
             load_sample(store, NOW)

@@ -275,6 +275,7 @@ async def test_a_remote_action_kombo_accepts_changes_the_state(
         assert call.authorization == f"Bearer {API_KEY}"
         row = store.get("hibob:vantage")
         assert row is not None and row.enabled
+        assert "Asking Kombo to reactivate hibob:vantage first" in note_text(app)
         assert "Reactivate: done" in note_text(app)
         assert app.rows["hibob:vantage"].enabled
         remote = app.remote

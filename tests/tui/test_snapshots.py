@@ -13,6 +13,7 @@ the look, regenerate them and review the diff::
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -26,8 +27,10 @@ from textual.worker import WorkerFailed
 
 from syncwatch.clock import FixedClock
 from syncwatch.importer import load_sample
+from syncwatch.kombo.apply import receive_event
+from syncwatch.kombo.events import parse_event
 from syncwatch.states import IntegrationState, SyncState
-from syncwatch.store import Store
+from syncwatch.store import I, Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
@@ -216,3 +219,83 @@ def test_light_theme(snap_compare: SnapCompare, make_app: Callable[..., Syncwatc
         app.theme = "textual-light"
 
     assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, light))
+
+
+def test_drill_down_with_kombo_issues_gone_and_a_log_link(
+    snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp], store: Store
+) -> None:
+    """What Kombo reported: an open and a resolved issue (markdown shown as written), a
+    failed sync with its log link, and a pull that found the integration gone."""
+    target = failing_workday(store)
+    row = store.get(target)
+    assert row is not None
+    ref = {
+        "id": target,
+        "tool": row.tool,
+        "category": row.category,
+        "end_user": {
+            "organization_name": row.organization,
+            "creator_email": None,
+            "origin_id": None,
+        },
+    }
+
+    def receive(event_id: str, kind: str, data: dict[str, Any]) -> None:
+        body = json.dumps({"id": event_id, "type": kind, "data": data})
+        receive_event(store, parse_event(body.encode()), body, NOW)
+
+    def issue(
+        issue_id: str, status: str, title: str, message: str, first: str, resolved: str | None
+    ) -> None:
+        data = {
+            "change": "raised" if status == "OPEN" else "resolved",
+            "issue": {
+                "id": issue_id, "type": "integration.sync_failed", "title": title,
+                "status": status, "markdown_message": message,
+                "first_observed_at": first, "resolved_at": resolved,
+            },
+            "integration": ref,
+        }  # fmt: skip
+        receive(f"evt_{issue_id}_{status}", "issue-status-changed", data)
+
+    issue(
+        "iss_old", "RESOLVED", "Rate limited by Workday",
+        "Kombo was **rate limited**; it retried and caught up.",
+        "2026-11-24T08:00:00Z", "2026-11-24T09:30:00Z",
+    )  # fmt: skip
+    issue(
+        "iss_down", "OPEN", "Workday API unavailable",
+        "Workday answers `503` to every request. Check [Workday's status page](https://status.workday.com).",
+        "2026-11-26T10:00:00Z", None,
+    )  # fmt: skip
+    receive(
+        "evt_sync",
+        "sync-finished",
+        {
+            "sync_id": "sync_kombo_0001", "sync_state": "FAILED",
+            "sync_started_at": "2026-11-26T11:00:00Z", "sync_ended_at": "2026-11-26T11:04:00Z",
+            "sync_duration_seconds": 240, "integration_id": target,
+            "integration_tool": row.tool, "integration_category": row.category,
+            "end_user": ref["end_user"],
+            "log_url": "https://app.kombo.dev/env/production/logs/sync_kombo_0001",
+        },
+    )  # fmt: skip
+    with store.write() as conn:  # what a pull answered 404 stores
+        conn.execute(
+            I.update()
+            .where(I.c.id == target)
+            .values(upstream_gone_at=NOW, revision=store.next_revision(conn))
+        )
+    app = make_app()
+
+    async def open_it(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        assert app.main.integration_list.select_id(target)
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IntegrationScreen)
+        assert screen.sync_id == "sync_kombo_0001"
+        assert [i.id for i in screen.issues] == ["iss_down", "iss_old"]
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, open_it))

@@ -496,12 +496,28 @@ class SyncwatchApp(App[int]):
 
             def confirmed(ok: bool | None) -> None:
                 if ok:
-                    self._perform(action, ids, self.revision)
+                    self.perform(action, ids)
                 else:
                     self.notify("Delete cancelled; nothing changed.", timeout=3)
 
             self.push_screen(ConfirmDelete(allowed, len(targets) - len(allowed)), confirmed)
             return
+        self.perform(action, ids)
+
+    def perform(self, action: Action, ids: list[str]) -> None:
+        """Apply ``action`` in a worker; when it goes to Kombo first, say so meanwhile (the
+        call can take seconds, retries included)."""
+        if self.remote is not None:
+            from syncwatch.kombo.remote import REMOTE_ACTIONS
+
+            if action in REMOTE_ACTIONS:
+                what = f"{len(ids)} integrations" if len(ids) > 1 else ids[0]
+                self.notify(
+                    f"Asking Kombo to {action.label.lower()} {what} first ...",
+                    title=action.label,
+                    timeout=3,
+                    markup=False,
+                )
         self._perform(action, ids, self.revision)
 
     @work(thread=True, group="action", exit_on_error=False)

@@ -70,6 +70,8 @@ class IntegrationScreen(Screen[None]):
         self._styled_for: object = None
         #: An off-screen layout is queued (built ahead, not shown yet).
         self._layout_queued = False
+        #: Laid out, styled and rendered off screen once.
+        self._prepared = False
 
     def _reset(self) -> None:
         """The state of a newly opened drill-down."""
@@ -140,12 +142,14 @@ class IntegrationScreen(Screen[None]):
         if refresh_layout is None or compositor is None:
             return
         refresh_layout(self.app.size)
-        # The layout made the scroll views' scrollbars; they get their styles only when
-        # restyled (on the first focus, as the screen opens), and one of those styles is a
-        # size, which would lay the whole screen out again then. Style them now.
-        self.update_node_styles(animate=False)
-        refresh_layout(self.app.size)
-        compositor.render_update(full=True)
+        if not self._prepared:
+            # The layout made the scroll views' scrollbars; they get their styles only when
+            # restyled (on the first focus, as the screen opens), and one of those styles is
+            # a size, which would lay the whole screen out again then. Style them now.
+            self._prepared = True
+            self.update_node_styles(animate=False)
+            refresh_layout(self.app.size)
+            compositor.render_update(full=True)
         # That layout is the one the first showing would do: it is done (its flag stays
         # set otherwise, as only the screen's own paint timer clears it).
         if getattr(self, "_layout_required", None) is True:
@@ -154,9 +158,14 @@ class IntegrationScreen(Screen[None]):
     async def _on_layout(self, message: Layout) -> None:
         await super()._on_layout(message)
         # Built ahead and still hidden: lay out now, not when first opened.
-        if not self.integration_id and not self.is_current and not self._layout_queued:
+        if (
+            getattr(self, "_layout_required", False)
+            and not self.integration_id
+            and not self.is_current
+            and not self._layout_queued
+        ):
             self._layout_queued = True
-            self.call_next(self.layout_off_screen)
+            self.call_after_refresh(self.layout_off_screen)
 
     def show_integration(self, integration_id: str) -> None:
         """Show another integration: the screen is built once and reused (the app keeps it
@@ -295,9 +304,7 @@ class IntegrationScreen(Screen[None]):
             line.append(sync.log_url, Style(link=sync.log_url, underline=True))
             line.append("  (u copies it)", muted)
         else:
-            line.append(
-                f"Kombo log: none for {sync.id} (imported or simulated, not from Kombo)", muted
-            )
+            line.append(f"Kombo log: none for {sync.id} (not reported by Kombo)", muted)
         self.query_one("#sync-url", Static).update(line, layout=False)
 
     def action_copy_log_url(self) -> None:

@@ -89,7 +89,7 @@ def facts_text(
     else:
         fact("last sync", "none finished yet", muted)
     fact("in state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})")
-    for name, value in kombo_facts(app, kombo, row.deleted, now):
+    for name, value in kombo_facts(app, kombo, row.deleted, now, hint=compact):
         facts.add_row(name, value)
     api = row.api
     fact(

@@ -53,9 +53,10 @@ def gone_text(app: App[object], gone_at: datetime, integration_id: str) -> Text:
 
 
 def kombo_facts(
-    app: App[object], mark: KomboMark | None, deleted: bool, now: datetime
+    app: App[object], mark: KomboMark | None, deleted: bool, now: datetime, *, hint: bool = False
 ) -> list[tuple[str, Text]]:
-    """Rows for the facts table (the preview): open issues, and gone upstream."""
+    """Rows for the facts table: gone upstream, open issues (``hint``: say that the
+    drill-down lists them)."""
     rows: list[tuple[str, Text]] = []
     if mark is None:
         return rows
@@ -73,7 +74,8 @@ def kombo_facts(
             (
                 "kombo issues",
                 Text(
-                    f"{ISSUE_GLYPH} {plural(mark.open_issues, 'open issue')} (Enter shows them)",
+                    f"{ISSUE_GLYPH} {plural(mark.open_issues, 'open issue')}"
+                    + (" (Enter shows them)" if hint else " (below)"),
                     colour_style(app, "$warning"),
                 ),
             )
