@@ -91,9 +91,12 @@ from textual.widgets import DataTable
 
 from syncwatch.actions import Action, why_not
 from syncwatch.clock import FixedClock
+from syncwatch.kombo.apply import ISSUES, integration_issues
+from syncwatch.kombo.pull import upstream_info
 from syncwatch.states import IntegrationState, SyncState
 from syncwatch.store import I, IntegrationRow, L, PassResult, S, Store
 from syncwatch.tui.app import SyncwatchApp
+from syncwatch.tui.kombo_marks import kombo_marks
 from syncwatch.tui.messages import PassFinished
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.integration_list import SYNC_WORDS, IntegrationList, short_ago
@@ -128,7 +131,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("prebuild_detail", "build the drill-down ahead (after first paint)"),
     ("open_detail", "open the drill-down (pushed + painted)"),
     ("open_detail_again", "open it again, another integration"),
-    ("detail_db", "drill-down data from the DB (worker)"),
+    ("detail_db", "drill-down data from the DB (worker; with Kombo issues)"),
     ("detail_apply", "drill-down data shown (UI thread)"),
     ("settle_overhead", "harness: settle with nothing to do"),
 )
@@ -177,7 +180,8 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
     """N integrations, about 2 syncs and 2 log entries each, evaluated once.
 
     One integration (the one the drill-down opens) gets ``_HEAVY_SYNCS`` syncs and
-    ``_HEAVY_LOGS`` log entries.
+    ``_HEAVY_LOGS`` log entries. Kombo issues (one open, two resolved) on 1% of them and on
+    that one, 0.5% gone upstream: the list shows their badges, the drill-down the issues.
     """
     t0 = time.perf_counter()
     store = Store.open(path)
@@ -208,6 +212,22 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
         if len(sync_buf) >= 50_000:
             flush()
     flush()
+    # Kombo's side, as webhooks and pulls would leave it: open and resolved issues on 1% of
+    # the integrations (the drill-down's one among them), 0.5% gone upstream.
+    issues = [
+        {
+            "id": f"iss_{i}_{k}", "integration_id": p.id, "type": "integration.sync_failed",
+            "title": f"Sync failing for {p.id}", "status": "OPEN" if k == 0 else "RESOLVED",
+            "message": "Kombo could not fetch **employees**: the tool answered `503`.",
+            "first_observed_at": NOW - timedelta(hours=k + 1), "updated_at": NOW,
+            "resolved_at": None if k == 0 else NOW - timedelta(hours=k),
+        }
+        for i, p in enumerate(plans) if p is heavy or i % 100 == 1 for k in range(3)
+    ]  # fmt: skip
+    gone = [p.id for i, p in enumerate(plans) if i % 200 == 3]
+    with store.write() as conn:
+        conn.execute(ISSUES.insert(), issues)
+        conn.execute(I.update().where(I.c.id.in_(gone)).values(upstream_gone_at=NOW))
     built = time.perf_counter() - t0
     t0 = time.perf_counter()
     store.evaluate_pass(NOW)
@@ -454,14 +474,14 @@ async def _syncwatch_run(
     store: Store, heavy_id: str, rng: random.Random, res: Results, prof: cProfile.Profile | None
 ) -> None:
     """One run: a fresh app, every figure once."""
-    app = BenchApp(store, FixedClock(NOW), live=False)
+    app = BenchApp(store, FixedClock(NOW), live=False, env={})
     async with app.run_test(size=SIZE):
         await _wait_for(app, lambda: bool(app.held))
         await app.workers.wait_for_complete()
         await settle(app)
         res.add("settle_overhead", await Sample().measure(app, lambda: None))
         held = app.held.pop()
-        message = PassFinished(held.now, held.result, held.rows, full=held.full)
+        message = PassFinished(held.now, held.result, held.rows, full=held.full, kombo=held.kombo)
         app.hold_passes = False
         lst = app.main.query_one(IntegrationList)
         res.add("first_paint", await Sample().measure(app, lambda: app.post_message(message)))
@@ -510,6 +530,8 @@ async def _syncwatch_run(
         t0 = time.perf_counter()
         store.syncs(heavy_id, limit=1000)
         store.history(heavy_id)
+        integration_issues(store, heavy_id)
+        upstream_info(store, [heavy_id])
         store.logs(heavy_id, sync_id=app.rows[heavy_id].last_sync_id, limit=5000)
         res.add_wall("detail_db", time.perf_counter() - t0)
 
@@ -547,6 +569,7 @@ async def bench_syncwatch(db: Path, heavy_id: str, repeat: int, profile: bool) -
         gc.collect()
         t0 = time.perf_counter()
         store.integrations()
+        kombo_marks(store, None)  # the first pass loads the list's Kombo marks too
         res.add_wall("load_rows_db", time.perf_counter() - t0)
 
         prof = cProfile.Profile() if profile and run == repeat - 1 else None
