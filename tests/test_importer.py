@@ -582,6 +582,23 @@ SECRETS = [
 ]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_bulk_import_leaves_no_dangling_rows_and_foreign_keys_back_on(store: Store) -> None:
+    # The import skips SQLite's per-row foreign key lookups inside its transaction: every row
+    # it writes must still have its parents, and later writers must get the checks back.
+    load_sample(store, NOW)
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+    with store.write() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with pytest.raises(Exception, match="FOREIGN KEY"):
+            conn.exec_driver_sql(
+                "INSERT INTO log_entry (id, sync_id, integration_id, at, level, message) "
+                "VALUES ('x', 'no-such-sync', 'no-such-integration', '2026-11-26 12:00:00', "
+                "'INFO', 'orphan')"
+            )
+
+
 def test_secrets_in_log_messages_are_stored_redacted(
     store: Store, write_import: WriteImport
 ) -> None:

@@ -579,7 +579,7 @@ def import_parsed(
         raise ImportRejected(problems)
     report = ImportReport(files=[p.name for p in parsed])
     try:
-        with store.write() as conn:
+        with store.write(bulk=True) as conn:
             _upsert(conn, store, records, report, now)
     except sa_exc.IntegrityError as err:  # pragma: no cover - reported as a whole
         files = ", ".join(report.files)
