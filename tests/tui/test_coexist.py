@@ -8,6 +8,7 @@ side reports an error, and no transition is recorded twice.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -16,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
@@ -101,7 +101,7 @@ async def test_ui_live_pass_and_headless_evaluator_coexist(db_url: str, tmp_path
         assert row is not None and row.state is IntegrationState.INACTIVE and not row.enabled
     for row in store.integrations():
         states = [h.to_state for h in store.history(row.id)]
-        assert all(a != b for a, b in zip(states, states[1:], strict=False)), (row.id, states)
+        assert all(a != b for a, b in itertools.pairwise(states)), (row.id, states)
     # Whatever the evaluator printed is a transition the history holds exactly once.
     seqs = [json.loads(line)["seq"] for line in out.splitlines() if line.strip()]
     assert len(seqs) == len(set(seqs))
