@@ -180,6 +180,32 @@ async def test_filter_by_text(store: Store, clock: FixedClock) -> None:
         assert not app.main.query_one("#filter").display
 
 
+async def test_a_view_with_no_match_says_so_and_how_to_change_it(
+    store: Store, clock: FixedClock
+) -> None:
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"no-such-org", "enter")
+        await pilot.pause()
+        assert shown_ids(app) == []
+        assert "No integration matches this view" in the_list(app).render_line(1).text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "No integration matches" not in the_list(app).render_line(1).text
+
+
+async def test_an_empty_database_says_how_to_get_data(tmp_path: Path, clock: FixedClock) -> None:
+    empty = Store.open(tmp_path / "empty.db")
+    app = make_app(empty, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = the_list(app).render_line(1).text
+        assert "No integrations yet: syncwatch import FILE" in line
+        assert "syncwatch demo" in line
+    empty.close()
+
+
 async def test_state_filters_and_deleted_toggle(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:

@@ -134,6 +134,13 @@ class MainScreen(Screen[None]):
             sort=f"{column.title.lower()}{' (reversed)' if lst.sort_reverse else ''}",
             marks=len(lst.marks),
         )
+        if not lst.rows:
+            lst.set_empty_text(
+                "No integrations yet: syncwatch import FILE, syncwatch receive (Kombo's "
+                "webhooks), or syncwatch demo."
+            )
+        else:
+            lst.set_empty_text("No integration matches this view: / filters, v views, esc clears.")
         self.update_preview()
         self.sync_bindings()
 

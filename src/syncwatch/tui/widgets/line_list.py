@@ -13,6 +13,7 @@ from typing import ClassVar, Generic, TypeVar
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -146,6 +147,8 @@ class LineList(ScrollView, Generic[T], can_focus=True):
         #: Rendered rows: line_key -> (the item drawn, its strip). Valid for one paint token.
         self._line_cache: dict[Hashable, tuple[object, Strip]] = {}
         self._line_token: Hashable = None
+        #: Shown (dimmed) on the first line when there are no items; see :meth:`set_empty_text`.
+        self._empty_text = ""
         self._paint_width = 0
 
     # -- data -------------------------------------------------------------------------
@@ -267,6 +270,13 @@ class LineList(ScrollView, Generic[T], can_focus=True):
         """Anything else every line depends on (the theme, the clock, ...)."""
         return None
 
+    def set_empty_text(self, text: str) -> None:
+        """What the list says while it has no items (repaints only when it changes)."""
+        if text != self._empty_text:
+            self._empty_text = text
+            if not self._items:
+                self.refresh()
+
     def render_lines(self, crop: Region) -> list[Strip]:
         # Resolving styles walks the DOM: do it once per paint, not once per line.
         base = self.rich_style
@@ -294,6 +304,10 @@ class LineList(ScrollView, Generic[T], can_focus=True):
             return Strip(segments).adjust_cell_length(width, header_style)
         index = int(self.scroll_offset.y) + y - header
         if index >= len(self._items):
+            if index == 0 and self._empty_text:
+                # Plain Text: never parsed as markup.
+                text = Text(" " + self._empty_text, style=base + Style(dim=True), no_wrap=True)
+                return Strip(text.render(self.app.console)).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         item = self._items[index]
         on_cursor = index == self.cursor
