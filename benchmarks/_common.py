@@ -447,6 +447,45 @@ def sync_counts(logs: Sequence[GenLog], ids: Sequence[str]) -> tuple[int, int, s
     return warnings, errors, pick[2] if pick else None
 
 
+def sync_and_log_rows(
+    integration_id: str, syncs: Sequence[GenSync], log_id: Callable[[str, int], str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``sync`` and ``log_entry`` rows of one integration's generated syncs, with
+    ``warnings``/``errors``/``headline`` derived as the importer derives them;
+    ``log_id(sync_id, j)`` names the j-th log entry of a sync."""
+    sync_rows: list[dict[str, Any]] = []
+    log_rows: list[dict[str, Any]] = []
+    for s in syncs:
+        ids = [log_id(s.id, j) for j in range(len(s.logs))]
+        warnings, errors, headline = sync_counts(s.logs, ids)
+        sync_rows.append(
+            {
+                "id": s.id,
+                "integration_id": integration_id,
+                "type": s.type,
+                "state": s.state,
+                "started_at": s.started_at,
+                "ended_at": s.ended_at,
+                "warnings": warnings,
+                "errors": errors,
+                "headline": headline,
+            }
+        )
+        log_rows += [
+            {
+                "id": lid,
+                "sync_id": s.id,
+                "integration_id": integration_id,
+                "at": log.at,
+                "level": log.level,
+                "message": log.message,
+                "field": log.field,
+            }
+            for lid, log in zip(ids, s.logs, strict=True)
+        ]
+    return sync_rows, log_rows
+
+
 def integration_row(p: Plan) -> dict[str, Any]:
     """The integrations table row of a planned integration, not evaluated yet (dirty)."""
     return {

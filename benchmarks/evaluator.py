@@ -54,7 +54,6 @@ import sqlalchemy as sa
 from _common import (
     NOW,
     SEED,
-    GenSync,
     Messages,
     Stats,
     dump_json,
@@ -64,7 +63,7 @@ from _common import (
     plan_integrations,
     print_table,
     progress,
-    sync_counts,
+    sync_and_log_rows,
 )
 
 from syncwatch.importer import import_parsed, parse_bytes
@@ -82,42 +81,6 @@ _NEW_SYNCS = 100
 def _log_id(sync_id: str, j: int) -> str:
     # Shaped like the importer's derived ids (24 hex digits, in no particular order).
     return hashlib.blake2b(f"{sync_id}\x1f{j}".encode(), digest_size=12).hexdigest()
-
-
-def _rows_for(
-    integration_id: str, syncs: list[GenSync]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    sync_rows: list[dict[str, Any]] = []
-    log_rows: list[dict[str, Any]] = []
-    for s in syncs:
-        ids = [_log_id(s.id, j) for j in range(len(s.logs))]
-        warnings, errors, headline = sync_counts(s.logs, ids)
-        sync_rows.append(
-            {
-                "id": s.id,
-                "integration_id": integration_id,
-                "type": s.type,
-                "state": s.state,
-                "started_at": s.started_at,
-                "ended_at": s.ended_at,
-                "warnings": warnings,
-                "errors": errors,
-                "headline": headline,
-            }
-        )
-        for lid, log in zip(ids, s.logs, strict=True):
-            log_rows.append(
-                {
-                    "id": lid,
-                    "sync_id": s.id,
-                    "integration_id": integration_id,
-                    "at": log.at,
-                    "level": log.level,
-                    "message": log.message,
-                    "field": log.field,
-                }
-            )
-    return sync_rows, log_rows
 
 
 def build(store: Store, n: int, n_syncs: int, n_logs: int) -> dict[str, float]:
@@ -150,7 +113,7 @@ def build(store: Store, n: int, n_syncs: int, n_logs: int) -> dict[str, float]:
 
     for p in plans:
         t0 = time.perf_counter()
-        sync_rows, log_rows = _rows_for(p.id, generate_syncs(rng, p, msgs))
+        sync_rows, log_rows = sync_and_log_rows(p.id, generate_syncs(rng, p, msgs), _log_id)
         sync_buf.extend(sync_rows)
         log_buf.extend(log_rows)
         gen += time.perf_counter() - t0

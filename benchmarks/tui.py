@@ -72,7 +72,6 @@ from _common import (
     NOW,
     SEED,
     SYNC_SPACING,
-    GenSync,
     Messages,
     dump_json,
     generate_syncs,
@@ -81,7 +80,7 @@ from _common import (
     plan_integrations,
     print_table,
     progress,
-    sync_counts,
+    sync_and_log_rows,
 )
 from rich.console import Console
 from textual import events
@@ -140,40 +139,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
 # --------------------------------------------------------------------------- the database
 
 
-def _sync_and_log_rows(
-    integration_id: str, syncs: list[GenSync]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    sync_rows: list[dict[str, Any]] = []
-    log_rows: list[dict[str, Any]] = []
-    for s in syncs:
-        ids = [f"{s.id}_{j:05d}" for j in range(len(s.logs))]
-        warnings, errors, headline = sync_counts(s.logs, ids)
-        sync_rows.append(
-            {
-                "id": s.id,
-                "integration_id": integration_id,
-                "type": s.type,
-                "state": s.state,
-                "started_at": s.started_at,
-                "ended_at": s.ended_at,
-                "warnings": warnings,
-                "errors": errors,
-                "headline": headline,
-            }
-        )
-        log_rows += [
-            {
-                "id": lid,
-                "sync_id": s.id,
-                "integration_id": integration_id,
-                "at": log.at,
-                "level": log.level,
-                "message": log.message,
-                "field": log.field,
-            }
-            for lid, log in zip(ids, s.logs, strict=True)
-        ]
-    return sync_rows, log_rows
+def _tui_log_id(sync_id: str, j: int) -> str:
+    return f"{sync_id}_{j:05d}"
 
 
 def build_db(path: Path, n: int) -> dict[str, Any]:
@@ -206,7 +173,7 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
         log_buf.clear()
 
     for p in plans:
-        s_rows, l_rows = _sync_and_log_rows(p.id, generate_syncs(rng, p, msgs))
+        s_rows, l_rows = sync_and_log_rows(p.id, generate_syncs(rng, p, msgs), _tui_log_id)
         sync_buf += s_rows
         log_buf += l_rows
         if len(sync_buf) >= 50_000:
