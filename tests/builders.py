@@ -108,4 +108,3 @@ def db_snapshot(store: Store) -> dict[str, Any]:
         "events": store.events(),
         "audit": store.audit(),
     }
-

@@ -197,4 +197,3 @@ class PgServer:
         assert self.admin is not None
         with self.admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
