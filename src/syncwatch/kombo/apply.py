@@ -14,7 +14,7 @@ change made after it (an operator action, the evaluator's 72-hour or 14-day rule
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -45,6 +45,51 @@ ISSUES = IntegrationIssue.__table__  # type: ignore[attr-defined]
 
 #: The reason shown for an integration Kombo reported INACTIVE.
 KOMBO_INACTIVE_REASON = "set inactive in Kombo"
+
+
+def upstream_facts(
+    current: Mapping[str, Any], status: str | None, setup_status: str | None, at: datetime
+) -> dict[str, Any]:
+    """The integration columns to change so our facts agree with what Kombo reported at ``at``.
+
+    ``current`` holds at least the columns it reads (``pull.FACT_COLUMNS``); ``status`` is
+    ACTIVE | INVALID | INACTIVE and ``setup_status`` INCOMPLETE | FINAL_SYNC_PENDING |
+    COMPLETED (either may be ``None``: not reported, left alone). Returns only what differs.
+    Pure; used by the webhook receiver's integration-state-changed and by ``pull`` alike. A
+    report never undoes a local change made after ``at``.
+
+    - INACTIVE: disabled ("set inactive in Kombo") unless already disabled, or reactivated
+      after ``at``.
+    - ACTIVE / INVALID: enabled unless disabled after ``at``; re-enabling counts as activity,
+      so the 14-day development rule does not disable it again at once.
+    - INVALID: credentials invalid from ``at``, unless already so or updated after ``at``.
+    - ACTIVE: credentials valid. If we had them invalid, Kombo has working ones again: that
+      counts as a credentials update (older authentication failures stop counting, or the
+      72-hour rule would mark them invalid again at the next pass).
+    - setup_status: INCOMPLETE means no filters configured; the others mean configured.
+    """
+    new: dict[str, Any] = {}
+
+    def since(column: str) -> bool:
+        when = current[column]
+        return when is None or at >= when
+
+    if status == "INACTIVE":
+        if current["enabled"] and since("last_reactivated_at"):
+            new.update(enabled=False, disabled_reason=KOMBO_INACTIVE_REASON, disabled_at=at)
+    elif status in ("ACTIVE", "INVALID"):
+        if not current["enabled"] and since("disabled_at"):
+            new.update(enabled=True, disabled_reason=None, disabled_at=None, last_reactivated_at=at)
+        invalid = current["credentials_invalid_at"] is not None
+        if status == "INVALID" and not invalid and since("credentials_updated_at"):
+            new["credentials_invalid_at"] = at
+        elif status == "ACTIVE" and invalid and since("credentials_invalid_at"):
+            new.update(credentials_invalid_at=None, credentials_updated_at=at)
+    if setup_status is not None:
+        configured = setup_status != "INCOMPLETE"
+        if bool(current["filters_configured"]) != configured:
+            new["filters_configured"] = configured
+    return new
 
 
 class Outcome(StrEnum):
@@ -240,24 +285,7 @@ class _Applier:
             return Outcome.STALE
         at = p.updated_at
         values: dict[str, Any] = {"kombo_updated_at": at, "upstream_status": p.state}
-        if p.state == "INACTIVE":
-            reactivated = row["last_reactivated_at"]
-            if row["enabled"] and (reactivated is None or at >= reactivated):
-                values.update(enabled=False, disabled_reason=KOMBO_INACTIVE_REASON, disabled_at=at)
-        else:
-            disabled = row["disabled_at"]
-            if not row["enabled"] and (disabled is None or at >= disabled):
-                values.update(
-                    enabled=True, disabled_reason=None, disabled_at=None, last_reactivated_at=at
-                )
-        invalid_at, updated = row["credentials_invalid_at"], row["credentials_updated_at"]
-        if p.state == "INVALID" and invalid_at is None and (updated is None or at >= updated):
-            values["credentials_invalid_at"] = at
-        elif p.state == "ACTIVE" and invalid_at is not None and at >= invalid_at:
-            # Valid again in Kombo: new credentials, and only syncs from now on count.
-            values.update(credentials_invalid_at=None, credentials_updated_at=at)
-        if p.setup_status is not None:
-            values["filters_configured"] = p.setup_status != "INCOMPLETE"
+        values.update(upstream_facts(row, p.state, p.setup_status, at))
         if p.qa_status is not None:
             # PENDING is "undecided": the evaluator decides it from the first sync.
             values["qa_status"] = None if p.qa_status == QaStatus.PENDING.value else p.qa_status

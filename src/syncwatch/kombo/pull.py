@@ -24,6 +24,7 @@ import httpx
 import sqlalchemy as sa
 
 from syncwatch.clock import iso, to_utc
+from syncwatch.kombo.apply import upstream_facts
 from syncwatch.kombo.remote import (
     KomboCallFailed,
     KomboFailure,
@@ -35,8 +36,6 @@ from syncwatch.states import IntegrationState
 from syncwatch.store import I, Store, Transition
 
 #: The reason shown for an integration Kombo reports INACTIVE.
-UPSTREAM_INACTIVE_REASON = "set inactive in Kombo"
-
 #: Reads may be retried more patiently than interactive actions.
 PULL_RETRIES = RetryPolicy(attempts=5, base_delay=0.5, max_delay=10.0, max_retry_after=60.0)
 
@@ -53,51 +52,6 @@ FACT_COLUMNS = (
     "credentials_updated_at",
     "filters_configured",
 )
-
-
-def upstream_facts(
-    current: Mapping[str, Any], status: str | None, setup_status: str | None, at: datetime
-) -> dict[str, Any]:
-    """The integration columns to change so our facts agree with what Kombo reported at ``at``.
-
-    ``current`` holds at least :data:`FACT_COLUMNS`; ``status`` is ACTIVE | INVALID |
-    INACTIVE and ``setup_status`` INCOMPLETE | FINAL_SYNC_PENDING | COMPLETED (either may be
-    ``None``: not reported, left alone). Returns only what differs. Pure, and the same rules
-    as the webhook receiver's integration-state-changed (``kombo/apply.py``); a report never
-    undoes a local change made after ``at``.
-
-    - INACTIVE: disabled ("set inactive in Kombo") unless already disabled, or reactivated
-      after ``at``.
-    - ACTIVE / INVALID: enabled unless disabled after ``at``; re-enabling counts as activity,
-      so the 14-day development rule does not disable it again at once.
-    - INVALID: credentials invalid from ``at``, unless already so or updated after ``at``.
-    - ACTIVE: credentials valid. If we had them invalid, Kombo has working ones again: that
-      counts as a credentials update (older authentication failures stop counting, or the
-      72-hour rule would mark them invalid again at the next pass).
-    - setup_status: INCOMPLETE means no filters configured; the others mean configured.
-    """
-    new: dict[str, Any] = {}
-
-    def since(column: str) -> bool:
-        when = current[column]
-        return when is None or at >= when
-
-    if status == "INACTIVE":
-        if current["enabled"] and since("last_reactivated_at"):
-            new.update(enabled=False, disabled_reason=UPSTREAM_INACTIVE_REASON, disabled_at=at)
-    elif status in ("ACTIVE", "INVALID"):
-        if not current["enabled"] and since("disabled_at"):
-            new.update(enabled=True, disabled_reason=None, disabled_at=None, last_reactivated_at=at)
-        invalid = current["credentials_invalid_at"] is not None
-        if status == "INVALID" and not invalid and since("credentials_updated_at"):
-            new["credentials_invalid_at"] = at
-        elif status == "ACTIVE" and invalid and since("credentials_invalid_at"):
-            new.update(credentials_invalid_at=None, credentials_updated_at=at)
-    if setup_status is not None:
-        configured = setup_status != "INCOMPLETE"
-        if bool(current["filters_configured"]) != configured:
-            new["filters_configured"] = configured
-    return new
 
 
 # --------------------------------------------------------------------------- the report
