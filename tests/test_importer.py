@@ -599,6 +599,106 @@ def test_bulk_import_leaves_no_dangling_rows_and_foreign_keys_back_on(store: Sto
             )
 
 
+def _index_sql(path: Path) -> list[tuple[str, str]]:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first large import drops the sync and log indexes and creates them after the rows
+    are in; a smaller one into a fuller table keeps them. Either way the schema ends up as
+    a fresh database's, and queries that need the indexes use them."""
+    from syncwatch import bulk, importer
+
+    monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
+    deferred: list[list[str]] = []
+    real = importer.deferred_indexes
+
+    def spy(conn: Any, tables: Any) -> Any:
+        deferred.append(sorted(t.name for t in tables))
+        return real(conn, tables)
+
+    monkeypatch.setattr(importer, "deferred_indexes", spy)
+    fresh = tmp_path / "fresh.db"
+    Store.open(fresh).close()
+    path = tmp_path / "bulk.db"
+    store = Store.open(path)
+    import_files(store, [_big_import(write_import, 2_000)], NOW)  # 200 syncs, 2,000 entries
+    assert deferred == [["log_entry", "sync"]]
+    assert _index_sql(path) == _index_sql(fresh)
+    with store.read() as conn:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM log_entry WHERE sync_id = 'big_0_0' ORDER BY at"
+            )
+        )
+    assert "ix_log_sync_at" in plan
+    assert len(store.logs("big:3")) == 100
+
+    small = integration_record(
+        "small:1",
+        syncs=[
+            sync_record(
+                f"small-{k}",
+                "SUCCEEDED",
+                ago(hours=k + 1),
+                logs=[log_record(ago(hours=k + 1), "INFO", f"line {j}") for j in range(10)],
+            )
+            for k in range(20)
+        ],
+    )
+    import_files(store, [write_import([small], "small.json")], NOW)  # 200 into 2,000
+    assert deferred[1:] == [[]]
+    assert _index_sql(path) == _index_sql(fresh)
+    store.close()
+
+
+def test_a_failed_large_load_keeps_the_indexes_and_changes_nothing(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncwatch import bulk, importer
+
+    monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 10**9)
+    path = tmp_path / "bulk.db"
+    store = Store.open(path)
+    load_sample(store, NOW)
+    before_indexes, before_rows = _index_sql(path), _raw_rows(path)
+    prepare = importer.prepare_record
+
+    def fails_late(rec: Any, fast: bool, redacted: Any = None) -> Any:
+        if rec["id"] == "big:17":  # after several flushes into the index-less tables
+            raise OSError("disk trouble")
+        return prepare(rec, fast, redacted)
+
+    monkeypatch.setattr(importer, "prepare_record", fails_late)
+    monkeypatch.setattr(importer, "_FLUSH_ROWS", 300)
+    deferred: list[list[str]] = []
+    real = importer.deferred_indexes
+
+    def spy(conn: Any, tables: Any) -> Any:
+        deferred.append(sorted(t.name for t in tables))
+        return real(conn, tables)
+
+    monkeypatch.setattr(importer, "deferred_indexes", spy)
+    with pytest.raises(OSError, match="disk trouble"):
+        import_files(store, [_big_import(write_import, 12_000)], NOW)
+    store.close()
+    assert deferred == [["log_entry"]]  # 12,000 entries over the sample's 1,830; 200 syncs not
+    assert _index_sql(path) == before_indexes
+    assert _raw_rows(path) == before_rows
+
+
 def test_secrets_in_log_messages_are_stored_redacted(
     store: Store, write_import: WriteImport
 ) -> None:
@@ -842,30 +942,53 @@ def _big_import(write_import: WriteImport, n_logs: int) -> str:
     return write_import(records, "big.json")
 
 
-def test_a_large_import_prepared_on_a_worker_process_stores_the_same(
+def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: float) -> None:
+    """Make prepare_record note "<pid> <record id>" in ``log`` (O_APPEND: whole lines from
+    both processes); in the worker it also sleeps ``worker_delay`` s per record."""
+    import os
+    import time
+
+    from syncwatch import importer
+
+    parent = os.getpid()
+    prepare = importer.prepare_record
+
+    def noting(rec: Any, fast: bool, redacted: Any = None) -> Any:
+        if os.getpid() != parent:
+            time.sleep(worker_delay)
+        with log.open("a") as out:
+            out.write(f"{'worker' if os.getpid() != parent else 'parent'} {rec['id']}\n")
+        return prepare(rec, fast, redacted)
+
+    monkeypatch.setattr(importer, "prepare_record", noting)
+
+
+def test_a_large_import_shared_with_a_worker_process_stores_the_same(
     tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The worker prepares from the front, the importing process from the back while it
+    would otherwise wait: each record once, and the same rows as with no worker."""
     from syncwatch import importer
 
     if not importer._can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 6_000)
-    workers: list[int] = []
-    from_worker = importer._from_worker
-
-    def spy(records: Any) -> Any:
-        for batch in from_worker(records):
-            workers.append(len(batch))
-            yield batch
-
-    monkeypatch.setattr(importer, "_from_worker", spy)
+    who = tmp_path / "who.txt"
+    _who_prepares(monkeypatch, who, worker_delay=0.05)  # a slow worker: the parent helps
     monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 500)  # several batches
     parallel = Store.open(tmp_path / "parallel.db")
     import_files(parallel, [file], NOW)
     parallel.close()
-    assert len(workers) > 1  # in several batches
-    assert sum(workers) == 20  # every record came from the worker
+    lines = [line.split() for line in who.read_text().splitlines()]
+    sides = {side: [rid for s, rid in lines if s == side] for side in ("worker", "parent")}
+    assert sorted(sides["worker"] + sides["parent"]) == sorted(f"big:{i}" for i in range(20))
+    assert sides["worker"] and sides["parent"]
+    # The worker took from the front, the parent from the back.
+    order = [f"big:{i}" for i in range(20)]
+    assert max(order.index(r) for r in sides["worker"]) < min(
+        order.index(r) for r in sides["parent"]
+    )
 
     monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 10**9)
     single = Store.open(tmp_path / "single.db")
@@ -875,6 +998,35 @@ def test_a_large_import_prepared_on_a_worker_process_stores_the_same(
     messages = [row[5] for row in _raw_rows(tmp_path / "parallel.db")["log_entry"]]
     assert len(messages) == 6_000
     assert sum("password=[REDACTED]" in m for m in messages) == 6_000 // 5
+
+
+def test_a_fast_worker_prepares_every_record(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing to wait for (the worker is quick, the first flush slow), the importing
+    process leaves the preparing to the worker."""
+    from syncwatch import importer
+
+    if not importer._can_fork():
+        pytest.skip("no fork start method here, or other threads run: no worker")
+    file = _big_import(write_import, 2_000)
+    who = tmp_path / "who.txt"
+    _who_prepares(monkeypatch, who, worker_delay=0)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
+    monkeypatch.setattr(importer, "_FLUSH_ROWS", 10**6)  # one batch, sent at the end
+    import multiprocessing.connection
+
+    real_poll = multiprocessing.connection.Connection.poll
+
+    def patient_poll(self: Any, timeout: float = 0.0) -> bool:
+        return bool(real_poll(self, 5.0))  # wait for the worker rather than take work
+
+    monkeypatch.setattr(multiprocessing.connection.Connection, "poll", patient_poll)
+    store = Store.open(tmp_path / "w.db")
+    report = import_files(store, [file], NOW)
+    store.close()
+    assert report.logs_added == 2_000
+    assert {line.split()[0] for line in who.read_text().splitlines()} == {"worker"}
 
 
 def test_when_the_worker_fails_the_import_completes_without_it(
@@ -893,10 +1045,10 @@ def test_when_the_worker_fails_the_import_completes_without_it(
     parent = os.getpid()
     prepare = importer.prepare_record
 
-    def dies_in_the_worker(rec: Any, fast: bool) -> Any:
+    def dies_in_the_worker(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if os.getpid() != parent and rec["id"] == "w:25":
             raise RuntimeError("worker bug")
-        return prepare(rec, fast)
+        return prepare(rec, fast, redacted)
 
     monkeypatch.setattr(importer, "prepare_record", dies_in_the_worker)
     monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)

@@ -8,18 +8,23 @@ form SQLAlchemy would have stored (times as ``YYYY-MM-DD HH:MM:SS.ffffff`` text 
 so what lands in the file is byte-identical either way. That equivalence is checked, not
 assumed: before a table takes the fast path, each column's own SQLAlchemy bind processor
 is run on sample values and must agree with the fast conversion, else the core path is used.
+
+A load that at least doubles a table also defers that table's secondary indexes on SQLite
+(:func:`deferred_indexes`): dropped inside the import's transaction and built again at its
+end, which sorts once instead of updating every index row by row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["BulkWriter", "sqlite_time", "utc_time"]
+__all__ = ["BulkWriter", "deferred_indexes", "should_defer", "sqlite_time", "utc_time"]
 
 Row = tuple[Any, ...]
 
@@ -139,3 +144,42 @@ class BulkWriter:
         if defaults:
             rows = [row + defaults for row in rows]
         self.conn.exec_driver_sql(sql, list(rows))
+
+
+#: A load defers a table's indexes only when it adds at least this many rows...
+DEFER_MIN_ROWS = 10_000
+#: ...and at least this many times the rows the table already has (its highest rowid, an
+#: upper bound read from the index's last page: counting rows would read the whole table).
+DEFER_MIN_RATIO = 1.0
+
+
+def should_defer(conn: Connection, table: sa.Table, adding: int) -> bool:
+    """Is dropping and rebuilding ``table``'s secondary indexes cheaper for this load?
+
+    Rebuilding sorts every row of the table once; keeping them costs a B-tree insertion
+    per new row and index (300,000 log entries into an empty table: about 0.9 s of 3.5 s
+    with the indexes kept, 0.3 s to build them after). So it pays when the load is large
+    and at least the size of what is stored. Only SQLite: dropping an index on PostgreSQL
+    takes a lock that would block every reader of the table until the import commits,
+    where SQLite's readers keep reading their snapshot, indexes included.
+    """
+    if conn.dialect.name != "sqlite" or adding < DEFER_MIN_ROWS or not table.indexes:
+        return False
+    stored = conn.exec_driver_sql(f'SELECT max(rowid) FROM "{table.name}"').scalar() or 0
+    return adding >= DEFER_MIN_RATIO * stored
+
+
+@contextmanager
+def deferred_indexes(conn: Connection, tables: Sequence[sa.Table]) -> Iterator[None]:
+    """Drop the secondary indexes of ``tables`` for the block, then create them again.
+
+    Must run inside the caller's transaction: SQLite's DDL is transactional, so if the
+    block raises, the rollback brings the indexes back with everything else (they are
+    not rebuilt here, to not waste the time). Primary keys and unique constraints stay.
+    """
+    indexes = sorted((ix for t in tables for ix in t.indexes), key=lambda ix: str(ix.name))
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
