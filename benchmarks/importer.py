@@ -13,8 +13,8 @@ log ids left out so the importer derives them. Then:
   split into SQL time per statement, the evaluation of what was imported
   (``evaluate_ids``), commit, and the Python work around them; redaction and log-id hashing
   over every message are also timed on their own. Each repeat runs twice: as
-  ``syncwatch import`` runs (log rows prepared by a forked worker on the other core) and
-  with no worker (everything on one core), for comparison.
+  ``syncwatch import`` runs (a worker forked before the parse shares the preparation of log
+  rows on the other core) and with no worker (everything on one core), for comparison.
 
     uv run python benchmarks/importer.py [--integrations 1000] [--syncs 100000]
         [--logs 300000] [--repeat 3] [--keep FILE] [--profile] [--json]
@@ -222,12 +222,9 @@ def _in_process(
     json.loads(data)  # the baseline: parsing alone, no validation
     phases["json_loads"] = _since(mark)
     del data
-    mark = _now()
-    parsed = importer.read_file(str(file))
-    phases["parse_validate"] = _since(mark)
 
     # Redaction and log-id hashing on their own, over every message (not stored).
-    entries = list(_messages(parsed))
+    entries = list(_messages(importer.read_file(str(file))))
     mark = _now()
     redacted = [redact(log["message"]) for _, log in entries]
     phases["redact_standalone"] = _since(mark)
@@ -269,15 +266,21 @@ def _in_process(
             phase[0] = "commit"
 
     store.evaluate_ids = timed_evaluate_ids  # type: ignore[method-assign]
-    parallel_min = importer.PARALLEL_MIN_LOGS
+    parallel_min = importer.PARALLEL_MIN_BYTES
     if not worker:
-        importer.PARALLEL_MIN_LOGS = sys.maxsize
+        importer.PARALLEL_MIN_BYTES = sys.maxsize
     try:
-        start = _now()
-        report = importer.import_parsed(store, [parsed], NOW)
-        end = _now()
+        # As import_files runs: the worker (if any) is forked first and parses the file
+        # too, at the same time as this process does.
+        with importer.preparation_worker(store, [str(file)], None) as helper:
+            mark = _now()
+            parsed = importer.read_file(str(file))
+            phases["parse_validate"] = _since(mark)
+            start = _now()
+            report = importer.import_parsed(store, [parsed], NOW, worker=helper)
+            end = _now()
     finally:
-        importer.PARALLEL_MIN_LOGS = parallel_min
+        importer.PARALLEL_MIN_BYTES = parallel_min
         store.close()
 
     def span(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:

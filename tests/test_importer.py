@@ -669,7 +669,7 @@ def test_a_failed_large_load_keeps_the_indexes_and_changes_nothing(
     from syncwatch import bulk, importer
 
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 10**9)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
     path = tmp_path / "bulk.db"
     store = Store.open(path)
     load_sample(store, NOW)
@@ -975,7 +975,7 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
     file = _big_import(write_import, 6_000)
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0.05)  # a slow worker: the parent helps
-    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 500)  # several batches
     parallel = Store.open(tmp_path / "parallel.db")
     import_files(parallel, [file], NOW)
@@ -990,7 +990,7 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
         order.index(r) for r in sides["parent"]
     )
 
-    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 10**9)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
     single = Store.open(tmp_path / "single.db")
     import_files(single, [file], NOW)
     single.close()
@@ -998,6 +998,47 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
     messages = [row[5] for row in _raw_rows(tmp_path / "parallel.db")["log_entry"]]
     assert len(messages) == 6_000
     assert sum("password=[REDACTED]" in m for m in messages) == 6_000 // 5
+
+
+def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker parses the files itself: with two files and shifted times, what it
+    prepares must line up record for record with what the importing process parsed."""
+    from syncwatch import importer
+
+    if not importer._can_fork():
+        pytest.skip("no fork start method here, or other threads run: no worker")
+    first = _big_import(write_import, 2_000)
+    second = write_import(
+        [
+            integration_record(
+                f"second:{i}",
+                syncs=[
+                    sync_record(
+                        f"second_{i}_{k}",
+                        "SUCCEEDED",
+                        ago(hours=k + 1),
+                        logs=[log_record(ago(hours=k + 1), "INFO", f"line {j}") for j in range(7)],
+                    )
+                    for k in range(5)
+                ],
+            )
+            for i in range(9)
+        ],
+        "second.json",
+    )
+    who = tmp_path / "who.txt"
+    _who_prepares(monkeypatch, who, worker_delay=0.01)
+    monkeypatch.setattr(importer, "_FLUSH_ROWS", 100)
+    shift = timedelta(days=3, minutes=7)
+    for name, min_bytes in (("parallel", 1), ("single", 10**12)):
+        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", min_bytes)
+        store = Store.open(tmp_path / f"{name}.db")
+        import_files(store, [first, second], NOW + shift, shift=shift)
+        store.close()
+    assert "worker" in who.read_text()
+    assert _raw_rows(tmp_path / "parallel.db") == _raw_rows(tmp_path / "single.db")
 
 
 def test_a_fast_worker_prepares_every_record(
@@ -1012,7 +1053,7 @@ def test_a_fast_worker_prepares_every_record(
     file = _big_import(write_import, 2_000)
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 10**6)  # one batch, sent at the end
     import multiprocessing.connection
 
@@ -1051,7 +1092,7 @@ def test_when_the_worker_fails_the_import_completes_without_it(
         return prepare(rec, fast, redacted)
 
     monkeypatch.setattr(importer, "prepare_record", dies_in_the_worker)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_LOGS", 1)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 4)
     store = Store.open(tmp_path / "w.db")
     report = import_files(store, [file], NOW)

@@ -39,7 +39,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
-from syncwatch.bulk import BulkWriter, Row, deferred_indexes, should_defer, sqlite_time, utc_time
+from syncwatch.bulk import BulkWriter, Row, deferred_indexes, should_defer, utc_time
 from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.redact import redact
 from syncwatch.states import (
@@ -518,7 +518,7 @@ def import_files(
     shift: timedelta | None = None,
 ) -> ImportReport:
     """Validate every file, then import them all in one transaction, or nothing."""
-    with _gc_paused():
+    with _gc_paused(), preparation_worker(store, paths, shift) as worker:
         parsed: list[ParsedFile] = []
         problems: list[Problem] = []
         for path in paths:
@@ -528,7 +528,7 @@ def import_files(
                 problems.extend(err.problems)
         if problems:
             raise ImportRejected(problems)
-        return import_parsed(store, parsed, now, shift=shift)
+        return import_parsed(store, parsed, now, shift=shift, worker=worker)
 
 
 @contextmanager
@@ -550,8 +550,13 @@ def import_parsed(
     now: datetime,
     *,
     shift: timedelta | None = None,
+    worker: PreparationWorker | None = None,
 ) -> ImportReport:
-    """Upsert validated files atomically and evaluate what changed at ``now``."""
+    """Upsert validated files atomically and evaluate what changed at ``now``.
+
+    ``worker``: one started by :func:`preparation_worker` on the same files and shift,
+    to share the preparation of log rows with.
+    """
     records: list[tuple[str, int, Record]] = []
     seen: dict[str, str] = {}
     problems: list[Problem] = []
@@ -580,7 +585,7 @@ def import_parsed(
     report = ImportReport(files=[p.name for p in parsed])
     try:
         with store.write(bulk=True) as conn:
-            _upsert(conn, store, records, report, now)
+            _upsert(conn, store, records, report, now, worker)
     except sa_exc.IntegrityError as err:  # pragma: no cover - reported as a whole
         files = ", ".join(report.files)
         raise ImportRejected([Problem(files, "", f"conflict: {err.orig}")]) from None
@@ -610,8 +615,6 @@ PreparedSync = tuple[Row, list[Row]]
 
 #: Log rows gathered before they are written (a flush also lets a worker run ahead).
 _FLUSH_ROWS = 20_000
-#: Imports with at least this many log entries prepare them on a second core.
-PARALLEL_MIN_LOGS = 50_000
 
 
 def _headline_key(row: Row, at: int = _LOG_COLUMNS.index("at")) -> tuple[Any, str]:
@@ -638,6 +641,12 @@ def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
     return out
 
 
+def _utc_text(t: datetime) -> str:
+    """:func:`syncwatch.bulk.sqlite_time` of a time already in UTC, at half the cost."""
+    day, clock = t.date().isoformat(), t.time().isoformat()
+    return f"{day} {clock}" if t.microsecond else f"{day} {clock}.000000"
+
+
 def prepare_record(
     rec: Record, fast: bool, redacted: dict[str, str] | None = None
 ) -> list[PreparedSync]:
@@ -652,7 +661,7 @@ def prepare_record(
     rid = rec["id"]
     levels = _PLAIN
     blake2b = hashlib.blake2b
-    stored_time = sqlite_time if fast else utc_time
+    stored_time = _utc_text if fast else utc_time
     memo: dict[str, str] = {} if redacted is None else redacted
     out: list[PreparedSync] = []
     for sync in rec.get("syncs", ()):
@@ -673,18 +682,16 @@ def prepare_record(
             fld = log.get("field")
             content = (at, level, fld, message)
             n = occurrences[content] = occurrences.get(content, 0) + 1
-            iso = at.isoformat()  # UTC: "2026-11-18T14:30:33[.ffffff]+00:00"
+            # at.isoformat() is "<day>T<time>+00:00" (UTC), but costs twice as much:
+            # pydantic's tzinfo is asked for the offset on every call.
+            day, clock = at.date().isoformat(), at.time().isoformat()
             lid = log.get("id")
             if not lid:
                 # log_id(), inlined: this runs once per entry.
-                key = "\x1f".join((sid, iso, level, fld or "", message, str(n)))
+                key = "\x1f".join((sid, f"{day}T{clock}+00:00", level, fld or "", message, str(n)))
                 lid = blake2b(key.encode(), digest_size=12).hexdigest()
-            if fast:  # sqlite_time(), inlined, from the same isoformat()
-                stored: Any = (
-                    f"{iso[:10]} {iso[11:26]}"
-                    if at.microsecond
-                    else f"{iso[:10]} {iso[11:19]}.000000"
-                )
+            if fast:  # sqlite_time(), inlined
+                stored: Any = f"{day} {clock}" if at.microsecond else f"{day} {clock}.000000"
             else:
                 stored = at
             row = (lid, sid, rid, stored, level, message, fld)
@@ -716,16 +723,13 @@ def prepare_record(
     return out
 
 
-def prepared_logs(records: Sequence[Record], fast: bool) -> Generator[list[PreparedSync]]:
-    """:func:`prepare_record` for each record, in order.
-
-    A large import on the SQLite fast path shares the work with a forked worker process
-    on the other core (see :func:`_shared_preparation`); if the worker fails in any way,
-    this process prepares what it did not deliver.
-    """
-    sizes = [sum(len(s.get("logs", ())) for s in r.get("syncs", ())) for r in records]
-    if fast and sum(sizes) >= PARALLEL_MIN_LOGS and _can_fork():
-        yield from _shared_preparation(records, sizes)
+def prepared_logs(
+    records: Sequence[Record], fast: bool, worker: PreparationWorker | None = None
+) -> Generator[list[PreparedSync]]:
+    """:func:`prepare_record` for each record, in order, shared with ``worker`` if given
+    (on the SQLite fast path: the worker's rows hold text times)."""
+    if worker is not None and fast:
+        yield from worker.prepared(records)
         return
     redacted: dict[str, str] = {}
     for rec in records:
@@ -738,35 +742,87 @@ def _can_fork() -> bool:
     return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
 
 
+#: Imports of at least this many bytes of files share the preparation of log rows with
+#: a worker process (about 30,000 log entries).
+PARALLEL_MIN_BYTES = 5_000_000
 #: How many log entries' worth of records the worker claims at a time (one lock each).
 _CLAIM_LOGS = 500
+#: bounds[1] until the importing process knows how many records there are.
+_NO_END_YET = 2**62
 
 
-def _shared_preparation(
-    records: Sequence[Record], sizes: Sequence[int]
-) -> Generator[list[PreparedSync]]:
-    """Prepared records in order, made by a forked worker from the front and by this
-    process from the back, whenever it would otherwise wait for the worker.
-
-    This process writes to the database meanwhile, so which side is faster depends on the
-    machine and the file; taking work from both ends balances it without a guess. The two
-    ends are indexes in shared memory under a lock: ``bounds[0]`` is the next record the
-    worker takes, ``bounds[1]`` one past the last it may take. The worker sends what it
-    prepared, in order, in batches of about _FLUSH_ROWS entries; records taken from the back
-    wait here until their turn comes.
-    """
-    ctx = mp.get_context("fork")
-    bounds = ctx.RawArray("q", [0, len(records)])
-    lock = ctx.Lock()
-    receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_worker, args=(records, sizes, bounds, lock, sender), daemon=True)
-    worker.start()
-    sender.close()
-    redacted: dict[str, str] = {}
-    from_worker: deque[list[PreparedSync]] = deque()
-    from_back: dict[int, list[PreparedSync]] = {}
-    worker_done = False
+@contextmanager
+def preparation_worker(
+    store: Store, paths: Sequence[str], shift: timedelta | None
+) -> Iterator[PreparationWorker | None]:
+    """A :class:`PreparationWorker` for a large import of ``paths`` into a SQLite store
+    (None otherwise), stopped when the block ends."""
+    worker = None
+    if store.is_sqlite and _can_fork():
+        try:
+            size = sum(Path(p).stat().st_size for p in paths)
+        except OSError:
+            size = 0  # read_file reports it
+        if size >= PARALLEL_MIN_BYTES:
+            worker = PreparationWorker(paths, shift)
     try:
+        yield worker
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+class PreparationWorker:
+    """A forked process that prepares the log rows of an import on the other core.
+
+    It is forked before the files are parsed and parses them itself, at the same time as
+    the importing process does: the two never share the records' memory (a fork after the
+    parse had both processes copy most of it, page by page, as they touched it), and the
+    worker has rows ready when the writing starts. Both sides parse the same bytes with
+    the same code, so record ``i`` is the same record on both.
+
+    The work is then shared from both ends (:meth:`prepared`): the worker takes records
+    from the front, the importing process, which writes to the database meanwhile, takes
+    them from the back whenever it would otherwise wait. Which side is faster depends on
+    the machine and the file; taking work from both ends balances it without a guess.
+    The ends are indexes in shared memory under a lock: ``bounds[0]`` is the next record
+    the worker takes, ``bounds[1]`` one past the last it may take. Whatever the worker
+    does not deliver (it failed, or the files did not parse), the importing process
+    prepares itself.
+    """
+
+    def __init__(self, paths: Sequence[str], shift: timedelta | None) -> None:
+        ctx = mp.get_context("fork")
+        self._bounds = ctx.RawArray("q", [0, _NO_END_YET])
+        self._lock = ctx.Lock()
+        self._receiver, sender = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_worker,
+            args=(list(paths), shift, self._bounds, self._lock, sender),
+            daemon=True,
+        )
+        self._process.start()
+        sender.close()
+
+    def close(self) -> None:
+        self._receiver.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+    def prepared(self, records: Sequence[Record]) -> Generator[list[PreparedSync]]:
+        """Prepared records in order; records taken from the back wait for their turn.
+
+        The worker sends what it prepared in order, in batches of about _FLUSH_ROWS
+        entries, then an empty message.
+        """
+        bounds, lock, receiver = self._bounds, self._lock, self._receiver
+        with lock:
+            bounds[1] = len(records)
+        redacted: dict[str, str] = {}
+        from_worker: deque[list[PreparedSync]] = deque()
+        from_back: dict[int, list[PreparedSync]] = {}
+        worker_done = False
         for k in range(len(records)):
             while True:
                 if from_worker:
@@ -798,33 +854,34 @@ def _shared_preparation(
                     from_worker.extend(marshal.loads(data))
                 else:
                     worker_done = True
-    finally:
-        receiver.close()
-        if worker.is_alive():
-            worker.kill()
-        worker.join()
 
 
-def _worker(
-    records: Sequence[Record], sizes: Sequence[int], bounds: Any, lock: Any, sender: Any
-) -> None:
-    """In the forked worker: prepare records from the front until it meets the records
-    the parent took from the back, sending batches of about _FLUSH_ROWS entries, then an
-    empty message.
+def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, sender: Any) -> None:
+    """In the forked worker: parse the files as :func:`import_parsed` sees them, then
+    prepare records from the front until it meets the records the parent took from the
+    back, sending batches of about _FLUSH_ROWS entries, then an empty message.
 
     Batches travel as ``marshal`` data (rows hold only str, int and None on the fast path):
     it loads several times faster than pickle, and loading is on the writing process's path.
     """
-    redacted: dict[str, str] = {}
-    batch: list[list[PreparedSync]] = []
-    rows = 0
-    size = _FLUSH_ROWS // 10  # a small first batch: the parent waits for it
     try:
+        records: list[Record] = []
+        for path in paths:
+            recs = [_as_record(r) for r in read_file(path).integrations]
+            if shift:
+                shift_times(recs, shift)
+            records.extend(recs)
+        sizes = [sum(len(s.get("logs", ())) for s in r.get("syncs", ())) for r in records]
+        redacted: dict[str, str] = {}
+        batch: list[list[PreparedSync]] = []
+        rows = 0
+        size = _FLUSH_ROWS // 10  # a small first batch: the parent may be waiting for it
         while True:
             with lock:
                 start = end = bounds[0]
+                last = min(bounds[1], len(records))
                 claimed = 0
-                while end < bounds[1] and (end == start or claimed < _CLAIM_LOGS):
+                while end < last and (end == start or claimed < _CLAIM_LOGS):
                     claimed += sizes[end]
                     end += 1
                 bounds[0] = end
@@ -851,6 +908,7 @@ def _upsert(
     records: list[tuple[str, int, Record]],
     report: ImportReport,
     now: datetime,
+    worker: PreparationWorker | None = None,
 ) -> None:
     ids = [rec["id"] for _, _, rec in records]
     existing: dict[str, dict[str, Any]] = {}
@@ -918,7 +976,7 @@ def _upsert(
     deferred = [t for t, n in ((S, len(sync_ids)), (L, log_count)) if should_defer(conn, t, n)]
     with (
         deferred_indexes(conn, deferred),
-        closing(prepared_logs([rec for _, _, rec in records], writer.fast)) as prepared,
+        closing(prepared_logs([rec for _, _, rec in records], writer.fast, worker)) as prepared,
     ):
         for (_name, _i, rec), record_logs in zip(records, prepared, strict=True):
             rid = rec["id"]
