@@ -927,9 +927,11 @@ def _upsert(
     stored_syncs = sa.select(
         S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
     ).where(S.c.id.in_(ids_param))
-    for chunk in _chunks(sync_ids):
-        for row in conn.execute(stored_syncs, {"ids": chunk}):
-            old_syncs[row.id] = dict(row._mapping)
+    # (Into an empty sync table, as a first import, there is nothing to look up.)
+    if conn.execute(sa.select(S.c.id).limit(1)).first() is not None:
+        for chunk in _chunks(sync_ids):
+            for row in conn.execute(stored_syncs, {"ids": chunk}):
+                old_syncs[row.id] = dict(row._mapping)
     stored_logs = sa.select(L.c.id).where(L.c.sync_id.in_(ids_param))
     for chunk in _chunks(list(old_syncs)):
         for (lid,) in conn.execute(stored_logs, {"ids": chunk}):
