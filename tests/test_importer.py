@@ -611,15 +611,10 @@ def _index_sql(path: Path) -> list[tuple[str, str]]:
         db.close()
 
 
-def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
-    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A first large import drops the sync and log indexes and creates them after the rows
-    are in; a smaller one into a fuller table keeps them. Either way the schema ends up as
-    a fresh database's, and queries that need the indexes use them."""
-    from syncwatch import bulk, importer
+def _deferred_tables(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Record, per import, the names of the tables whose indexes it deferred."""
+    from syncwatch import importer
 
-    monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
     deferred: list[list[str]] = []
     real = importer.deferred_indexes
 
@@ -628,6 +623,19 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
         return real(conn, tables)
 
     monkeypatch.setattr(importer, "deferred_indexes", spy)
+    return deferred
+
+
+def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
+    tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first large import drops the sync and log indexes and creates them after the rows
+    are in; a smaller one into a fuller table keeps them. Either way the schema ends up as
+    a fresh database's, and queries that need the indexes use them."""
+    from syncwatch import bulk
+
+    monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
+    deferred = _deferred_tables(monkeypatch)
     fresh = tmp_path / "fresh.db"
     Store.open(fresh).close()
     path = tmp_path / "bulk.db"
@@ -683,14 +691,7 @@ def test_a_failed_large_load_keeps_the_indexes_and_changes_nothing(
 
     monkeypatch.setattr(importer, "prepare_record", fails_late)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 300)
-    deferred: list[list[str]] = []
-    real = importer.deferred_indexes
-
-    def spy(conn: Any, tables: Any) -> Any:
-        deferred.append(sorted(t.name for t in tables))
-        return real(conn, tables)
-
-    monkeypatch.setattr(importer, "deferred_indexes", spy)
+    deferred = _deferred_tables(monkeypatch)
     with pytest.raises(OSError, match="disk trouble"):
         import_files(store, [_big_import(write_import, 12_000)], NOW)
     store.close()
