@@ -418,6 +418,14 @@ def _as_record(rec: Record | IntegrationIn) -> Record:
     return rec
 
 
+def _records_of(pf: ParsedFile, shift: timedelta | None) -> list[Record]:
+    """A file's records as the import stores them (the worker builds them the same way)."""
+    records = [_as_record(r) for r in pf.integrations]
+    if shift:
+        shift_times(records, shift)
+    return records
+
+
 def shift_times(records: Iterable[Record], delta: timedelta) -> None:
     """Move every time in the records by ``delta`` (to make the bundled sample look live)."""
     for rec in records:
@@ -562,10 +570,7 @@ def import_parsed(
     problems: list[Problem] = []
     sync_seen: dict[str, str] = {}
     for pf in parsed:
-        recs = [_as_record(r) for r in pf.integrations]
-        if shift:
-            shift_times(recs, shift)
-        for i, rec in enumerate(recs):
+        for i, rec in enumerate(_records_of(pf, shift)):
             rid = rec["id"]
             if rid in seen and seen[rid] != pf.name:
                 problems.append(
@@ -865,12 +870,7 @@ def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, s
     it loads several times faster than pickle, and loading is on the writing process's path.
     """
     try:
-        records: list[Record] = []
-        for path in paths:
-            recs = [_as_record(r) for r in read_file(path).integrations]
-            if shift:
-                shift_times(recs, shift)
-            records.extend(recs)
+        records = [rec for path in paths for rec in _records_of(read_file(path), shift)]
         sizes = [sum(len(s.get("logs", ())) for s in r.get("syncs", ())) for r in records]
         redacted: dict[str, str] = {}
         batch: list[list[PreparedSync]] = []
