@@ -72,6 +72,8 @@ WRITE_LOCK_KEY = 0x73796E6377617463
 PG_LOCK_TIMEOUT_S = 20
 #: How many ``BEGIN IMMEDIATE`` waits (``busy_timeout`` each) a SQLite writer makes.
 WRITE_LOCK_ATTEMPTS = 2
+#: How many times opening a SQLite file looks at its schema again when it finds it locked.
+OPEN_ATTEMPTS = 5
 
 
 def _is_busy(err: sa_exc.OperationalError) -> bool:
@@ -172,7 +174,19 @@ def create_engine(url_or_path: str | Path) -> Engine:
     with _database_errors(url):
         engine = _new_engine(url)
         try:
-            prepare_schema(engine, url, upgrade=engine.dialect.name == "sqlite")
+            for attempt in range(1, OPEN_ATTEMPTS + 1):
+                try:
+                    prepare_schema(engine, url, upgrade=engine.dialect.name == "sqlite")
+                    break
+                except sa_exc.OperationalError as err:
+                    # Another process is creating or upgrading the same SQLite file, or
+                    # switching a new one to WAL (which SQLite refuses at once, without
+                    # waiting busy_timeout, while another connection holds it): look again.
+                    if engine.dialect.name != "sqlite" or not _is_busy(err):
+                        raise
+                    if attempt == OPEN_ATTEMPTS:
+                        raise
+                    time.sleep(0.1 * attempt)
         except BaseException:
             engine.dispose()
             raise
