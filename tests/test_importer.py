@@ -613,16 +613,16 @@ def _index_sql(path: Path) -> list[tuple[str, str]]:
 
 def _deferred_tables(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record, per import, the names of the tables whose indexes it deferred."""
-    from syncwatch import bulk
+    from syncwatch import importer
 
     deferred: list[list[str]] = []
-    real = bulk.deferred_indexes
+    real = importer.deferred_indexes
 
     def spy(conn: Any, tables: Any) -> Any:
         deferred.append(sorted(t.name for t in tables))
         return real(conn, tables)
 
-    monkeypatch.setattr(bulk, "deferred_indexes", spy)
+    monkeypatch.setattr(importer, "deferred_indexes", spy)
     return deferred
 
 
@@ -1040,56 +1040,6 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
         store.close()
     assert "worker" in who.read_text()
     assert _raw_rows(tmp_path / "parallel.db") == _raw_rows(tmp_path / "single.db")
-
-
-def test_the_import_command_forks_its_worker_before_it_opens_the_database(
-    tmp_path: Path,
-    write_import: WriteImport,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """``syncwatch import`` starts the worker first (it then parses while the database code
-    loads), hands it to the import, and stops it after; the rows are the same as without."""
-    from syncwatch import importer
-    from syncwatch.cli import main
-    from syncwatch.store import Store as StoreClass
-
-    if not importer._can_fork():
-        pytest.skip("no fork start method here, or other threads run: no worker")
-    file = _big_import(write_import, 2_000)
-    events: list[str] = []
-    workers: list[Any] = []
-    start, open_ = importer.start_preparation_worker, StoreClass.open
-
-    def starting(paths: Any, shift: Any = None) -> Any:
-        worker = start(paths, shift)
-        events.append("worker" if worker is not None else "no worker")
-        workers.append(worker)
-        return worker
-
-    def opening(url: Any) -> Any:
-        events.append("open")
-        return open_(url)
-
-    monkeypatch.setattr(importer, "start_preparation_worker", starting)
-    monkeypatch.setattr(StoreClass, "open", opening)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 300)
-    assert (
-        main(["--db", str(tmp_path / "cli.db"), "--now", "2026-11-26T12:00:00Z", "import", file])
-        == 0
-    )
-    assert "2000 log entries added" in capsys.readouterr().out
-    assert events == ["worker", "open"]
-    assert not workers[0]._process.is_alive()  # stopped when the command ended
-
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
-    assert (
-        main(["--db", str(tmp_path / "one.db"), "--now", "2026-11-26T12:00:00Z", "import", file])
-        == 0
-    )
-    assert events[2:4] == ["no worker", "open"]
-    assert _raw_rows(tmp_path / "cli.db") == _raw_rows(tmp_path / "one.db")
 
 
 def test_a_fast_worker_prepares_every_record(

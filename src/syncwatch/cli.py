@@ -475,8 +475,7 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 def cmd_import(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.importer import import_files
 
-    worker = getattr(args, "import_worker", None)  # forked by main() before the store opened
-    report = import_files(store, args.files, clock.now(), worker=worker)
+    report = import_files(store, args.files, clock.now())
     _out(
         f"Imported {len(report.files)} file(s): {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged; {report.syncs_added} syncs added, "
@@ -1006,35 +1005,13 @@ _COMMANDS: dict[str | None, _Command] = {
 }
 
 
-def _start_import_worker(args: argparse.Namespace) -> Any:
-    """For ``import`` into SQLite: fork the worker that shares preparing the log rows now,
-    before the database code is imported (half a second), so it starts parsing first."""
-    if args.command != "import":
-        return None
-    target = args.db or os.environ.get("SYNCWATCH_DB") or ""
-    if "://" in target and not target.startswith("sqlite"):
-        return None
-    from syncwatch.importer import start_preparation_worker
-
-    return start_preparation_worker(args.files)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = build_parser().parse_args(argv)
-    args.import_worker = _start_import_worker(args)
-    try:
-        return _run(args)
-    finally:
-        if args.import_worker is not None:
-            args.import_worker.close()
-
-
-def _run(args: argparse.Namespace) -> int:
     from syncwatch.actions import ActionRefused, UnknownIntegration
     from syncwatch.importer import ImportRejected
     from syncwatch.store import StoreError
 
+    args = build_parser().parse_args(argv)
     store = None
     try:
         clock = make_clock(args.now)

@@ -2,11 +2,6 @@
 
 A file with any invalid record imports nothing; several files are imported all or nothing
 together. Log text is redacted before it is stored.
-
-Reading and preparing files needs no database code: SQLAlchemy and the store are imported
-by the functions that write (``_upsert`` and its helpers). So ``syncwatch import`` can fork
-its preparation worker before it imports them, and the worker starts parsing half a second
-earlier (see :func:`start_preparation_worker`).
 """
 
 from __future__ import annotations
@@ -20,13 +15,14 @@ import sys
 import threading
 from collections import defaultdict, deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NotRequired, cast
+from typing import Annotated, Any, NotRequired, cast
 
+import sqlalchemy as sa
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -39,8 +35,11 @@ from pydantic import (
     field_validator,
     with_config,
 )
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
+from syncwatch.bulk import BulkWriter, Row, deferred_indexes, should_defer, utc_time
 from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.redact import redact
 from syncwatch.states import (
@@ -51,11 +50,7 @@ from syncwatch.states import (
     SyncState,
     SyncType,
 )
-
-if TYPE_CHECKING:  # the database side is imported where it is used (see _upsert)
-    from sqlalchemy.engine import Connection
-
-    from syncwatch.store import PassResult, Store
+from syncwatch.store import I, L, PassResult, S, Store
 
 _CHUNK = 900  # stays under SQLite's oldest bound-parameter limit
 
@@ -472,13 +467,7 @@ class ImportReport:
     syncs_added: int = 0
     syncs_updated: int = 0
     logs_added: int = 0
-    evaluation: PassResult = field(default_factory=lambda: _no_evaluation())
-
-
-def _no_evaluation() -> PassResult:
-    from syncwatch.store import PassResult
-
-    return PassResult()
+    evaluation: PassResult = field(default_factory=PassResult)
 
 
 def _value(value: Any) -> Any:
@@ -535,16 +524,9 @@ def import_files(
     now: datetime,
     *,
     shift: timedelta | None = None,
-    worker: PreparationWorker | None = None,
 ) -> ImportReport:
-    """Validate every file, then import them all in one transaction, or nothing.
-
-    ``worker``: one the caller started on the same files and shift (and closes), else a
-    large import into SQLite starts its own.
-    """
-    with _gc_paused(), ExitStack() as stack:
-        if worker is None:
-            worker = stack.enter_context(preparation_worker(store, paths, shift))
+    """Validate every file, then import them all in one transaction, or nothing."""
+    with _gc_paused(), preparation_worker(store, paths, shift) as worker:
         parsed: list[ParsedFile] = []
         problems: list[Problem] = []
         for path in paths:
@@ -605,8 +587,6 @@ def import_parsed(
                     )
     if problems:
         raise ImportRejected(problems)
-    from sqlalchemy import exc as sa_exc
-
     report = ImportReport(files=[p.name for p in parsed])
     try:
         with store.write(bulk=True) as conn:
@@ -632,9 +612,6 @@ _LOG_COLUMNS = ("id", "sync_id", "integration_id", "at", "level", "message", "fi
 #: Enum members as the plain strings that are stored (and bound fastest).
 _PLAIN: dict[str, str] = {m: m.value for e in (LogLevel, SyncState, SyncType) for m in e}
 
-
-#: A row to insert, its values in the order of its columns (see syncwatch.bulk).
-Row = tuple[Any, ...]
 
 #: One sync ready to store: its row (in the order of _SYNC_COLUMNS, with the counts and
 #: headline of its log entries) and its log entries' rows (in the order of _LOG_COLUMNS);
@@ -669,11 +646,6 @@ def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
     return out
 
 
-def _aware_utc(t: datetime) -> datetime:
-    """:func:`syncwatch.bulk.utc_time` (what SQLAlchemy binds off SQLite's fast path)."""
-    return t.astimezone(UTC)
-
-
 def _utc_text(t: datetime) -> str:
     """:func:`syncwatch.bulk.sqlite_time` of a time already in UTC, at half the cost."""
     day, clock = t.date().isoformat(), t.time().isoformat()
@@ -694,7 +666,7 @@ def prepare_record(
     rid = rec["id"]
     levels = _PLAIN
     blake2b = hashlib.blake2b
-    stored_time = _utc_text if fast else _aware_utc
+    stored_time = _utc_text if fast else utc_time
     memo: dict[str, str] = {} if redacted is None else redacted
     out: list[PreparedSync] = []
     for sync in rec.get("syncs", ()):
@@ -784,33 +756,20 @@ _CLAIM_LOGS = 500
 _NO_END_YET = 2**62
 
 
-def start_preparation_worker(
-    paths: Sequence[str], shift: timedelta | None = None
-) -> PreparationWorker | None:
-    """A :class:`PreparationWorker` for an import of ``paths`` into SQLite, if the files
-    are large enough to be worth it and this process may fork; else None. The caller
-    closes it."""
-    if not _can_fork():
-        return None
-    try:
-        size = sum(Path(p).stat().st_size for p in paths)
-    except OSError:
-        return None  # read_file reports it
-    if size < PARALLEL_MIN_BYTES:
-        return None
-    try:
-        return PreparationWorker(paths, shift)
-    except OSError:  # no process to be had (a limit on processes, memory): go without
-        return None
-
-
 @contextmanager
 def preparation_worker(
     store: Store, paths: Sequence[str], shift: timedelta | None
 ) -> Iterator[PreparationWorker | None]:
-    """:func:`start_preparation_worker` for an import into ``store`` (None unless it is
-    SQLite), stopped when the block ends."""
-    worker = start_preparation_worker(paths, shift) if store.is_sqlite else None
+    """A :class:`PreparationWorker` for a large import of ``paths`` into a SQLite store
+    (None otherwise), stopped when the block ends."""
+    worker = None
+    if store.is_sqlite and _can_fork():
+        try:
+            size = sum(Path(p).stat().st_size for p in paths)
+        except OSError:
+            size = 0  # read_file reports it
+        if size >= PARALLEL_MIN_BYTES:
+            worker = PreparationWorker(paths, shift)
     try:
         yield worker
     finally:
@@ -951,11 +910,6 @@ def _upsert(
     now: datetime,
     worker: PreparationWorker | None = None,
 ) -> None:
-    import sqlalchemy as sa
-
-    from syncwatch import bulk
-    from syncwatch.store import I, L, S
-
     ids = [rec["id"] for _, _, rec in records]
     existing: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):
@@ -998,7 +952,7 @@ def _upsert(
     if problems:
         raise ImportRejected(problems)
 
-    writer = bulk.BulkWriter(conn, [(S, _SYNC_COLUMNS), (L, _LOG_COLUMNS)])
+    writer = BulkWriter(conn, [(S, _SYNC_COLUMNS), (L, _LOG_COLUMNS)])
     revision = store.next_revision(conn)
     new_integrations: list[dict[str, Any]] = []
     fact_updates: list[dict[str, Any]] = []
@@ -1021,9 +975,9 @@ def _upsert(
 
     # A load that at least doubles a table builds its indexes once, at the end.
     log_count = sum(len(s.get("logs", ())) for _, _, rec in records for s in rec.get("syncs", ()))
-    deferred = [t for t, n in ((S, len(sync_ids)), (L, log_count)) if bulk.should_defer(conn, t, n)]
+    deferred = [t for t, n in ((S, len(sync_ids)), (L, log_count)) if should_defer(conn, t, n)]
     with (
-        bulk.deferred_indexes(conn, deferred),
+        deferred_indexes(conn, deferred),
         closing(prepared_logs([rec for _, _, rec in records], writer.fast, worker)) as prepared,
     ):
         for (_name, _i, rec), record_logs in zip(records, prepared, strict=True):
@@ -1149,9 +1103,6 @@ def _upsert(
 
 def _recount(conn: Connection, sync_ids: list[str]) -> None:
     """Recompute warning/error counts and the headline of syncs that got new log entries."""
-    import sqlalchemy as sa
-
-    from syncwatch.store import L, S
 
     def level_count(level: str) -> sa.ScalarSelect[Any]:
         return (
