@@ -599,6 +599,23 @@ def test_bulk_import_leaves_no_dangling_rows_and_foreign_keys_back_on(store: Sto
             )
 
 
+def _quiet_integration(iid: str, sync_prefix: str, *, syncs: int, lines: int) -> Any:
+    """An integration whose ``syncs`` syncs (one an hour, newest first) all succeeded,
+    each with ``lines`` INFO lines."""
+    return integration_record(
+        iid,
+        syncs=[
+            sync_record(
+                f"{sync_prefix}-{k}",
+                "SUCCEEDED",
+                ago(hours=k + 1),
+                logs=[log_record(ago(hours=k + 1), "INFO", f"line {j}") for j in range(lines)],
+            )
+            for k in range(syncs)
+        ],
+    )
+
+
 def _index_sql(path: Path) -> list[tuple[str, str]]:
     import sqlite3
 
@@ -653,18 +670,7 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
     assert "ix_log_sync_at" in plan
     assert len(store.logs("big:3")) == 100
 
-    small = integration_record(
-        "small:1",
-        syncs=[
-            sync_record(
-                f"small-{k}",
-                "SUCCEEDED",
-                ago(hours=k + 1),
-                logs=[log_record(ago(hours=k + 1), "INFO", f"line {j}") for j in range(10)],
-            )
-            for k in range(20)
-        ],
-    )
+    small = _quiet_integration("small:1", "small", syncs=20, lines=10)
     import_files(store, [write_import([small], "small.json")], NOW)  # 200 into 2,000
     assert deferred[1:] == [[]]
     assert _index_sql(path) == _index_sql(fresh)
@@ -1012,21 +1018,7 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
         pytest.skip("no fork start method here, or other threads run: no worker")
     first = _big_import(write_import, 2_000)
     second = write_import(
-        [
-            integration_record(
-                f"second:{i}",
-                syncs=[
-                    sync_record(
-                        f"second_{i}_{k}",
-                        "SUCCEEDED",
-                        ago(hours=k + 1),
-                        logs=[log_record(ago(hours=k + 1), "INFO", f"line {j}") for j in range(7)],
-                    )
-                    for k in range(5)
-                ],
-            )
-            for i in range(9)
-        ],
+        [_quiet_integration(f"second:{i}", f"second_{i}", syncs=5, lines=7) for i in range(9)],
         "second.json",
     )
     who = tmp_path / "who.txt"
