@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pilot_support import settle
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
-from textual.worker import WorkerFailed
 
 from syncwatch.actions import Action, perform
 from syncwatch.clock import FixedClock
@@ -35,14 +34,6 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the fixed clock of conftest.p
 
 def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
     return SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
-
-
-async def settle(pilot: Pilot[object]) -> None:
-    """Let workers finish and their messages be handled (failed workers are the app's concern)."""
-    for _ in range(3):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def plain(app: SyncwatchApp, selector: str) -> str:

@@ -5,7 +5,6 @@ through the real SDK)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import sys
@@ -14,10 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pilot_support import settle
 from rich.console import Console
-from textual.pilot import Pilot
 from textual.widgets import Static
-from textual.worker import WorkerFailed
 
 from syncwatch.cli import main as cli_main
 from syncwatch.clock import FixedClock
@@ -57,13 +55,6 @@ def remote_env(fake: FakeKombo) -> dict[str, str]:
 def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
     kwargs.setdefault("env", {})
     return SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
-
-
-async def settle(pilot: Pilot[object]) -> None:
-    for _ in range(3):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def note_text(app: SyncwatchApp) -> str:

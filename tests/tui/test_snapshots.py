@@ -12,7 +12,6 @@ the look, regenerate them and review the diff::
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilot_support import settle
 from textual.pilot import Pilot
 from textual.widgets import Input
-from textual.worker import WorkerFailed
 
 from syncwatch.clock import FixedClock
 from syncwatch.importer import load_sample
@@ -88,14 +87,6 @@ def make_app(store: Store, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Syn
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and the messages they post be handled."""
-    for _ in range(3):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def freeze(app: SyncwatchApp) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
+from pilot_support import settle
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.worker import WorkerFailed
 
 from syncwatch.clock import FixedClock
 from syncwatch.store import LogRow, Store
@@ -22,13 +20,6 @@ from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
 from syncwatch.tui.widgets.text_pane import TextPane
 
 AT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-
-async def settle(pilot: Pilot[object]) -> None:
-    for _ in range(3):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def footer_text(app: App[object]) -> str:
