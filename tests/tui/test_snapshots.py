@@ -89,6 +89,17 @@ def make_app(store: Store, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Syn
 # --------------------------------------------------------------------------- helpers
 
 
+async def open_drill_down(pilot: Pilot[Any], app: SyncwatchApp, target: str) -> IntegrationScreen:
+    """Select ``target`` in the list, press enter and return the drill-down once settled."""
+    assert app.main.integration_list.select_id(target)
+    await pilot.pause()
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, IntegrationScreen)
+    return screen
+
+
 def freeze(app: SyncwatchApp) -> None:
     """Take wall-clock time and blinking out of the picture.
 
@@ -149,12 +160,7 @@ def test_drill_down_shows_the_failing_sync_log(
     target = failing_workday(store)
 
     async def open_it(pilot: Pilot[Any], app: SyncwatchApp) -> None:
-        assert app.main.integration_list.select_id(target)
-        await pilot.pause()
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, IntegrationScreen)
+        screen = await open_drill_down(pilot, app, target)
         assert screen.integration_id == target
         selected = next(s for s in screen.syncs if s.id == screen.sync_id)
         assert selected.state is SyncState.FAILED
@@ -280,12 +286,7 @@ def test_drill_down_with_kombo_issues_gone_and_a_log_link(
     app = make_app()
 
     async def open_it(pilot: Pilot[Any], app: SyncwatchApp) -> None:
-        assert app.main.integration_list.select_id(target)
-        await pilot.pause()
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, IntegrationScreen)
+        screen = await open_drill_down(pilot, app, target)
         assert screen.sync_id == "sync_kombo_0001"
         assert [i.id for i in screen.issues] == ["iss_down", "iss_old"]
 
