@@ -92,13 +92,15 @@ from syncwatch.actions import Action, why_not
 from syncwatch.clock import FixedClock
 from syncwatch.kombo.apply import ISSUES, integration_issues
 from syncwatch.kombo.pull import upstream_info
+from syncwatch.present import SYNC_WORDS, fmt_ago
+from syncwatch.rows import IntegrationRow, PassResult
 from syncwatch.states import IntegrationState, SyncState
-from syncwatch.store import I, IntegrationRow, L, PassResult, S, Store
+from syncwatch.store import I, L, S, Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.kombo_marks import kombo_marks
 from syncwatch.tui.messages import PassFinished
 from syncwatch.tui.screens.detail import IntegrationScreen
-from syncwatch.tui.widgets.integration_list import SYNC_WORDS, IntegrationList, short_ago
+from syncwatch.tui.widgets.integration_list import IntegrationList
 
 SIZE = (160, 45)
 #: Targets on the reference machine (2 cores), in milliseconds of UI-thread time.
@@ -575,7 +577,8 @@ def _cells(row: IntegrationRow) -> tuple[str, ...]:
     if row.last_sync_state is None:
         last = "none finished"
     else:
-        last = f"{SYNC_WORDS[row.last_sync_state][0]:<9} {short_ago(row.last_sync_ended_at, NOW)}"
+        ago = fmt_ago(row.last_sync_ended_at, NOW, compact=True)
+        last = f"{SYNC_WORDS[row.last_sync_state][0]:<9} {ago}"
     return (
         state,
         row.organization,
@@ -585,7 +588,7 @@ def _cells(row: IntegrationRow) -> tuple[str, ...]:
         "prod" if row.environment == "production" else "dev",
         last,
         f"{row.last_sync_warnings}/{row.last_sync_errors}",
-        short_ago(row.state_since, NOW),
+        fmt_ago(row.state_since, NOW, compact=True),
     )
 
 

@@ -25,8 +25,9 @@ from syncwatch.demo import (
     run_headless,
 )
 from syncwatch.evaluator import CREDENTIALS_WINDOW, INACTIVITY_WINDOW
+from syncwatch.rows import HistoryRow, SyncRow
 from syncwatch.states import Environment, IntegrationState, SyncState
-from syncwatch.store import HistoryRow, Store, SyncRow
+from syncwatch.store import Store
 
 S = IntegrationState
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

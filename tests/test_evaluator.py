@@ -20,6 +20,7 @@ from syncwatch.evaluator import (
     SyncFacts,
     evaluate,
 )
+from syncwatch.present import fmt_time
 from syncwatch.states import (
     ApiStatus,
     Environment,
@@ -28,7 +29,6 @@ from syncwatch.states import (
     SetupStatus,
     SyncState,
 )
-from syncwatch.timefmt import fmt_time
 
 St = IntegrationState
 SS = SyncState

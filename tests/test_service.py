@@ -29,9 +29,10 @@ import sqlalchemy as sa
 from builders import NOW, ago, integration_record, sync_record
 from syncwatch.clock import FixedClock, iso
 from syncwatch.importer import import_files
+from syncwatch.rows import Transition
 from syncwatch.service import TransitionCommand, run_evaluator, transition_event
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store, Transition
+from syncwatch.store import Store
 
 #: When the evaluator runs: three days after the import.
 LATER = NOW + timedelta(days=3)

@@ -20,7 +20,8 @@ from syncwatch.clock import Clock, FixedClock, SystemClock, iso, parse_instant
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
 
 if TYPE_CHECKING:
-    from syncwatch.store import IntegrationRow, Store
+    from syncwatch.rows import IntegrationRow
+    from syncwatch.store import Store
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -522,7 +523,7 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from syncwatch.kombo.pull import upstream_info
-    from syncwatch.timefmt import fmt_ago
+    from syncwatch.present import fmt_ago
 
     now = clock.now()
     store.evaluate_pass(now)
@@ -583,7 +584,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.actions import next_step
     from syncwatch.kombo.apply import integration_issues
     from syncwatch.kombo.pull import upstream_info
-    from syncwatch.timefmt import fmt_ago, fmt_duration, fmt_time
+    from syncwatch.present import fmt_ago, fmt_duration, fmt_time
 
     now = clock.now()
     _require(store, args.id)
@@ -723,7 +724,7 @@ _LEVELS_AT_LEAST = {
 def cmd_logs(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from rich.text import Text
 
-    from syncwatch.timefmt import fmt_time
+    from syncwatch.present import fmt_time
 
     _require(store, args.id)
     if args.sync and not store.sync_belongs(args.id, args.sync):

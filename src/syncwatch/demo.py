@@ -31,6 +31,8 @@ from syncwatch.actions import Action, ActionRefused, UnknownIntegration, perform
 from syncwatch.clock import to_utc
 from syncwatch.evaluator import IntegrationFacts, SyncFacts, evaluate
 from syncwatch.importer import IntegrationIn, LogIn, ParsedFile, SyncIn, import_parsed
+from syncwatch.present import fmt_duration, fmt_time
+from syncwatch.rows import EventRow, IntegrationRow, Transition
 from syncwatch.states import (
     Category,
     Environment,
@@ -40,8 +42,7 @@ from syncwatch.states import (
     SyncState,
     SyncType,
 )
-from syncwatch.store import EventRow, IntegrationRow, Store, Transition
-from syncwatch.timefmt import fmt_duration, fmt_time
+from syncwatch.store import Store
 
 __all__ = [
     "DEFAULT_UNTIL",

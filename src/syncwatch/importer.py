@@ -42,6 +42,7 @@ from typing_extensions import TypedDict
 from syncwatch.bulk import BulkWriter, Row, deferred_indexes, should_defer, utc_time
 from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.redact import redact
+from syncwatch.rows import PassResult
 from syncwatch.states import (
     Category,
     Environment,
@@ -50,7 +51,7 @@ from syncwatch.states import (
     SyncState,
     SyncType,
 )
-from syncwatch.store import I, L, PassResult, S, Store
+from syncwatch.store import I, L, S, Store
 
 _CHUNK = 900  # stays under SQLite's oldest bound-parameter limit
 

@@ -23,7 +23,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from syncwatch.clock import Clock, iso
-from syncwatch.store import Store, StoreError, Transition
+from syncwatch.rows import Transition
+from syncwatch.store import Store, StoreError
 
 #: Consecutive failed passes after which the evaluator gives up (exit 2) by default.
 DEFAULT_MAX_FAILURES = 10

@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,17 +28,23 @@ from sqlmodel import SQLModel
 from syncwatch import migrations
 from syncwatch.clock import to_utc
 from syncwatch.evaluator import (
-    ApiView,
     Evaluation,
-    IntegrationFacts,
     SyncFacts,
-    api_view,
     evaluate,
 )
 from syncwatch.models import AuditEntry, Event, Integration, LogEntry, StateChange, Sync
+from syncwatch.rows import (
+    AuditRow,
+    EventRow,
+    HistoryRow,
+    IntegrationRow,
+    LogRow,
+    PassResult,
+    SyncRow,
+    Transition,
+)
 from syncwatch.states import (
     FINISHED_SYNC_STATES,
-    Environment,
     IntegrationState,
     QaStatus,
     SyncState,
@@ -443,71 +449,6 @@ def redact_url(url: str) -> str:
 # --------------------------------------------------------------------------- read models
 
 
-@dataclass(frozen=True, slots=True)
-class IntegrationRow:
-    """One integration as the list, the CLI and the TUI show it."""
-
-    id: str
-    tool: str
-    category: str
-    organization: str
-    environment: str
-    created_at: datetime
-    enabled: bool
-    filters_configured: bool
-    qa_status: QaStatus | None
-    credentials_invalid_at: datetime | None
-    credentials_updated_at: datetime | None
-    last_api_request_at: datetime | None
-    last_reactivated_at: datetime | None
-    disabled_reason: str | None
-    disabled_at: datetime | None
-    deleted_at: datetime | None
-    purged_at: datetime | None
-    state: IntegrationState | None
-    state_reason: str | None
-    state_since: datetime | None
-    evaluated_at: datetime | None
-    last_sync_id: str | None
-    last_sync_state: SyncState | None
-    last_sync_ended_at: datetime | None
-    last_sync_warnings: int
-    last_sync_errors: int
-    next_due_at: datetime | None
-    dirty: bool
-    revision: int
-
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
-    def api(self) -> ApiView | None:
-        """Kombo's API view (``None`` when deleted)."""
-        return api_view(self.facts, has_finished_sync=self.last_sync_id is not None)
-
-    @property
-    def facts(self) -> IntegrationFacts:
-        """The facts the evaluator reads."""
-        return IntegrationFacts(
-            id=self.id,
-            created_at=self.created_at,
-            environment=Environment(self.environment),
-            enabled=self.enabled,
-            filters_configured=self.filters_configured,
-            qa_status=self.qa_status,
-            credentials_invalid_at=self.credentials_invalid_at,
-            credentials_updated_at=self.credentials_updated_at,
-            last_api_request_at=self.last_api_request_at,
-            last_reactivated_at=self.last_reactivated_at,
-            disabled_reason=self.disabled_reason,
-            disabled_at=self.disabled_at,
-            deleted_at=self.deleted_at,
-            purged_at=self.purged_at,
-            state=self.state,
-        )
-
-
 def _row_to_integration(row: Row[Any]) -> IntegrationRow:
     m = row._mapping
     return IntegrationRow(
@@ -541,99 +482,6 @@ def _row_to_integration(row: Row[Any]) -> IntegrationRow:
         dirty=bool(m["dirty"]),
         revision=m["revision"] or 0,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class SyncRow:
-    id: str
-    integration_id: str
-    type: str
-    state: SyncState
-    started_at: datetime
-    ended_at: datetime | None
-    warnings: int
-    errors: int
-    headline: str | None
-    #: Kombo's page with this sync's log (syncs from webhooks), else None.
-    log_url: str | None = None
-
-    @property
-    def facts(self) -> SyncFacts:
-        return SyncFacts(
-            self.id,
-            self.state,
-            self.started_at,
-            self.ended_at,
-            self.warnings,
-            self.errors,
-            self.headline,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class LogRow:
-    id: str
-    sync_id: str
-    integration_id: str
-    at: datetime
-    level: str
-    message: str
-    field: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    from_state: IntegrationState | None
-    to_state: IntegrationState
-    at: datetime
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRow:
-    integration_id: str
-    actor: str
-    action: str
-    at: datetime
-    state_before: str | None
-    state_after: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    integration_id: str
-    kind: str
-    at: datetime
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """A change of the state an integration shows."""
-
-    integration_id: str
-    organization: str
-    tool: str
-    from_state: IntegrationState | None
-    to_state: IntegrationState
-    at: datetime
-    reason: str
-    category: str = ""
-    #: Kombo's API view after the transition (``None`` once deleted).
-    api: ApiView | None = None
-    #: The id of its state-history entry (``syncwatch watch`` calls it ``seq``).
-    seq: int | None = None
-
-
-@dataclass(slots=True)
-class PassResult:
-    """What one evaluation pass did."""
-
-    evaluated: int = 0
-    transitions: list[Transition] = field(default_factory=list)
-    events: list[EventRow] = field(default_factory=list)
-    purged: list[str] = field(default_factory=list)
-    revision: int = 0
 
 
 _EVENT_MESSAGES = {

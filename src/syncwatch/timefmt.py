@@ -1,4 +1,8 @@
-"""How times and durations read in reasons, tables and the UI. All times are UTC."""
+"""How times and durations read, in reasons, tables and the UI. All times are UTC.
+
+Pure and dependency-free, so the evaluator (which writes reasons) can use it; the surfaces
+import it through :mod:`syncwatch.present`, with the rest of how things read.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +33,15 @@ def fmt_duration(d: timedelta) -> str:
     return f"{s} s"
 
 
-def fmt_ago(t: datetime | None, now: datetime) -> str:
-    """How long before ``now``: ``12 min ago``, ``3 d 4 h ago``, ``in 5 min``, ``never``."""
+def fmt_ago(t: datetime | None, now: datetime, *, compact: bool = False) -> str:
+    """How long before ``now``: ``12 min ago``, ``3 d 4 h ago``, ``in 5 min``, ``never``.
+
+    ``compact`` is the list's form, scanned rather than read: ``5h 9m ago``, ``2d 22h ago``.
+    """
     if t is None:
         return "never"
+    if compact:
+        return _compact_ago(t, now)
     delta = now - t
     if delta < timedelta(0):
         return f"in {fmt_duration(-delta)}"
@@ -45,6 +54,22 @@ def fmt_ago(t: datetime | None, now: datetime) -> str:
     if secs >= 3600:
         return f"{secs // 3600} h {secs % 3600 // 60} min ago"
     return f"{secs // 60} min ago"
+
+
+def _compact_ago(t: datetime, now: datetime) -> str:
+    secs = int((now - t).total_seconds())
+    if abs(secs) < 60:
+        return "just now"
+    days, rem = divmod(abs(secs), 86400)
+    hours, rem = divmod(rem, 3600)
+    mins = rem // 60
+    if days:
+        span = f"{days}d {hours}h" if hours else f"{days}d"
+    elif hours:
+        span = f"{hours}h {mins}m" if mins else f"{hours}h"
+    else:
+        span = f"{mins}m"
+    return f"{span} ago" if secs > 0 else f"in {span}"
 
 
 def plural(n: int, word: str) -> str:

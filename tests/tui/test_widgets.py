@@ -10,7 +10,8 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 
 from syncwatch.clock import FixedClock
-from syncwatch.store import LogRow, Store
+from syncwatch.rows import LogRow
+from syncwatch.store import Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.footer import FooterItem, KeyFooter, fit

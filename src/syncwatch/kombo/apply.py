@@ -37,8 +37,9 @@ from syncwatch.kombo.events import (
     parse_event,
 )
 from syncwatch.models import IntegrationIssue, WebhookEvent
+from syncwatch.rows import PassResult
 from syncwatch.states import QaStatus, SyncState
-from syncwatch.store import I, PassResult, S, Store
+from syncwatch.store import I, S, Store
 
 W = WebhookEvent.__table__  # type: ignore[attr-defined]
 ISSUES = IntegrationIssue.__table__  # type: ignore[attr-defined]

@@ -32,8 +32,9 @@ from syncwatch.kombo.remote import (
     RetryPolicy,
     call_async,
 )
+from syncwatch.rows import Transition
 from syncwatch.states import IntegrationState
-from syncwatch.store import I, Store, Transition
+from syncwatch.store import I, Store
 
 #: The reason shown for an integration Kombo reports INACTIVE.
 #: Reads may be retried more patiently than interactive actions.

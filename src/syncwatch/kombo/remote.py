@@ -28,7 +28,7 @@ from syncwatch.redact import redact
 
 if TYPE_CHECKING:
     from kombo import Kombo
-    from syncwatch.store import IntegrationRow
+    from syncwatch.rows import IntegrationRow
 
 T = TypeVar("T")
 

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from syncwatch.evaluator import api_view
+from syncwatch.rows import IntegrationRow, Transition
 from syncwatch.states import IntegrationState
-from syncwatch.store import H, I, IntegrationRow, Store, Transition, _row_to_integration
+from syncwatch.store import H, I, Store, _row_to_integration
 
 #: How often ``watch`` looks for new transitions, in seconds.
 POLL_INTERVAL = 0.5

@@ -25,12 +25,13 @@ from textual.worker import Worker, WorkerState
 
 from syncwatch.actions import Action, perform_many, why_not
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
+from syncwatch.present import fmt_time
+from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState
-from syncwatch.store import IntegrationRow, Store, StoreError
-from syncwatch.timefmt import fmt_time
+from syncwatch.store import Store, StoreError
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.keys import ACTION_KEYS, ACTION_SHORT
-from syncwatch.tui.kombo_marks import KomboMark, kombo_marks
+from syncwatch.tui.kombo_marks import kombo_marks
 from syncwatch.tui.messages import (
     ActionFinished,
     DetailLoaded,

@@ -10,31 +10,15 @@ rows). Two set-based queries either way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from syncwatch.rows import KomboMark
 from syncwatch.store import I, Store
 
 #: Ids per ``IN (...)`` list (well under every backend's limit on bound parameters).
 _CHUNK = 900
-
-
-@dataclass(frozen=True, slots=True)
-class KomboMark:
-    """Kombo's side of one integration, as far as the list shows it."""
-
-    open_issues: int = 0
-    #: When a pull was answered 404 (None: Kombo knows it, or nobody asked).
-    gone_at: datetime | None = None
-
-    @property
-    def empty(self) -> bool:
-        return self.open_issues == 0 and self.gone_at is None
-
-
-NO_MARK = KomboMark()
 
 
 def kombo_marks(store: Store, ids: Sequence[str] | None) -> dict[str, KomboMark]:

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from syncwatch.actions import Action, ActionResult, Refusal
-from syncwatch.store import HistoryRow, IntegrationRow, LogRow, PassResult, SyncRow
-from syncwatch.tui.kombo_marks import KomboMark
+from syncwatch.rows import HistoryRow, IntegrationRow, KomboMark, LogRow, PassResult, SyncRow
 
 if TYPE_CHECKING:
     from syncwatch.kombo.apply import IssueRow

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from syncwatch.store import IntegrationRow
+from syncwatch.rows import IntegrationRow
 
 _SHOWN = 8
 

@@ -18,9 +18,9 @@ from textual.messages import Layout
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
+from syncwatch.present import fmt_time
+from syncwatch.rows import HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.states import LogLevel
-from syncwatch.store import HistoryRow, IntegrationRow, LogRow, SyncRow
-from syncwatch.timefmt import fmt_time
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.messages import DetailLoaded, LogsLoaded
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text, title_text

@@ -15,8 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
-from syncwatch.store import IntegrationRow
-from syncwatch.tui.kombo_marks import KomboMark
+from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.integration_list import (

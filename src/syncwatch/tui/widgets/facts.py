@@ -16,13 +16,11 @@ from rich.text import Text
 from textual.app import App
 
 from syncwatch.actions import NEXT_ACTION, next_step
-from syncwatch.store import IntegrationRow
-from syncwatch.timefmt import fmt_ago, fmt_time, plural
+from syncwatch.present import SYNC_WORDS, Tone, integration_facts
+from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.states import SyncState
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import ACTION_KEYS
-from syncwatch.tui.kombo_marks import KomboMark
-from syncwatch.tui.widgets.integration_list import SYNC_WORDS
-from syncwatch.tui.widgets.kombo import kombo_facts
 
 
 def next_step_text(row: IntegrationRow) -> str:
@@ -46,6 +44,16 @@ def title_text(app: App[object], row: IntegrationRow) -> Text:
     text.append(row.id, colour_style(app, "$text-muted"))
     text.append(f"  ·  {row.tool} · {row.category} · {row.environment}")
     return text
+
+
+def _tone_style(app: App[object], tone: Tone) -> Style:
+    if isinstance(tone, SyncState):
+        return colour_style(app, SYNC_WORDS[tone][1])
+    if tone == "plain":
+        return Style()
+    if tone == "muted":
+        return colour_style(app, "$text-muted")
+    return colour_style(app, f"${tone}") + Style(bold=tone == "error")
 
 
 def facts_text(
@@ -73,42 +81,9 @@ def facts_text(
     facts = Table.grid(padding=(0, 1))
     facts.add_column(style=muted, no_wrap=True)
     facts.add_column()
-
-    def fact(name: str, value: str, style: Style | None = None) -> None:
-        facts.add_row(name, Text(value, style or Style()))
-
-    if row.last_sync_state is not None:
-        _word, colour = SYNC_WORDS[row.last_sync_state]
-        fact(
-            "last sync",
-            f"{row.last_sync_state.value.lower().replace('_', ' ')}, ended "
-            f"{fmt_time(row.last_sync_ended_at)} ({fmt_ago(row.last_sync_ended_at, now)}); "
-            f"{plural(row.last_sync_warnings, 'warning')}, {plural(row.last_sync_errors, 'error')}",
-            colour_style(app, colour),
-        )
-    else:
-        fact("last sync", "none finished yet", muted)
-    fact("in state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})")
-    for name, value in kombo_facts(app, kombo, row.deleted, now, hint=compact):
-        facts.add_row(name, value)
-    api = row.api
-    fact(
-        "api view",
-        "none (deleted: the API answers 404)"
-        if api is None
-        else f"status {api.status}, setup {api.setup_status}, qa {api.qa_status}",
-    )
-    fact("enabled", "yes" if row.enabled else f"no ({row.disabled_reason or 'disabled'})")
-    fact("filters", "configured" if row.filters_configured else "not configured")
-    if not compact:
-        fact("last API request", fmt_ago(row.last_api_request_at, now))
-        fact("credentials updated", fmt_ago(row.credentials_updated_at, now))
-        if row.credentials_invalid_at is not None:
-            fact("credentials invalid", f"since {fmt_time(row.credentials_invalid_at)}")
-        fact("created", fmt_time(row.created_at, now))
-    if row.deleted_at is not None:
-        purge = "data purged" if row.purged_at else "data purged 14 days later"
-        fact("deleted", f"{fmt_time(row.deleted_at)} ({purge}; deletion is final)")
+    hint = "(Enter shows them)" if compact else "(below)"
+    for fact in integration_facts(row, now, compact=compact, kombo=kombo, kombo_hint=hint):
+        facts.add_row(fact.name, Text(fact.value, _tone_style(app, fact.tone)))
     return Group(title_text(app, row), Text(), why, Text(), facts)
 
 

@@ -13,10 +13,10 @@ from typing import Any, ClassVar, overload
 from rich.segment import Segment
 from rich.style import Style
 
-from syncwatch.states import IntegrationState, SyncState
-from syncwatch.store import IntegrationRow
+from syncwatch.present import SYNC_WORDS, fmt_ago
+from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.states import IntegrationState
 from syncwatch.tui.colours import colour_style, state_style
-from syncwatch.tui.kombo_marks import KomboMark
 from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
 from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
@@ -38,36 +38,8 @@ FAILING_STATES = frozenset(
     }
 )
 
-SYNC_WORDS: dict[SyncState, tuple[str, str]] = {
-    SyncState.SUCCEEDED: ("ok", "$success"),
-    SyncState.PARTIALLY_FAILED: ("partial", "$warning"),
-    SyncState.FAILED: ("failed", "$error"),
-    SyncState.AUTHENTICATION_FAILED: ("auth fail", "$error"),
-    SyncState.TIMED_OUT: ("timed out", "$error"),
-    SyncState.RUNNING: ("running", "$primary"),
-    SyncState.CANCELLED: ("cancelled", "$text-muted"),
-}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def short_ago(t: datetime | None, now: datetime) -> str:
-    """A compact relative time for the list: ``5h 9m ago``, ``2d 22h ago``, ``just now``."""
-    if t is None:
-        return "never"
-    secs = int((now - t).total_seconds())
-    if abs(secs) < 60:
-        return "just now"
-    days, rem = divmod(abs(secs), 86400)
-    hours, rem = divmod(rem, 3600)
-    mins = rem // 60
-    if days:
-        span = f"{days}d {hours}h" if hours else f"{days}d"
-    elif hours:
-        span = f"{hours}h {mins}m" if mins else f"{hours}h"
-    else:
-        span = f"{mins}m"
-    return f"{span} ago" if secs > 0 else f"in {span}"
 
 
 def _ts(t: datetime | None) -> float:
@@ -530,12 +502,12 @@ class IntegrationList(LineList[IntegrationRow]):
             if row.last_sync_state is None:
                 return ("none finished", muted, False)
             word, colour = SYNC_WORDS[row.last_sync_state]
-            ago = short_ago(row.last_sync_ended_at, self.now)
+            ago = fmt_ago(row.last_sync_ended_at, self.now, compact=True)
             return (f"{word:<9} {ago}", self.style_for(colour), False)
         if key == "issues":
             w, e = row.last_sync_warnings, row.last_sync_errors
             colour = "$error" if e else "$warning" if w else "$text-muted"
             return (f"{w}/{e}", self.style_for(colour), True)
         if key == "since":
-            return (short_ago(row.state_since, self.now), muted, False)
+            return (fmt_ago(row.state_since, self.now, compact=True), muted, False)
         return ("", Style(), False)

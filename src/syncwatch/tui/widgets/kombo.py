@@ -16,16 +16,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
-from syncwatch.timefmt import fmt_ago, fmt_time, plural
+from syncwatch.present import ISSUE_GLYPH, fmt_ago, fmt_time
+from syncwatch.rows import KomboMark
 from syncwatch.tui.colours import colour_style
-from syncwatch.tui.kombo_marks import KomboMark
 
 if TYPE_CHECKING:
     from syncwatch.kombo.apply import IssueRow
     from syncwatch.kombo.pull import UpstreamInfo
 
-#: The list's badge for open issues: a flag and the count.
-ISSUE_GLYPH = "⚑"
 GONE_BADGE = "gone"
 _BOLD = Style(bold=True)
 
@@ -50,37 +48,6 @@ def gone_text(app: App[object], gone_at: datetime, integration_id: str) -> Text:
         f"region or API key. To delete it here only: syncwatch delete {integration_id} --local.",
         colour_style(app, "$error") + _BOLD,
     )
-
-
-def kombo_facts(
-    app: App[object], mark: KomboMark | None, deleted: bool, now: datetime, *, hint: bool = False
-) -> list[tuple[str, Text]]:
-    """Rows for the facts table: gone upstream, open issues (``hint``: say that the
-    drill-down lists them)."""
-    rows: list[tuple[str, Text]] = []
-    if mark is None:
-        return rows
-    if mark.gone_at is not None and not deleted:
-        rows.append(
-            (
-                "kombo",
-                Text(
-                    f"gone (404 {fmt_ago(mark.gone_at, now)})", colour_style(app, "$error") + _BOLD
-                ),
-            )
-        )
-    if mark.open_issues:
-        rows.append(
-            (
-                "kombo issues",
-                Text(
-                    f"{ISSUE_GLYPH} {plural(mark.open_issues, 'open issue')}"
-                    + (" (Enter shows them)" if hint else " (below)"),
-                    colour_style(app, "$warning"),
-                ),
-            )
-        )
-    return rows
 
 
 def kombo_section(

@@ -22,8 +22,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from syncwatch.store import LogRow
-from syncwatch.timefmt import fmt_time
+from syncwatch.present import fmt_time
+from syncwatch.rows import LogRow
 from syncwatch.tui.colours import colour_style, level_style
 from syncwatch.tui.widgets.line_list import set_virtual_size
 

@@ -15,8 +15,8 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from syncwatch.rows import IntegrationRow
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState
-from syncwatch.store import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
 
 

@@ -7,10 +7,9 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 
-from syncwatch.store import SyncRow
-from syncwatch.timefmt import fmt_duration, fmt_time
+from syncwatch.present import SYNC_WORDS, fmt_duration, fmt_time
+from syncwatch.rows import SyncRow
 from syncwatch.tui.colours import colour_style
-from syncwatch.tui.widgets.integration_list import SYNC_WORDS
 from syncwatch.tui.widgets.line_list import LineList, cell
 
 _COLUMNS: tuple[tuple[str, int, bool], ...] = (

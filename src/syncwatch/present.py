@@ -1,0 +1,231 @@
+"""How things read: times and durations, transitions (as a line and as JSON), the facts of
+an integration, the words for sync results, and the one function that makes text from data
+safe to show.
+
+The command line and the terminal UI both render from here, so a fact, a transition or a
+time reads the same on every surface. Nothing here touches a database or a terminal: it
+turns rows (``syncwatch.rows``) into words. All times are UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from syncwatch.clock import iso
+from syncwatch.rows import IntegrationRow, KomboMark, Transition
+from syncwatch.states import IntegrationState, SyncState
+
+# Times and durations live in the pure timefmt (the evaluator writes reasons with them);
+# every surface takes them from here.
+from syncwatch.timefmt import fmt_ago, fmt_duration, fmt_time, plural
+
+__all__ = [
+    "ISSUE_GLYPH",
+    "SYNC_WORDS",
+    "Fact",
+    "Tone",
+    "api_view_text",
+    "deleted_fact",
+    "enabled_text",
+    "filters_text",
+    "fmt_ago",
+    "fmt_duration",
+    "fmt_time",
+    "integration_facts",
+    "iso",
+    "kombo_mark_facts",
+    "last_sync_fact",
+    "plural",
+    "safe_text",
+    "state_change_notice",
+    "state_text",
+    "sync_result_text",
+    "transition_json",
+    "transition_line",
+    "when_text",
+]
+
+
+# --------------------------------------------------------------------------- text from data
+
+
+def safe_text(text: str) -> str:
+    """Text that came from data (an organisation, a tool, a reason, a log line, a Kombo
+    issue), made safe to show on a terminal.
+
+    Every surface passes data-provided text through here and then shows it as plain text,
+    never as markup. This is the seam where control characters and escape sequences are
+    made visible (see docs/rules.md, "Text from data").
+    """
+    return text
+
+
+# --------------------------------------------------------------------------- sync results
+
+#: The short word for each sync result and the theme colour it is drawn in.
+SYNC_WORDS: dict[SyncState, tuple[str, str]] = {
+    SyncState.SUCCEEDED: ("ok", "$success"),
+    SyncState.PARTIALLY_FAILED: ("partial", "$warning"),
+    SyncState.FAILED: ("failed", "$error"),
+    SyncState.AUTHENTICATION_FAILED: ("auth fail", "$error"),
+    SyncState.TIMED_OUT: ("timed out", "$error"),
+    SyncState.RUNNING: ("running", "$primary"),
+    SyncState.CANCELLED: ("cancelled", "$text-muted"),
+}
+
+
+def sync_result_text(state: SyncState) -> str:
+    """A sync's result in words: ``partially failed``, ``authentication failed``."""
+    return state.value.lower().replace("_", " ")
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def state_text(state: IntegrationState | None) -> str:
+    """A state as glyph and label (``✖ Failing``), ``(new)`` before the first."""
+    return f"{state.glyph} {state.label}" if state is not None else "(new)"
+
+
+def transition_line(t: Transition) -> str:
+    """One transition as the command line prints it:
+    ``id  SYNC_FAILING -> ACTIVE  reason``."""
+    before = t.from_state.value if t.from_state else "(new)"
+    return f"{t.integration_id}  {before} -> {t.to_state.value}  {t.reason}"
+
+
+def transition_json(t: Transition) -> dict[str, Any]:
+    """One transition as JSON, the one shape of ``evaluate --json`` and ``pull --json``
+    (``watch`` and the hooks wrap the same facts in Kombo's webhook envelope)."""
+    return {
+        "id": t.integration_id,
+        "organization": t.organization,
+        "tool": t.tool,
+        "from": t.from_state.value if t.from_state else None,
+        "to": t.to_state.value,
+        "at": iso(t.at),
+        "reason": t.reason,
+    }
+
+
+def state_change_notice(old: IntegrationRow, new: IntegrationRow) -> str:
+    """A change of state as the UI notifies it: who, from, to, and why."""
+    assert new.state is not None
+    return (
+        f"{new.organization} ({new.id}): {state_text(old.state)} → "
+        f"{state_text(new.state)}\n{new.state_reason or ''}"
+    ).rstrip()
+
+
+# --------------------------------------------------------------------------- facts
+
+#: How a fact's value is drawn: plainly, muted, as a sync result's colour, or as an alarm.
+Tone = Literal["plain", "muted", "error", "warning"] | SyncState
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One line of an integration's facts: a name, its value and how it is drawn."""
+
+    name: str
+    value: str
+    tone: Tone = "plain"
+
+
+def api_view_text(row: IntegrationRow) -> str:
+    """Kombo's API view in one line (``none`` for a deleted integration: it answers 404)."""
+    api = row.api
+    if api is None:
+        return "none (deleted: the API answers 404)"
+    return f"status {api.status}, setup {api.setup_status}, qa {api.qa_status}"
+
+
+def enabled_text(row: IntegrationRow) -> str:
+    return "yes" if row.enabled else f"no ({row.disabled_reason or 'disabled'})"
+
+
+def filters_text(row: IntegrationRow) -> str:
+    return "configured" if row.filters_configured else "not configured"
+
+
+def when_text(t: datetime | None, now: datetime) -> str:
+    """A time and how long ago it was: ``Nov 17 09:00 (3 d 4 h ago)``."""
+    return f"{fmt_time(t)} ({fmt_ago(t, now)})"
+
+
+def last_sync_fact(row: IntegrationRow, now: datetime) -> Fact:
+    """The last finished sync: its result, when it ended, its warnings and errors."""
+    if row.last_sync_state is None:
+        return Fact("last sync", "none finished yet", "muted")
+    return Fact(
+        "last sync",
+        f"{sync_result_text(row.last_sync_state)}, ended {when_text(row.last_sync_ended_at, now)}; "
+        f"{plural(row.last_sync_warnings, 'warning')}, {plural(row.last_sync_errors, 'error')}",
+        row.last_sync_state,
+    )
+
+
+def deleted_fact(row: IntegrationRow) -> Fact | None:
+    """When it was deleted and what became of its data (None when not deleted)."""
+    if row.deleted_at is None:
+        return None
+    purge = "data purged" if row.purged_at else "data purged 14 days later"
+    return Fact("deleted", f"{fmt_time(row.deleted_at)} ({purge}; deletion is final)")
+
+
+ISSUE_GLYPH = "⚑"
+
+
+def kombo_mark_facts(
+    mark: KomboMark | None, deleted: bool, now: datetime, *, hint: str = "(below)"
+) -> list[Fact]:
+    """Kombo's side in the facts: gone upstream, open issues (``hint`` says where they are
+    listed)."""
+    facts: list[Fact] = []
+    if mark is None:
+        return facts
+    if mark.gone_at is not None and not deleted:
+        facts.append(Fact("kombo", f"gone (404 {fmt_ago(mark.gone_at, now)})", "error"))
+    if mark.open_issues:
+        facts.append(
+            Fact(
+                "kombo issues",
+                f"{ISSUE_GLYPH} {plural(mark.open_issues, 'open issue')} {hint}",
+                "warning",
+            )
+        )
+    return facts
+
+
+def integration_facts(
+    row: IntegrationRow,
+    now: datetime,
+    *,
+    compact: bool = False,
+    kombo: KomboMark | None = None,
+    kombo_hint: str = "(below)",
+) -> list[Fact]:
+    """The facts behind an integration's state, in the order every surface shows them
+    (``compact``: the preview's short list)."""
+    facts = [
+        last_sync_fact(row, now),
+        Fact("in state since", when_text(row.state_since, now)),
+        *kombo_mark_facts(kombo, row.deleted, now, hint=kombo_hint),
+        Fact("api view", api_view_text(row)),
+        Fact("enabled", enabled_text(row)),
+        Fact("filters", filters_text(row)),
+    ]
+    if not compact:
+        facts.append(Fact("last API request", fmt_ago(row.last_api_request_at, now)))
+        facts.append(Fact("credentials updated", fmt_ago(row.credentials_updated_at, now)))
+        if row.credentials_invalid_at is not None:
+            facts.append(
+                Fact("credentials invalid", f"since {fmt_time(row.credentials_invalid_at)}")
+            )
+        facts.append(Fact("created", fmt_time(row.created_at, now)))
+    deleted = deleted_fact(row)
+    if deleted is not None:
+        facts.append(deleted)
+    return facts
