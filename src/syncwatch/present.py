@@ -9,6 +9,7 @@ turns rows (``syncwatch.rows``) into words. All times are UTC.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -51,15 +52,41 @@ __all__ = [
 # --------------------------------------------------------------------------- text from data
 
 
-def safe_text(text: str) -> str:
+#: Characters that reorder or hide text: bidi marks, embeddings, overrides and isolates, and
+#: the zero-width ones (one customer's name could pose as another's with them).
+_INVISIBLE = "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+#: What must not reach a terminal as it is: C0 controls, DEL, C1 controls, the invisibles.
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+#: The same, keeping newlines and tabs (a log message's own layout).
+_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    ch = match.group()
+    code = ord(ch)
+    if ch == "\n":
+        return "␤"
+    if ch == "\t":
+        return " "
+    if code < 0x20:
+        return chr(0x2400 + code)  # the control pictures: ␛ ␍ ␇ ...
+    if code == 0x7F:
+        return "␡"
+    return f"<U+{code:04X}>"  # C1 controls (0x9B is a one-byte CSI), bidi, zero-width
+
+
+def safe_text(text: str, *, multiline: bool = False) -> str:
     """Text that came from data (an organisation, a tool, a reason, a log line, a Kombo
     issue), made safe to show on a terminal.
 
-    Every surface passes data-provided text through here and then shows it as plain text,
-    never as markup. This is the seam where control characters and escape sequences are
-    made visible (see docs/rules.md, "Text from data").
+    Control characters become visible (``ESC [2J`` reads ``␛[2J``, a carriage return ``␍``,
+    a bell ``␇``); C1 controls, bidi overrides and zero-width characters read as their code
+    point (``<U+202E>``), so nothing reaches the terminal raw and one name cannot pose as
+    another. Newlines and tabs are kept when ``multiline`` (a log message), else shown as
+    ``␤`` and a space. Every surface passes data-provided text through here and shows the
+    result as plain text, never as markup; JSON output keeps the data exact instead.
     """
-    return text
+    return (_UNSAFE_BLOCK if multiline else _UNSAFE_LINE).sub(_visible, text)
 
 
 # --------------------------------------------------------------------------- sync results
