@@ -3,7 +3,9 @@
 ``POST /webhooks/kombo``, in this order, and nothing is parsed before the signature holds:
 
 1. the body is read as it streams in, up to :data:`MAX_BODY` (a larger ``Content-Length``
-   is refused before reading): else 413;
+   is refused before reading): else 413; and within :data:`BODY_TIMEOUT` of the request's
+   head, so a client trickling bytes cannot hold a connection: else 408, and the connection
+   is closed. A client that hangs up before its whole body arrived costs one log line;
 2. ``X-Kombo-Signature`` must be base64url(HMAC-SHA256(secret, raw body)): else 401, and
    nothing is stored;
 3. the body must be a JSON object with a string ``id``, a string ``type`` and an object
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import queue
 import threading
 from concurrent.futures import Future
@@ -29,7 +32,7 @@ from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -49,30 +52,25 @@ log = logging.getLogger("syncwatch.receiver")
 
 #: The largest body accepted (Kombo's events are a few kilobytes).
 MAX_BODY = 1024 * 1024
+#: Seconds a request's body may take to arrive in full, from when its head was read. Kombo
+#: sends a few kilobytes at once; 10 s still lets a whole MAX_BODY through at 100 kB/s.
+BODY_TIMEOUT = 10.0
 #: Where Kombo posts.
 WEBHOOK_PATH = "/webhooks/kombo"
 
 Writer = Literal["single", "threadpool"]
 
 
-class _TooLarge(Exception):
-    pass
+def _error(status: int, message: str, *, close: bool = False) -> JSONResponse:
+    headers = {"Connection": "close"} if close else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def _read_capped(request: Request, limit: int) -> bytes:
-    """The request body, refusing (without buffering it) one longer than ``limit``."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _peer(request: Request) -> str:
+    """The client as ``host:port`` (behind the local proxy, the address it forwarded)."""
+    if request.client is None:
+        return "an unknown client"
+    return f"{request.client.host}:{request.client.port}"
 
 
 class _BatchWriter:
@@ -139,14 +137,23 @@ class Receiver:
         *,
         writer: Writer = "single",
         max_body: int = MAX_BODY,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         if not secret:
             raise ValueError("the webhook secret is empty")
+        if max_body <= 0:
+            raise ValueError(f"the body limit must be a positive number of bytes, not {max_body}")
+        # nan compares false with everything and inf never fires: both would mean no deadline.
+        if not (math.isfinite(body_timeout) and body_timeout > 0):
+            raise ValueError(
+                f"the body timeout must be a positive number of seconds, not {body_timeout}"
+            )
         self.store = store
         self._secret = secret
         self.clock = clock
         self.writer = writer
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self._writer: _BatchWriter | None = None
 
     # -- running the blocking database work ---------------------------------------------
@@ -165,6 +172,44 @@ class Receiver:
 
     # -- the endpoint ----------------------------------------------------------------------
 
+    async def _read_body(self, request: Request) -> bytes | Response:
+        """The request body, or the answer when it cannot be had.
+
+        413 for one longer than :attr:`max_body` (refused without buffering it), 408 with the
+        connection closed for one not in full within :attr:`body_timeout` seconds; a client
+        that hangs up first is logged on one line (the answer it gets goes nowhere).
+        """
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > self.max_body:
+                        return _error(413, f"the body is larger than {self.max_body} bytes")
+                    chunks.append(chunk)
+        except TimeoutError:
+            log.warning(
+                "%s sent %d of %s bytes of the body in %g s; answered 408, nothing stored",
+                _peer(request),
+                size,
+                request.headers.get("content-length", "unknown"),
+                self.body_timeout,
+            )
+            message = f"the body did not arrive within the {self.body_timeout:g} s deadline"
+            return _error(408, message, close=True)
+        except ClientDisconnect:
+            # Starlette raises this when the connection ends mid-body; left to propagate it
+            # becomes a 40-line traceback per connection, for what is the client's business.
+            log.warning(
+                "%s hung up after %d of %s bytes of the body; nothing stored",
+                _peer(request),
+                size,
+                request.headers.get("content-length", "unknown"),
+            )
+            return _error(400, "the body ended before it was complete")
+        return b"".join(chunks)
+
     async def webhook(self, request: Request) -> Response:
         length = request.headers.get("content-length")
         if length is not None:
@@ -172,10 +217,9 @@ class Receiver:
                 return _error(400, "Content-Length is not a number")
             if int(length) > self.max_body:
                 return _error(413, f"the body is larger than {self.max_body} bytes")
-        try:
-            body = await _read_capped(request, self.max_body)
-        except _TooLarge:
-            return _error(413, f"the body is larger than {self.max_body} bytes")
+        body = await self._read_body(request)
+        if isinstance(body, Response):
+            return body
         if not signature_valid(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
             return _error(401, f"missing or invalid {SIGNATURE_HEADER}")
         try:
@@ -205,7 +249,9 @@ class Receiver:
 
     async def noop(self, request: Request) -> Response:
         """Reads the body and answers: the HTTP floor the benchmark compares against."""
-        await _read_capped(request, self.max_body)
+        body = await self._read_body(request)
+        if isinstance(body, Response):
+            return body
         return JSONResponse({"ok": True})
 
     def app(self, *, noop_route: bool = False) -> Starlette:
