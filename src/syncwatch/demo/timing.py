@@ -1,0 +1,44 @@
+"""Simulated time in the demo: durations typed by a user, random delays."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+
+__all__ = ["parse_duration", "random_seconds"]
+
+_DURATION = re.compile(
+    r"(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?(?:(?P<s>\d+)s)?"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"5d"``, ``"36h"``, ``"90m"``, ``"2d12h"``, ``"1w"``, ``"45s"`` -> a timedelta.
+
+    Units, largest first, each at most once: ``w``, ``d``, ``h``, ``m`` (or ``min``), ``s``.
+    Raises ``ValueError`` with a message fit for a user.
+    """
+    raw = text.strip().lower().replace(" ", "")
+    match = _DURATION.fullmatch(raw)
+    if not raw or match is None or not any(match.groupdict().values()):
+        raise ValueError(
+            f"{text!r} is not a duration: use whole numbers with the units d, h, m or s, "
+            "largest first, e.g. 5d, 36h, 90m or 2d12h"
+        )
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    value = timedelta(
+        weeks=parts.get("w", 0),
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
+    if value <= timedelta(0):
+        raise ValueError(f"{text!r} is not a duration: it must be longer than zero")
+    return value
+
+
+def random_seconds(rng: random.Random, low: float, high: float) -> timedelta:
+    """A random delay of whole seconds between ``low`` and ``high`` (drawn from ``rng``)."""
+    return timedelta(seconds=int(rng.uniform(low, high)))
