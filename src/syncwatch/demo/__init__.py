@@ -17,7 +17,7 @@ The package, one concept a module (imports point down this list, never up):
 - :mod:`~syncwatch.demo.logtext`: the log lines of one sync.
 - :mod:`~syncwatch.demo.scenarios`: tour, incident and steady: who is in them, what happens.
 - :mod:`~syncwatch.demo.catalogue`: the tools simulated and the organisation names made up.
-- :mod:`~syncwatch.demo.timing`: durations typed by a user, random delays.
+- :mod:`~syncwatch.demo.timing`: durations, the one rule for the engine's step, delays.
 
 Code outside the package imports from here, not from the modules.
 """
@@ -34,7 +34,7 @@ from syncwatch.demo.scenarios import (
     Profile,
     ScriptedAction,
 )
-from syncwatch.demo.timing import parse_duration
+from syncwatch.demo.timing import default_step, parse_duration
 
 __all__ = [
     "DEFAULT_UNTIL",
@@ -49,6 +49,7 @@ __all__ = [
     "Profile",
     "ScriptedAction",
     "SyncWrite",
+    "default_step",
     "parse_duration",
     "run_headless",
 ]

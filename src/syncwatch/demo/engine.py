@@ -24,6 +24,7 @@ from syncwatch.clock import to_utc
 from syncwatch.demo.catalogue import TOOLS
 from syncwatch.demo.scenarios import SCENARIOS, DemoIntegration, Scenario, ScriptedAction, build
 from syncwatch.demo.simulation import IntegrationSim
+from syncwatch.demo.timing import default_step as step_for_size
 from syncwatch.demo.timing import random_seconds
 from syncwatch.evaluator import IntegrationFacts
 from syncwatch.importer import IntegrationIn, ParsedFile, SyncIn, import_parsed
@@ -128,6 +129,15 @@ class DemoEngine:
     def script(self) -> tuple[ScriptedAction, ...]:
         """The scenario's operator actions, in time order (after :meth:`setup`)."""
         return tuple(self._scenario.script)
+
+    @property
+    def default_step(self) -> timedelta:
+        """Simulated time per step when the caller does not choose (after :meth:`setup`).
+
+        The demo's one rule for it (:func:`syncwatch.demo.timing.default_step`), by the
+        scenario's size: the CLI and the UI both step by it unless told otherwise.
+        """
+        return step_for_size(len(self._scenario.integrations))
 
     def pending_actions(self) -> list[ScriptedAction]:
         """Scripted actions not yet performed."""
@@ -283,13 +293,14 @@ class DemoEngine:
         self.now = now
         return result
 
-    def catch_up(
-        self, now: datetime, step: timedelta = timedelta(minutes=15)
-    ) -> list[AdvanceResult]:
+    def catch_up(self, now: datetime, step: timedelta | None = None) -> list[AdvanceResult]:
         """Advance to ``now`` in steps of at most ``step`` (after a pause or a lagging tick).
 
         Each step is evaluated on its own, so short-lived states are not skipped over.
+        Without ``step``, :attr:`default_step`.
         """
+        if step is None:
+            step = self.default_step
         if step <= timedelta(0):
             raise ValueError("step must be longer than zero")
         now = to_utc(now)

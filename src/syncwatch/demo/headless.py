@@ -52,13 +52,16 @@ def run_headless(
     seed: int,
     start: datetime,
     until: timedelta,
-    step: timedelta = timedelta(minutes=15),
+    step: timedelta | None = None,
 ) -> HeadlessResult:
     """Set a scenario up and run it to ``start + until`` in steps of ``step``, as fast as the
-    database allows. Returns counts and every transition, in order."""
+    database allows. Returns counts and every transition, in order.
+
+    Without ``step``, the demo's one rule for it (:attr:`DemoEngine.default_step`).
+    """
     if until <= timedelta(0):
         raise ValueError("until must be longer than zero")
-    if step <= timedelta(0):
+    if step is not None and step <= timedelta(0):
         raise ValueError("step must be longer than zero")
     engine = DemoEngine(store, scenario=scenario, seed=seed, start=start)
     engine.setup()
