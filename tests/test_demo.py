@@ -21,6 +21,7 @@ from syncwatch.demo import (
     DemoIntegration,
     HeadlessResult,
     Profile,
+    default_step,
     parse_duration,
     run_headless,
 )
@@ -450,10 +451,11 @@ def test_incident_hits_many_integrations_at_once(tmp_path: Path) -> None:
 
 def test_steady_is_a_large_mostly_healthy_fleet(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "demo.db")
+    # No step: the demo's rule for a fleet this big is one hour, so one step.
     result = run_headless(
-        store, scenario="steady", seed=SEED, start=START, until=timedelta(hours=1),
-        step=timedelta(hours=1),
-    )  # fmt: skip
+        store, scenario="steady", seed=SEED, start=START, until=timedelta(hours=1)
+    )
+    assert result.steps == 1
     assert result.integrations >= 250
     assert len({p.tool for p in result.roster}) >= 15
     healthy = result.final_states.get(S.ACTIVE, 0)
@@ -463,6 +465,32 @@ def test_steady_is_a_large_mostly_healthy_fleet(tmp_path: Path) -> None:
 
 def test_scenarios_are_listed() -> None:
     assert SCENARIOS == ("tour", "incident", "steady")
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def test_one_rule_for_the_step_small_fleets_fine_big_fleets_coarse() -> None:
+    # The CLI's headless run and the UI both step by this rule when not told otherwise.
+    assert default_step(9) == default_step(100) == timedelta(minutes=15)
+    assert default_step(101) == default_step(300) == timedelta(hours=1)
+
+
+def test_small_scenarios_step_a_quarter_of_an_hour_by_default(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "demo.db")
+    engine = DemoEngine(store, scenario="incident", seed=SEED, start=START)
+    engine.setup()
+    assert engine.default_step == timedelta(minutes=15)
+    assert len(engine.catch_up(START + timedelta(hours=1))) == 4
+    result = run_headless(
+        store,
+        scenario="tour",
+        seed=SEED,
+        start=START + timedelta(hours=1),
+        until=timedelta(hours=1),
+    )
+    assert result.steps == 4
+    store.close()
 
 
 # --------------------------------------------------------------------------- durations

@@ -877,17 +877,15 @@ def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     start = clock.now()
     if args.headless:
         until = args.until or DEFAULT_UNTIL[args.scenario]
-        step = args.step or (
-            timedelta(hours=1) if args.scenario == "steady" else timedelta(minutes=15)
-        )
         try:
+            # No --step: the demo's own rule for it, the one the UI uses too.
             result = run_headless(
                 store,
                 scenario=args.scenario,
                 seed=args.seed,
                 start=start,
                 until=until,
-                step=step,
+                step=args.step,
             )
         except ValueError as err:
             raise CliError(str(err)) from None

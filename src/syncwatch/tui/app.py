@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -244,7 +244,7 @@ class SyncwatchApp(App[int]):
         if self.demo is not None:
             # The engine writes the syncs of the simulated time since the last pass, step by
             # step so short-lived states are not skipped; its steps evaluate as they go.
-            self.demo.catch_up(now, step=self.demo_step)
+            self.demo.catch_up(now)  # the demo's own step, the one the CLI uses too
         result = self.store.evaluate_pass(now)
         rows = self.store.integrations(since_revision=since)
         full = since is None
@@ -454,12 +454,6 @@ class SyncwatchApp(App[int]):
         enabled: frozenset[Action] = frozenset().union(*(self.allowed_actions(r) for r in targets))
         self._enabled_memo = (targets, enabled)
         return enabled
-
-    @property
-    def demo_step(self) -> timedelta:
-        """Simulated time per engine step: finer for small scenarios."""
-        n = len(self.demo.integrations) if self.demo is not None else 0
-        return timedelta(hours=1) if n > 100 else timedelta(minutes=15)
 
     def action_speed(self, factor: float) -> None:
         """Demo: change the simulated clock's speed."""

@@ -1,0 +1,55 @@
+"""Demo mode: a simulated sync engine on a fast clock, against the real database and rules.
+
+Nobody can wait three days to show how an integration's credentials go invalid. A
+:class:`DemoEngine` plays a scripted scenario: it creates integrations, writes the syncs a
+real engine would run (with log lines that read like one) through the importer, performs the
+scenario's operator actions through :func:`syncwatch.actions.perform`, and runs the real
+evaluator after every step. Nothing in here decides a state: the engine only produces facts,
+and the rules in :mod:`syncwatch.evaluator` do the rest.
+
+Everything is deterministic from ``seed`` and ``start``: no wall clock, no global random.
+
+The package, one concept a module (imports point down this list, never up):
+
+- :mod:`~syncwatch.demo.headless`: run a scenario to its end without a UI.
+- :mod:`~syncwatch.demo.engine`: :class:`DemoEngine`, driving the store step by step.
+- :mod:`~syncwatch.demo.simulation`: one integration's simulated syncs and API calls.
+- :mod:`~syncwatch.demo.logtext`: the log lines of one sync.
+- :mod:`~syncwatch.demo.scenarios`: tour, incident and steady: who is in them, what happens.
+- :mod:`~syncwatch.demo.catalogue`: the tools simulated and the organisation names made up.
+- :mod:`~syncwatch.demo.timing`: durations, the one rule for the engine's step, delays.
+
+Code outside the package imports from here, not from the modules.
+"""
+
+from __future__ import annotations
+
+from syncwatch.demo.engine import OPERATOR, ActionDone, AdvanceResult, DemoEngine, SyncWrite
+from syncwatch.demo.headless import HeadlessResult, run_headless
+from syncwatch.demo.scenarios import (
+    DEFAULT_UNTIL,
+    SCENARIO_DESCRIPTIONS,
+    SCENARIOS,
+    DemoIntegration,
+    Profile,
+    ScriptedAction,
+)
+from syncwatch.demo.timing import default_step, parse_duration
+
+__all__ = [
+    "DEFAULT_UNTIL",
+    "OPERATOR",
+    "SCENARIOS",
+    "SCENARIO_DESCRIPTIONS",
+    "ActionDone",
+    "AdvanceResult",
+    "DemoEngine",
+    "DemoIntegration",
+    "HeadlessResult",
+    "Profile",
+    "ScriptedAction",
+    "SyncWrite",
+    "default_step",
+    "parse_duration",
+    "run_headless",
+]
