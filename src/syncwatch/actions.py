@@ -15,10 +15,10 @@ from typing import Any
 
 from syncwatch.clock import to_utc
 from syncwatch.evaluator import OPERATOR_INACTIVE_REASON
-from syncwatch.timefmt import fmt_time
 from syncwatch.rows import IntegrationRow, Transition
 from syncwatch.states import IntegrationState, QaStatus, SyncState
 from syncwatch.store import A, I, S, Store
+from syncwatch.timefmt import fmt_time
 
 
 class Action(StrEnum):

@@ -15,8 +15,8 @@ from enum import StrEnum
 from syncwatch.demo.catalogue import TOOLS
 from syncwatch.demo.scenarios import DemoIntegration
 from syncwatch.demo.timing import random_seconds
-from syncwatch.timefmt import fmt_duration, fmt_time
 from syncwatch.states import LogLevel, SyncState, SyncType
+from syncwatch.timefmt import fmt_duration, fmt_time
 
 __all__ = ["Cause", "Line", "LogWriter"]
 
