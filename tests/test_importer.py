@@ -649,7 +649,7 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
     """A first large import drops the sync and log indexes and creates them after the rows
     are in; a smaller one into a fuller table keeps them. Either way the schema ends up as
     a fresh database's, and queries that need the indexes use them."""
-    from syncwatch import bulk
+    from syncwatch.db import bulk
 
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
     deferred = _deferred_tables(monkeypatch)
@@ -680,7 +680,8 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
 def test_a_failed_large_load_keeps_the_indexes_and_changes_nothing(
     tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syncwatch import bulk, importer
+    from syncwatch import importer
+    from syncwatch.db import bulk
 
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
     monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
@@ -813,7 +814,7 @@ def test_sqlite_fast_path_stores_exactly_what_sqlalchemy_stores(
 ) -> None:
     """The driver-level insert and SQLAlchemy core write byte-identical rows, read back the
     same through Store, and re-importing into either changes nothing."""
-    from syncwatch import bulk
+    from syncwatch.db import bulk
 
     file = _varied_file(write_import)
     fast = Store.open(tmp_path / "fast.db")
@@ -844,7 +845,7 @@ def bulk_table() -> Any:
 def test_bulk_writer_takes_the_fast_path_only_where_sqlalchemy_would_store_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syncwatch import bulk
+    from syncwatch.db import bulk
     from syncwatch.store import L, S
 
     store = Store.open(tmp_path / "w.db")

@@ -39,8 +39,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
-from syncwatch.bulk import BulkWriter, Row, deferred_indexes, should_defer, utc_time
 from syncwatch.clock import EARLIEST, LATEST, check_range
+from syncwatch.db.bulk import BulkWriter, Row, deferred_indexes, should_defer, utc_time
 from syncwatch.redact import redact
 from syncwatch.rows import PassResult
 from syncwatch.states import (
@@ -648,7 +648,7 @@ def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
 
 
 def _utc_text(t: datetime) -> str:
-    """:func:`syncwatch.bulk.sqlite_time` of a time already in UTC, at two thirds of the cost."""
+    """:func:`syncwatch.db.bulk.sqlite_time` of a time already in UTC, at two thirds of the cost."""
     day, clock = t.date().isoformat(), t.time().isoformat()
     return f"{day} {clock}" if t.microsecond else f"{day} {clock}.000000"
 
@@ -658,7 +658,7 @@ def prepare_record(
 ) -> list[PreparedSync]:
     """Redact, identify and format the log entries of one record's syncs (no database).
 
-    ``fast``: times as the text SQLite stores (see :func:`syncwatch.bulk.sqlite_time`),
+    ``fast``: times as the text SQLite stores (see :func:`syncwatch.db.bulk.sqlite_time`),
     else aware UTC datetimes. Every time in ``rec`` is already UTC. ``redacted`` remembers
     messages already redacted, across calls: sync logs repeat the same lines (in the
     importer benchmark's file, 300,000 entries hold 114,000 distinct messages), and a
