@@ -630,16 +630,16 @@ def _index_sql(path: Path) -> list[tuple[str, str]]:
 
 def _deferred_tables(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record, per import, the names of the tables whose indexes it deferred."""
-    from syncwatch import importer
+    from syncwatch.db import bulk
 
     deferred: list[list[str]] = []
-    real = importer.deferred_indexes
+    real = bulk.deferred_indexes
 
     def spy(conn: Any, tables: Any) -> Any:
         deferred.append(sorted(t.name for t in tables))
         return real(conn, tables)
 
-    monkeypatch.setattr(importer, "deferred_indexes", spy)
+    monkeypatch.setattr(bulk, "deferred_indexes", spy)
     return deferred
 
 

@@ -13,7 +13,7 @@ import marshal
 import multiprocessing as mp
 import sys
 import threading
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, NotRequired, cast
 
-import sqlalchemy as sa
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -35,12 +34,17 @@ from pydantic import (
     field_validator,
     with_config,
 )
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
 from syncwatch.clock import EARLIEST, LATEST, check_range
-from syncwatch.db.bulk import BulkWriter, Row, deferred_indexes, should_defer, utc_time
+from syncwatch.db.bulk import (
+    LOG_COLUMNS,
+    ImportLoad,
+    LoadConflict,
+    Row,
+    import_load,
+    utc_time,
+)
 from syncwatch.redact import redact
 from syncwatch.rows import PassResult
 from syncwatch.states import (
@@ -51,10 +55,7 @@ from syncwatch.states import (
     SyncState,
     SyncType,
 )
-from syncwatch.store import I, L, S, Store
-
-_CHUNK = 900  # stays under SQLite's oldest bound-parameter limit
-
+from syncwatch.store import Store
 
 # --------------------------------------------------------------------------- the schema
 
@@ -514,11 +515,6 @@ def log_id(
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
-def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
-    for i in range(0, len(items), _CHUNK):
-        yield list(items[i : i + _CHUNK])
-
-
 def import_files(
     store: Store,
     paths: Sequence[str],
@@ -590,32 +586,20 @@ def import_parsed(
         raise ImportRejected(problems)
     report = ImportReport(files=[p.name for p in parsed])
     try:
-        with store.write(bulk=True) as conn:
-            _upsert(conn, store, records, report, now, worker)
-    except sa_exc.IntegrityError as err:  # pragma: no cover - reported as a whole
+        with import_load(store) as load:
+            _upsert(load, records, report, now, worker)
+    except LoadConflict as err:  # pragma: no cover - reported as a whole
         files = ", ".join(report.files)
-        raise ImportRejected([Problem(files, "", f"conflict: {err.orig}")]) from None
+        raise ImportRejected([Problem(files, "", f"conflict: {err}")]) from None
     return report
 
 
-_SYNC_COLUMNS = (
-    "id",
-    "integration_id",
-    "type",
-    "state",
-    "started_at",
-    "ended_at",
-    "warnings",
-    "errors",
-    "headline",
-)
-_LOG_COLUMNS = ("id", "sync_id", "integration_id", "at", "level", "message", "field")
 #: Enum members as the plain strings that are stored (and bound fastest).
 _PLAIN: dict[str, str] = {m: m.value for e in (LogLevel, SyncState, SyncType) for m in e}
 
 
-#: One sync ready to store: its row (in the order of _SYNC_COLUMNS, with the counts and
-#: headline of its log entries) and its log entries' rows (in the order of _LOG_COLUMNS);
+#: One sync ready to store: its row (in the order of SYNC_COLUMNS, with the counts and
+#: headline of its log entries) and its log entries' rows (in the order of LOG_COLUMNS);
 #: times in the form the BulkWriter binds.
 PreparedSync = tuple[Row, list[Row]]
 
@@ -623,13 +607,13 @@ PreparedSync = tuple[Row, list[Row]]
 _FLUSH_ROWS = 20_000
 
 
-def _headline_key(row: Row, at: int = _LOG_COLUMNS.index("at")) -> tuple[Any, str]:
+def _headline_key(row: Row, at: int = LOG_COLUMNS.index("at")) -> tuple[Any, str]:
     return (row[at], row[0])
 
 
 def _counts(rows: list[Row]) -> tuple[int, int, str | None]:
     """Warnings, errors and the headline (the earliest error, else warning) of log rows."""
-    level, message = _LOG_COLUMNS.index("level"), _LOG_COLUMNS.index("message")
+    level, message = LOG_COLUMNS.index("level"), LOG_COLUMNS.index("message")
     errors = [r for r in rows if r[level] == "ERROR"]
     warnings = [r for r in rows if r[level] == "WARNING"]
     picked = errors or warnings
@@ -904,39 +888,18 @@ def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, s
 
 
 def _upsert(
-    conn: Connection,
-    store: Store,
+    load: ImportLoad,
     records: list[tuple[str, int, Record]],
     report: ImportReport,
     now: datetime,
     worker: PreparationWorker | None = None,
 ) -> None:
-    ids = [rec["id"] for _, _, rec in records]
-    existing: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(ids):
-        for row in conn.execute(sa.select(I).where(I.c.id.in_(chunk))):
-            existing[row.id] = dict(row._mapping)
-
+    existing = load.integrations([rec["id"] for _, _, rec in records])
     # Syncs already stored under the file's sync ids (whoever owns them), and their log ids:
     # work in proportion to the file, not to the stored history.
-    old_syncs: dict[str, dict[str, Any]] = {}
-    old_logs: set[str] = set()
     sync_ids = [s["id"] for _, _, rec in records for s in rec.get("syncs", ())]
-    # One statement with an expanding parameter: building an IN list of literals costs
-    # SQLAlchemy a coercion per id (100,000 sync ids: 0.2 s).
-    ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-    stored_syncs = sa.select(
-        S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
-    ).where(S.c.id.in_(ids_param))
-    # (Into an empty sync table, as a first import, there is nothing to look up.)
-    if conn.execute(sa.select(S.c.id).limit(1)).first() is not None:
-        for chunk in _chunks(sync_ids):
-            for row in conn.execute(stored_syncs, {"ids": chunk}):
-                old_syncs[row.id] = dict(row._mapping)
-    stored_logs = sa.select(L.c.id).where(L.c.sync_id.in_(ids_param))
-    for chunk in _chunks(list(old_syncs)):
-        for (lid,) in conn.execute(stored_logs, {"ids": chunk}):
-            old_logs.add(lid)
+    old_syncs = load.syncs(sync_ids)
+    old_logs = load.log_ids(list(old_syncs))
 
     # A sync id that belongs to another integration is a conflict, named by its path.
     problems = [
@@ -953,33 +916,26 @@ def _upsert(
     if problems:
         raise ImportRejected(problems)
 
-    writer = BulkWriter(conn, [(S, _SYNC_COLUMNS), (L, _LOG_COLUMNS)])
-    revision = store.next_revision(conn)
+    revision = load.next_revision()
     new_integrations: list[dict[str, Any]] = []
-    fact_updates: list[dict[str, Any]] = []
+    fact_updates: list[tuple[str, dict[str, Any]]] = []
     new_syncs: list[Row] = []
-    sync_updates: list[dict[str, Any]] = []
+    sync_updates: list[tuple[str, dict[str, Any]]] = []
     new_logs: list[Row] = []
     recount: set[str] = set()
     touched: set[str] = set()
 
     def flush() -> None:
-        # Parents first: foreign keys are checked at the end of each statement.
-        if new_integrations:
-            conn.execute(I.insert(), new_integrations)
-        writer.insert(S, _SYNC_COLUMNS, new_syncs)
-        writer.insert(L, _LOG_COLUMNS, new_logs)
+        load.insert(new_integrations, new_syncs, new_logs)
         report.logs_added += len(new_logs)
         new_integrations.clear()
         new_syncs.clear()
         new_logs.clear()
 
-    # A load that at least doubles a table builds its indexes once, at the end.
     log_count = sum(len(s.get("logs", ())) for _, _, rec in records for s in rec.get("syncs", ()))
-    deferred = [t for t, n in ((S, len(sync_ids)), (L, log_count)) if should_defer(conn, t, n)]
     with (
-        deferred_indexes(conn, deferred),
-        closing(prepared_logs([rec for _, _, rec in records], writer.fast, worker)) as prepared,
+        load.indexes_deferred(len(sync_ids), log_count),
+        closing(prepared_logs([rec for _, _, rec in records], load.fast, worker)) as prepared,
     ):
         for (_name, _i, rec), record_logs in zip(records, prepared, strict=True):
             rid = rec["id"]
@@ -1006,11 +962,11 @@ def _upsert(
                 }
                 merged = before | source
                 if changes:
-                    fact_updates.append(changes | {"b_id": rid, "imported_facts": _dump(merged)})
+                    fact_updates.append((rid, changes | {"imported_facts": _dump(merged)}))
                     touched.add(rid)
                 elif merged != before:
                     # Nothing visible changes; remember what the source says for next time.
-                    fact_updates.append({"b_id": rid, "imported_facts": _dump(merged)})
+                    fact_updates.append((rid, {"imported_facts": _dump(merged)}))
 
             # Entries stored already (or given twice in this import) are not added again.
             syncs = rec.get("syncs", ())
@@ -1048,13 +1004,15 @@ def _upsert(
                     }
                     if changes:
                         sync_updates.append(
-                            {
-                                "b_id": sid,
-                                "type": changes.get("type", prior["type"]),
-                                "state": changes.get("state", prior["state"]),
-                                "started_at": changes.get("started_at", prior["started_at"]),
-                                "ended_at": changes.get("ended_at", prior["ended_at"]),
-                            }
+                            (
+                                sid,
+                                {
+                                    "type": changes.get("type", prior["type"]),
+                                    "state": changes.get("state", prior["state"]),
+                                    "started_at": changes.get("started_at", prior["started_at"]),
+                                    "ended_at": changes.get("ended_at", prior["ended_at"]),
+                                },
+                            )
                         )
                         report.syncs_updated += 1
                         touched.add(rid)
@@ -1069,64 +1027,13 @@ def _upsert(
                 flush()
         flush()
 
-    if fact_updates:
-        # Group by the set of changed columns: one executemany per shape.
-        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for upd in fact_updates:
-            by_shape[tuple(sorted(k for k in upd if k != "b_id"))].append(upd)
-        for cols, rows_ in by_shape.items():
-            conn.execute(
-                I.update()
-                .where(I.c.id == sa.bindparam("b_id"))
-                .values({c: sa.bindparam(c) for c in cols}),
-                rows_,
-            )
-    if sync_updates:
-        conn.execute(
-            S.update()
-            .where(S.c.id == sa.bindparam("b_id"))
-            .values(
-                type=sa.bindparam("type"),
-                state=sa.bindparam("state"),
-                started_at=sa.bindparam("started_at"),
-                ended_at=sa.bindparam("ended_at"),
-            ),
-            sync_updates,
-        )
+    load.update_integrations(fact_updates)
+    load.update_syncs(sync_updates)
     if recount:
-        _recount(conn, sorted(recount))
-    changed_existing = sorted(t for t in touched if t in existing)
-    for chunk in _chunks(changed_existing):
-        conn.execute(I.update().where(I.c.id.in_(chunk)).values(dirty=True, revision=revision))
+        load.recount(sorted(recount))
+    load.mark_changed(sorted(t for t in touched if t in existing), revision)
     if touched:
-        report.evaluation = store.evaluate_ids(conn, sorted(touched), now)
-
-
-def _recount(conn: Connection, sync_ids: list[str]) -> None:
-    """Recompute warning/error counts and the headline of syncs that got new log entries."""
-
-    def level_count(level: str) -> sa.ScalarSelect[Any]:
-        return (
-            sa.select(sa.func.count())
-            .where(L.c.sync_id == S.c.id, L.c.level == level)
-            .correlate(S)
-            .scalar_subquery()
-        )
-
-    for chunk in _chunks(sync_ids):
-        headline = (
-            sa.select(L.c.message)
-            .where(L.c.sync_id == S.c.id, L.c.level.in_(("ERROR", "WARNING")))
-            .order_by(sa.case((L.c.level == "ERROR", 0), else_=1), L.c.at, L.c.id)
-            .limit(1)
-            .correlate(S)
-            .scalar_subquery()
-        )
-        conn.execute(
-            S.update()
-            .where(S.c.id.in_(chunk))
-            .values(warnings=level_count("WARNING"), errors=level_count("ERROR"), headline=headline)
-        )
+        report.evaluation = load.evaluate(sorted(touched), now)
 
 
 def load_sample(store: Store, now: datetime, path: Path | None = None) -> ImportReport:

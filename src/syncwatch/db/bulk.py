@@ -1,5 +1,12 @@
-"""Bulk inserts for the importer: the SQLite driver's ``executemany`` with plain tuples, or
-SQLAlchemy core on every other database.
+"""The importer's load: the reads and writes of an import, and its bulk inserts.
+
+:func:`import_load` opens the import's one write transaction and hands out an
+:class:`ImportLoad`, which holds every statement an import runs (the importer itself builds
+no SQL): the stored rows it merges with, bulk inserts, updates grouped by shape, the
+recount of syncs that got new entries, and the evaluation of what changed.
+
+Bulk inserts use the SQLite driver's ``executemany`` with plain tuples, or SQLAlchemy core
+on every other database.
 
 SQLAlchemy spends several microseconds per row turning each parameter dict into bound
 values; for an import of hundreds of thousands of log entries that is most of the cost. On
@@ -16,15 +23,32 @@ end, which sorts once instead of updating every index row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["BulkWriter", "deferred_indexes", "should_defer", "sqlite_time", "utc_time"]
+from syncwatch.rows import PassResult
+from syncwatch.store import I, L, S, Store
+
+__all__ = [
+    "LOG_COLUMNS",
+    "SYNC_COLUMNS",
+    "BulkWriter",
+    "ImportLoad",
+    "LoadConflict",
+    "Row",
+    "deferred_indexes",
+    "import_load",
+    "should_defer",
+    "sqlite_time",
+    "utc_time",
+]
 
 Row = tuple[Any, ...]
 
@@ -183,3 +207,202 @@ def deferred_indexes(conn: Connection, tables: Sequence[sa.Table]) -> Iterator[N
     yield
     for index in indexes:
         index.create(conn)
+
+
+# --------------------------------------------------------------------------- the import's load
+
+#: The columns of the sync rows an import inserts, in the order its rows hold them.
+SYNC_COLUMNS = (
+    "id",
+    "integration_id",
+    "type",
+    "state",
+    "started_at",
+    "ended_at",
+    "warnings",
+    "errors",
+    "headline",
+)
+#: The columns of the log rows an import inserts, in the order its rows hold them.
+LOG_COLUMNS = ("id", "sync_id", "integration_id", "at", "level", "message", "field")
+
+_CHUNK = 900  # stays under SQLite's oldest bound-parameter limit
+
+
+def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield list(items[i : i + _CHUNK])
+
+
+class LoadConflict(Exception):
+    """The database refused the load for a broken constraint; nothing was stored.
+
+    The message is the database's own words.
+    """
+
+
+@contextmanager
+def import_load(store: Store) -> Iterator[ImportLoad]:
+    """The import's one write transaction (``store.write(bulk=True)``), as an
+    :class:`ImportLoad`: committed when the block ends, rolled back if it raises.
+
+    An integrity error is raised as :class:`LoadConflict`.
+    """
+    try:
+        with store.write(bulk=True) as conn:
+            yield ImportLoad(conn, store)
+    except sa_exc.IntegrityError as err:  # pragma: no cover - reported as a whole
+        raise LoadConflict(str(err.orig)) from None
+
+
+class ImportLoad:
+    """The statements of one import, inside its write transaction.
+
+    Reads return plain dicts and sets; inserts take rows in the order of
+    :data:`SYNC_COLUMNS` and :data:`LOG_COLUMNS`, with times in the form :attr:`fast`
+    calls for (see :class:`BulkWriter`). Lists of ids are looked up in chunks, so a file
+    of any size stays under the database's bound-parameter limit.
+    """
+
+    def __init__(self, conn: Connection, store: Store) -> None:
+        """Wrap ``conn``, a write transaction of ``store``; no statement runs yet."""
+        self._conn = conn
+        self._store = store
+        self._writer = BulkWriter(conn, [(S, SYNC_COLUMNS), (L, LOG_COLUMNS)])
+        #: Rows hold times as the text SQLite stores (the driver-level fast path), else
+        #: aware UTC datetimes.
+        self.fast = self._writer.fast
+
+    # -- reads
+
+    def integrations(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored integrations among ``ids``, each as a dict of its columns, by id."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            for row in self._conn.execute(sa.select(I).where(I.c.id.in_(chunk))):
+                found[row.id] = dict(row._mapping)
+        return found
+
+    def syncs(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored syncs among ``ids`` (whoever owns them), by id: their
+        ``integration_id``, ``type``, ``state``, ``started_at`` and ``ended_at``."""
+        found: dict[str, dict[str, Any]] = {}
+        # One statement with an expanding parameter: building an IN list of literals costs
+        # SQLAlchemy a coercion per id (100,000 sync ids: 0.2 s).
+        ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+        stored_syncs = sa.select(
+            S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
+        ).where(S.c.id.in_(ids_param))
+        # (Into an empty sync table, as a first import, there is nothing to look up.)
+        if self._conn.execute(sa.select(S.c.id).limit(1)).first() is not None:
+            for chunk in _chunks(ids):
+                for row in self._conn.execute(stored_syncs, {"ids": chunk}):
+                    found[row.id] = dict(row._mapping)
+        return found
+
+    def log_ids(self, sync_ids: Sequence[str]) -> set[str]:
+        """The ids of the stored log entries of these syncs."""
+        ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+        stored_logs = sa.select(L.c.id).where(L.c.sync_id.in_(ids_param))
+        found: set[str] = set()
+        for chunk in _chunks(sync_ids):
+            for (lid,) in self._conn.execute(stored_logs, {"ids": chunk}):
+                found.add(lid)
+        return found
+
+    def next_revision(self) -> int:
+        """The revision number of this import's changes."""
+        return self._store.next_revision(self._conn)
+
+    # -- writes
+
+    @contextmanager
+    def indexes_deferred(self, syncs: int, logs: int) -> Iterator[None]:
+        """Defer the sync and log tables' secondary indexes for the block where the load
+        of ``syncs`` syncs and ``logs`` log entries pays for it (:func:`should_defer`):
+        a load that at least doubles a table builds its indexes once, at the end."""
+        conn = self._conn
+        deferred = [t for t, n in ((S, syncs), (L, logs)) if should_defer(conn, t, n)]
+        with deferred_indexes(conn, deferred):
+            yield
+
+    def insert(
+        self, integrations: Sequence[dict[str, Any]], syncs: Sequence[Row], logs: Sequence[Row]
+    ) -> None:
+        """Insert new integrations (dicts of columns), syncs and log entries (rows)."""
+        # Parents first: foreign keys are checked at the end of each statement.
+        if integrations:
+            self._conn.execute(I.insert(), integrations)
+        self._writer.insert(S, SYNC_COLUMNS, syncs)
+        self._writer.insert(L, LOG_COLUMNS, logs)
+
+    def update_integrations(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Set columns of stored integrations: ``(id, {column: value})`` each; one
+        statement per set of columns changed."""
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for rid, values in updates:
+            by_shape[tuple(sorted(values))].append(values | {"b_id": rid})
+        for cols, rows in by_shape.items():
+            self._conn.execute(
+                I.update()
+                .where(I.c.id == sa.bindparam("b_id"))
+                .values({c: sa.bindparam(c) for c in cols}),
+                rows,
+            )
+
+    def update_syncs(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Set the ``type``, ``state``, ``started_at`` and ``ended_at`` of stored syncs:
+        ``(id, {column: value})`` each, with all four columns."""
+        if not updates:
+            return
+        self._conn.execute(
+            S.update()
+            .where(S.c.id == sa.bindparam("b_id"))
+            .values(
+                type=sa.bindparam("type"),
+                state=sa.bindparam("state"),
+                started_at=sa.bindparam("started_at"),
+                ended_at=sa.bindparam("ended_at"),
+            ),
+            [values | {"b_id": sid} for sid, values in updates],
+        )
+
+    def recount(self, sync_ids: Sequence[str]) -> None:
+        """Recompute the warning and error counts and the headline (the earliest error,
+        else warning) of syncs that got new log entries."""
+
+        def level_count(level: str) -> sa.ScalarSelect[Any]:
+            return (
+                sa.select(sa.func.count())
+                .where(L.c.sync_id == S.c.id, L.c.level == level)
+                .correlate(S)
+                .scalar_subquery()
+            )
+
+        for chunk in _chunks(sync_ids):
+            headline = (
+                sa.select(L.c.message)
+                .where(L.c.sync_id == S.c.id, L.c.level.in_(("ERROR", "WARNING")))
+                .order_by(sa.case((L.c.level == "ERROR", 0), else_=1), L.c.at, L.c.id)
+                .limit(1)
+                .correlate(S)
+                .scalar_subquery()
+            )
+            self._conn.execute(
+                S.update()
+                .where(S.c.id.in_(chunk))
+                .values(
+                    warnings=level_count("WARNING"), errors=level_count("ERROR"), headline=headline
+                )
+            )
+
+    def mark_changed(self, ids: Sequence[str], revision: int) -> None:
+        """Mark stored integrations as changed at ``revision``: the evaluator looks again."""
+        for chunk in _chunks(ids):
+            self._conn.execute(
+                I.update().where(I.c.id.in_(chunk)).values(dirty=True, revision=revision)
+            )
+
+    def evaluate(self, ids: Sequence[str], now: datetime) -> PassResult:
+        """Evaluate these integrations at ``now``, in this transaction."""
+        return self._store.evaluate_ids(self._conn, ids, now)
