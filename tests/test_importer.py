@@ -680,24 +680,24 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
 def test_a_failed_large_load_keeps_the_indexes_and_changes_nothing(
     tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syncwatch import importer
     from syncwatch.db import bulk
+    from syncwatch.importer import prepare as prep
 
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 10**12)
     path = tmp_path / "bulk.db"
     store = Store.open(path)
     load_sample(store, NOW)
     before_indexes, before_rows = _index_sql(path), _raw_rows(path)
-    prepare = importer.prepare_record
+    prepare = prep.prepare_record
 
     def fails_late(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if rec["id"] == "big:17":  # after several flushes into the index-less tables
             raise OSError("disk trouble")
         return prepare(rec, fast, redacted)
 
-    monkeypatch.setattr(importer, "prepare_record", fails_late)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 300)
+    monkeypatch.setattr(prep, "prepare_record", fails_late)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 300)
     deferred = _deferred_tables(monkeypatch)
     with pytest.raises(OSError, match="disk trouble"):
         import_files(store, [_big_import(write_import, 12_000)], NOW)
@@ -956,10 +956,10 @@ def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: floa
     import os
     import time
 
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
     parent = os.getpid()
-    prepare = importer.prepare_record
+    prepare = prep.prepare_record
 
     def noting(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if os.getpid() != parent:
@@ -968,7 +968,7 @@ def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: floa
             out.write(f"{'worker' if os.getpid() != parent else 'parent'} {rec['id']}\n")
         return prepare(rec, fast, redacted)
 
-    monkeypatch.setattr(importer, "prepare_record", noting)
+    monkeypatch.setattr(prep, "prepare_record", noting)
 
 
 def test_a_large_import_shared_with_a_worker_process_stores_the_same(
@@ -976,15 +976,15 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
 ) -> None:
     """The worker prepares from the front, the importing process from the back while it
     would otherwise wait: each record once, and the same rows as with no worker."""
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 6_000)
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0.05)  # a slow worker: the parent helps
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 500)  # several batches
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 500)  # several batches
     parallel = Store.open(tmp_path / "parallel.db")
     import_files(parallel, [file], NOW)
     parallel.close()
@@ -998,7 +998,7 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
         order.index(r) for r in sides["parent"]
     )
 
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 10**12)
     single = Store.open(tmp_path / "single.db")
     import_files(single, [file], NOW)
     single.close()
@@ -1013,9 +1013,9 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
 ) -> None:
     """The worker parses the files itself: with two files and shifted times, what it
     prepares must line up record for record with what the importing process parsed."""
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     first = _big_import(write_import, 2_000)
     second = write_import(
@@ -1024,10 +1024,10 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
     )
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0.01)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 100)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 100)
     shift = timedelta(days=3, minutes=7)
     for name, min_bytes in (("parallel", 1), ("single", 10**12)):
-        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", min_bytes)
+        monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", min_bytes)
         store = Store.open(tmp_path / f"{name}.db")
         import_files(store, [first, second], NOW + shift, shift=shift)
         store.close()
@@ -1040,15 +1040,15 @@ def test_a_fast_worker_prepares_every_record(
 ) -> None:
     """With nothing to wait for (the worker is quick, the first flush slow), the importing
     process leaves the preparing to the worker."""
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 2_000)
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 10**6)  # one batch, sent at the end
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 10**6)  # one batch, sent at the end
     import multiprocessing.connection
 
     real_poll = multiprocessing.connection.Connection.poll
@@ -1069,25 +1069,25 @@ def test_when_the_worker_fails_the_import_completes_without_it(
 ) -> None:
     import os
 
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     records = [integration_record(f"w:{n}", syncs=[sync_record(
         f"w{n}", "SUCCEEDED", ago(hours=3), logs=[log_record(ago(hours=3), "INFO", f"{n}")])])
         for n in range(40)]  # fmt: skip
     file = write_import(records)
     parent = os.getpid()
-    prepare = importer.prepare_record
+    prepare = prep.prepare_record
 
     def dies_in_the_worker(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if os.getpid() != parent and rec["id"] == "w:25":
             raise RuntimeError("worker bug")
         return prepare(rec, fast, redacted)
 
-    monkeypatch.setattr(importer, "prepare_record", dies_in_the_worker)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 4)
+    monkeypatch.setattr(prep, "prepare_record", dies_in_the_worker)
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 4)
     store = Store.open(tmp_path / "w.db")
     report = import_files(store, [file], NOW)
     assert (report.added, report.logs_added) == (40, 40)
