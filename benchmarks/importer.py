@@ -57,6 +57,7 @@ from _common import (
 )
 
 from syncwatch import importer
+from syncwatch.importer import prepare
 from syncwatch.redact import redact
 from syncwatch.store import Store
 
@@ -266,9 +267,9 @@ def _in_process(
             phase[0] = "commit"
 
     store.evaluate_ids = timed_evaluate_ids  # type: ignore[method-assign]
-    parallel_min = importer.PARALLEL_MIN_BYTES
+    parallel_min = prepare.PARALLEL_MIN_BYTES
     if not worker:
-        importer.PARALLEL_MIN_BYTES = sys.maxsize
+        prepare.PARALLEL_MIN_BYTES = sys.maxsize
     try:
         # As import_files runs: the worker (if any) is forked first and parses the file
         # too, at the same time as this process does.
@@ -280,7 +281,7 @@ def _in_process(
             report = importer.import_parsed(store, [parsed], NOW, worker=helper)
             end = _now()
     finally:
-        importer.PARALLEL_MIN_BYTES = parallel_min
+        prepare.PARALLEL_MIN_BYTES = parallel_min
         store.close()
 
     def span(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:

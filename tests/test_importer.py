@@ -630,16 +630,16 @@ def _index_sql(path: Path) -> list[tuple[str, str]]:
 
 def _deferred_tables(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record, per import, the names of the tables whose indexes it deferred."""
-    from syncwatch import importer
+    from syncwatch.db import bulk
 
     deferred: list[list[str]] = []
-    real = importer.deferred_indexes
+    real = bulk.deferred_indexes
 
     def spy(conn: Any, tables: Any) -> Any:
         deferred.append(sorted(t.name for t in tables))
         return real(conn, tables)
 
-    monkeypatch.setattr(importer, "deferred_indexes", spy)
+    monkeypatch.setattr(bulk, "deferred_indexes", spy)
     return deferred
 
 
@@ -649,7 +649,7 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
     """A first large import drops the sync and log indexes and creates them after the rows
     are in; a smaller one into a fuller table keeps them. Either way the schema ends up as
     a fresh database's, and queries that need the indexes use them."""
-    from syncwatch import bulk
+    from syncwatch.db import bulk
 
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
     deferred = _deferred_tables(monkeypatch)
@@ -680,23 +680,24 @@ def test_a_load_that_doubles_a_table_builds_its_indexes_once_at_the_end(
 def test_a_failed_large_load_keeps_the_indexes_and_changes_nothing(
     tmp_path: Path, write_import: WriteImport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syncwatch import bulk, importer
+    from syncwatch.db import bulk
+    from syncwatch.importer import prepare as prep
 
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 100)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 10**12)
     path = tmp_path / "bulk.db"
     store = Store.open(path)
     load_sample(store, NOW)
     before_indexes, before_rows = _index_sql(path), _raw_rows(path)
-    prepare = importer.prepare_record
+    prepare = prep.prepare_record
 
     def fails_late(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if rec["id"] == "big:17":  # after several flushes into the index-less tables
             raise OSError("disk trouble")
         return prepare(rec, fast, redacted)
 
-    monkeypatch.setattr(importer, "prepare_record", fails_late)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 300)
+    monkeypatch.setattr(prep, "prepare_record", fails_late)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 300)
     deferred = _deferred_tables(monkeypatch)
     with pytest.raises(OSError, match="disk trouble"):
         import_files(store, [_big_import(write_import, 12_000)], NOW)
@@ -813,7 +814,7 @@ def test_sqlite_fast_path_stores_exactly_what_sqlalchemy_stores(
 ) -> None:
     """The driver-level insert and SQLAlchemy core write byte-identical rows, read back the
     same through Store, and re-importing into either changes nothing."""
-    from syncwatch import bulk
+    from syncwatch.db import bulk
 
     file = _varied_file(write_import)
     fast = Store.open(tmp_path / "fast.db")
@@ -844,7 +845,7 @@ def bulk_table() -> Any:
 def test_bulk_writer_takes_the_fast_path_only_where_sqlalchemy_would_store_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syncwatch import bulk
+    from syncwatch.db import bulk
     from syncwatch.store import L, S
 
     store = Store.open(tmp_path / "w.db")
@@ -955,10 +956,10 @@ def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: floa
     import os
     import time
 
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
     parent = os.getpid()
-    prepare = importer.prepare_record
+    prepare = prep.prepare_record
 
     def noting(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if os.getpid() != parent:
@@ -967,7 +968,7 @@ def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: floa
             out.write(f"{'worker' if os.getpid() != parent else 'parent'} {rec['id']}\n")
         return prepare(rec, fast, redacted)
 
-    monkeypatch.setattr(importer, "prepare_record", noting)
+    monkeypatch.setattr(prep, "prepare_record", noting)
 
 
 def test_a_large_import_shared_with_a_worker_process_stores_the_same(
@@ -975,15 +976,15 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
 ) -> None:
     """The worker prepares from the front, the importing process from the back while it
     would otherwise wait: each record once, and the same rows as with no worker."""
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 6_000)
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0.05)  # a slow worker: the parent helps
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 500)  # several batches
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 500)  # several batches
     parallel = Store.open(tmp_path / "parallel.db")
     import_files(parallel, [file], NOW)
     parallel.close()
@@ -997,7 +998,7 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
         order.index(r) for r in sides["parent"]
     )
 
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 10**12)
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 10**12)
     single = Store.open(tmp_path / "single.db")
     import_files(single, [file], NOW)
     single.close()
@@ -1012,9 +1013,9 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
 ) -> None:
     """The worker parses the files itself: with two files and shifted times, what it
     prepares must line up record for record with what the importing process parsed."""
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     first = _big_import(write_import, 2_000)
     second = write_import(
@@ -1023,10 +1024,10 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
     )
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0.01)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 100)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 100)
     shift = timedelta(days=3, minutes=7)
     for name, min_bytes in (("parallel", 1), ("single", 10**12)):
-        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", min_bytes)
+        monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", min_bytes)
         store = Store.open(tmp_path / f"{name}.db")
         import_files(store, [first, second], NOW + shift, shift=shift)
         store.close()
@@ -1039,15 +1040,15 @@ def test_a_fast_worker_prepares_every_record(
 ) -> None:
     """With nothing to wait for (the worker is quick, the first flush slow), the importing
     process leaves the preparing to the worker."""
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 2_000)
     who = tmp_path / "who.txt"
     _who_prepares(monkeypatch, who, worker_delay=0)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 10**6)  # one batch, sent at the end
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 10**6)  # one batch, sent at the end
     import multiprocessing.connection
 
     real_poll = multiprocessing.connection.Connection.poll
@@ -1068,25 +1069,25 @@ def test_when_the_worker_fails_the_import_completes_without_it(
 ) -> None:
     import os
 
-    from syncwatch import importer
+    from syncwatch.importer import prepare as prep
 
-    if not importer._can_fork():
+    if not prep.can_fork():
         pytest.skip("no fork start method here, or other threads run: no worker")
     records = [integration_record(f"w:{n}", syncs=[sync_record(
         f"w{n}", "SUCCEEDED", ago(hours=3), logs=[log_record(ago(hours=3), "INFO", f"{n}")])])
         for n in range(40)]  # fmt: skip
     file = write_import(records)
     parent = os.getpid()
-    prepare = importer.prepare_record
+    prepare = prep.prepare_record
 
     def dies_in_the_worker(rec: Any, fast: bool, redacted: Any = None) -> Any:
         if os.getpid() != parent and rec["id"] == "w:25":
             raise RuntimeError("worker bug")
         return prepare(rec, fast, redacted)
 
-    monkeypatch.setattr(importer, "prepare_record", dies_in_the_worker)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(importer, "_FLUSH_ROWS", 4)
+    monkeypatch.setattr(prep, "prepare_record", dies_in_the_worker)
+    monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(prep, "FLUSH_ROWS", 4)
     store = Store.open(tmp_path / "w.db")
     report = import_files(store, [file], NOW)
     assert (report.added, report.logs_added) == (40, 40)

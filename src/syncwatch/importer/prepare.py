@@ -1,0 +1,319 @@
+"""Preparing log rows for the load, with no database: redaction, derived ids, stored
+time text, per-sync counts and headline; and the forked worker that shares this work on
+the other core for large imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import multiprocessing as mp
+import threading
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from syncwatch.db.bulk import Row, utc_time
+from syncwatch.importer.parse import read_file, records_of
+from syncwatch.importer.schema import Record
+from syncwatch.redact import redact
+from syncwatch.states import LogLevel, SyncState, SyncType
+from syncwatch.store import Store
+
+
+def log_id(
+    sync_id: str, at: datetime, level: str, field: str | None, message: str, occurrence: int
+) -> str:
+    """The id of a log entry that has none in the file, derived from its content.
+
+    The same line imported twice gets the same id, so it is never duplicated; the
+    occurrence number (counting every entry of the sync with the same time, level, field
+    and redacted message) keeps identical lines within one sync apart. Stored ids depend on
+    this exact recipe: changing it would duplicate every id-less entry on re-import.
+    """
+    key = "\x1f".join(
+        (
+            sync_id,
+            at.astimezone(UTC).isoformat(),
+            str(level),
+            field or "",
+            message,
+            str(occurrence),
+        )
+    )
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+#: Enum members as the plain strings that are stored (and bound fastest).
+_PLAIN: dict[str, str] = {m: m.value for e in (LogLevel, SyncState, SyncType) for m in e}
+
+
+#: One sync ready to store: its row (in the order of ``db.bulk.SYNC_COLUMNS``, with the
+#: counts and headline of its log entries) and its log entries' rows (in the order of
+#: ``db.bulk.LOG_COLUMNS``); times in the form the BulkWriter binds.
+PreparedSync = tuple[Row, list[Row]]
+
+#: Log rows gathered before they are written (a flush also lets a worker run ahead); the
+#: worker sends its rows in batches of this size. One setting for both: the upsert reads
+#: it from this module when it runs.
+FLUSH_ROWS = 20_000
+
+
+def _utc_text(t: datetime) -> str:
+    """:func:`syncwatch.db.bulk.sqlite_time` of a time already in UTC, at two thirds of the cost."""
+    day, clock = t.date().isoformat(), t.time().isoformat()
+    return f"{day} {clock}" if t.microsecond else f"{day} {clock}.000000"
+
+
+def prepare_record(
+    rec: Record, fast: bool, redacted: dict[str, str] | None = None
+) -> list[PreparedSync]:
+    """Redact, identify and format the log entries of one record's syncs (no database).
+
+    ``fast``: times as the text SQLite stores (see :func:`syncwatch.db.bulk.sqlite_time`),
+    else aware UTC datetimes. Every time in ``rec`` is already UTC. ``redacted`` remembers
+    messages already redacted, across calls: sync logs repeat the same lines (in the
+    importer benchmark's file, 300,000 entries hold 114,000 distinct messages), and a
+    lookup is cheaper than a scan.
+    """
+    rid = rec["id"]
+    levels = _PLAIN
+    blake2b = hashlib.blake2b
+    stored_time = _utc_text if fast else utc_time
+    memo: dict[str, str] = {} if redacted is None else redacted
+    out: list[PreparedSync] = []
+    for sync in rec.get("syncs", ()):
+        sid = sync["id"]
+        rows: list[Row] = []
+        warnings = errors = 0
+        # The headline candidates, as (at, id, message).
+        first_error: tuple[datetime, str, str] | None = None
+        first_warning: tuple[datetime, str, str] | None = None
+        occurrences: dict[tuple[Any, ...], int] = {}
+        for log in sync.get("logs", ()):
+            at = log["at"]
+            level = levels[log["level"]]
+            text = log["message"]
+            message = memo.get(text)
+            if message is None:
+                message = memo[text] = redact(text)
+            fld = log.get("field")
+            content = (at, level, fld, message)
+            n = occurrences[content] = occurrences.get(content, 0) + 1
+            # at.isoformat() is "<day>T<time>+00:00" (UTC), but costs 1.5x as much:
+            # pydantic's tzinfo is asked for the offset on every call.
+            day, clock = at.date().isoformat(), at.time().isoformat()
+            lid = log.get("id")
+            if not lid:
+                # log_id(), inlined: this runs once per entry.
+                key = "\x1f".join((sid, f"{day}T{clock}+00:00", level, fld or "", message, str(n)))
+                lid = blake2b(key.encode(), digest_size=12).hexdigest()
+            if fast:  # sqlite_time(), inlined
+                stored: Any = f"{day} {clock}" if at.microsecond else f"{day} {clock}.000000"
+            else:
+                stored = at
+            row = (lid, sid, rid, stored, level, message, fld)
+            rows.append(row)
+            if level == "INFO":
+                continue
+            if level == "ERROR":
+                errors += 1
+                if first_error is None or (at, lid) < first_error[:2]:
+                    first_error = (at, lid, message)
+            else:
+                warnings += 1
+                if first_warning is None or (at, lid) < first_warning[:2]:
+                    first_warning = (at, lid, message)
+        first = first_error or first_warning
+        ended = sync.get("ended_at")
+        sync_row = (
+            sid,
+            rid,
+            _PLAIN[sync.get("type", SyncType.DELTA)],
+            _PLAIN[sync["state"]],
+            stored_time(sync["started_at"]),
+            None if ended is None else stored_time(ended),
+            warnings,
+            errors,
+            first[2] if first else None,
+        )
+        out.append((sync_row, rows))
+    return out
+
+
+def prepared_logs(
+    records: Sequence[Record], fast: bool, worker: PreparationWorker | None = None
+) -> Generator[list[PreparedSync]]:
+    """:func:`prepare_record` for each record, in order, shared with ``worker`` if given
+    (on the SQLite fast path: the worker's rows hold text times)."""
+    if worker is not None and fast:
+        yield from worker.prepared(records)
+        return
+    redacted: dict[str, str] = {}
+    for rec in records:
+        yield prepare_record(rec, fast, redacted)
+
+
+def can_fork() -> bool:
+    # Forking a process that runs other threads can copy a lock some thread held: only a
+    # single-threaded process (the command line) forks.
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+
+
+#: Imports of at least this many bytes of files share the preparation of log rows with
+#: a worker process (about 30,000 log entries).
+PARALLEL_MIN_BYTES = 5_000_000
+#: How many log entries' worth of records the worker claims at a time (one lock each).
+_CLAIM_LOGS = 500
+#: bounds[1] until the importing process knows how many records there are.
+_NO_END_YET = 2**62
+
+
+@contextmanager
+def preparation_worker(
+    store: Store, paths: Sequence[str], shift: timedelta | None
+) -> Iterator[PreparationWorker | None]:
+    """A :class:`PreparationWorker` for a large import of ``paths`` into a SQLite store
+    (None otherwise), stopped when the block ends."""
+    worker = None
+    if store.is_sqlite and can_fork():
+        try:
+            size = sum(Path(p).stat().st_size for p in paths)
+        except OSError:
+            size = 0  # read_file reports it
+        if size >= PARALLEL_MIN_BYTES:
+            worker = PreparationWorker(paths, shift)
+    try:
+        yield worker
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+class PreparationWorker:
+    """A forked process that prepares the log rows of an import on the other core.
+
+    It is forked before the files are parsed and parses them itself, at the same time as
+    the importing process does: the two never share the records' memory (a fork after the
+    parse had both processes copy most of it, page by page, as they touched it), and the
+    worker has rows ready when the writing starts. Both sides parse the same bytes with
+    the same code, so record ``i`` is the same record on both.
+
+    The work is then shared from both ends (:meth:`prepared`): the worker takes records
+    from the front, the importing process, which writes to the database meanwhile, takes
+    them from the back whenever it would otherwise wait. Which side is faster depends on
+    the machine and the file; taking work from both ends balances it without a guess.
+    The ends are indexes in shared memory under a lock: ``bounds[0]`` is the next record
+    the worker takes, ``bounds[1]`` one past the last it may take. Whatever the worker
+    does not deliver (it failed, or the files did not parse), the importing process
+    prepares itself.
+    """
+
+    def __init__(self, paths: Sequence[str], shift: timedelta | None) -> None:
+        ctx = mp.get_context("fork")
+        self._bounds = ctx.RawArray("q", [0, _NO_END_YET])
+        self._lock = ctx.Lock()
+        self._receiver, sender = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_worker,
+            args=(list(paths), shift, self._bounds, self._lock, sender),
+            daemon=True,
+        )
+        self._process.start()
+        sender.close()
+
+    def close(self) -> None:
+        """Stop the worker (it may still be running if the import failed) and reap it."""
+        self._receiver.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+    def prepared(self, records: Sequence[Record]) -> Generator[list[PreparedSync]]:
+        """Prepared records in order; records taken from the back wait for their turn.
+
+        The worker sends what it prepared in order, in batches of about FLUSH_ROWS
+        entries, then an empty message.
+        """
+        bounds, lock, receiver = self._bounds, self._lock, self._receiver
+        with lock:
+            bounds[1] = len(records)
+        redacted: dict[str, str] = {}
+        from_worker: deque[list[PreparedSync]] = deque()
+        from_back: dict[int, list[PreparedSync]] = {}
+        worker_done = False
+        for k in range(len(records)):
+            while True:
+                if from_worker:
+                    yield from_worker.popleft()
+                    break
+                if k in from_back:
+                    yield from_back.pop(k)
+                    break
+                if worker_done:
+                    # The worker stopped before record k: it failed; prepare the rest here.
+                    yield prepare_record(records[k], True, redacted)
+                    break
+                if not receiver.poll():
+                    # Nothing has arrived: take the last record nobody has taken, if any.
+                    # (Records at or past bounds[1] are this side's: k is below it.)
+                    with lock:
+                        free = bounds[1] > bounds[0]
+                        if free:
+                            bounds[1] -= 1
+                        taken = bounds[1]
+                    if free:
+                        from_back[taken] = prepare_record(records[taken], True, redacted)
+                        continue
+                try:
+                    data = receiver.recv_bytes()  # waits only when nothing is left to take
+                except (EOFError, OSError):
+                    data = b""  # the worker died
+                if data:
+                    from_worker.extend(marshal.loads(data))
+                else:
+                    worker_done = True
+
+
+def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, sender: Any) -> None:
+    """In the forked worker: parse the files as ``import_parsed`` sees them, then
+    prepare records from the front until it meets the records the parent took from the
+    back, sending batches of about FLUSH_ROWS entries, then an empty message.
+
+    Batches travel as ``marshal`` data (rows hold only str, int and None on the fast path):
+    it loads several times faster than pickle, and loading is on the writing process's path.
+    """
+    try:
+        records = [rec for path in paths for rec in records_of(read_file(path), shift)]
+        sizes = [sum(len(s.get("logs", ())) for s in r.get("syncs", ())) for r in records]
+        redacted: dict[str, str] = {}
+        batch: list[list[PreparedSync]] = []
+        rows = 0
+        size = FLUSH_ROWS // 10  # a small first batch: the parent may be waiting for it
+        while True:
+            with lock:
+                start = end = bounds[0]
+                last = min(bounds[1], len(records))
+                claimed = 0
+                while end < last and (end == start or claimed < _CLAIM_LOGS):
+                    claimed += sizes[end]
+                    end += 1
+                bounds[0] = end
+            if start == end:
+                break
+            for i in range(start, end):
+                batch.append(prepare_record(records[i], True, redacted))
+            rows += claimed
+            if rows >= size:
+                sender.send_bytes(marshal.dumps(batch))
+                batch, rows, size = [], 0, FLUSH_ROWS
+        if batch:
+            sender.send_bytes(marshal.dumps(batch))
+        sender.send_bytes(b"")
+    except Exception:  # the parent sees the pipe close and prepares the rest itself
+        pass
+    finally:
+        sender.close()
