@@ -57,8 +57,8 @@ from _common import (
 )
 
 from syncwatch import importer
+from syncwatch.db import Store
 from syncwatch.redact import redact
-from syncwatch.store import Store
 
 #: Log entries per second, end to end, on the reference machine (2 cores).
 TARGET_LOGS_PER_S = 50_000.0

@@ -13,15 +13,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 
+from syncwatch.db import Store
+from syncwatch.db.records import integration_row
+from syncwatch.db.tables import integrations as I
+from syncwatch.db.tables import state_changes as H
 from syncwatch.evaluator import api_view
 from syncwatch.rows import IntegrationRow, Transition
 from syncwatch.states import IntegrationState
-from syncwatch.store import H, I, Store, _row_to_integration
 
 #: How often ``watch`` looks for new transitions, in seconds.
 POLL_INTERVAL = 0.5
@@ -65,7 +67,7 @@ def transitions_after(store: Store, seq: int, limit: int = 500) -> list[Transiti
         return [
             TransitionRecord(
                 r.h_id,
-                _row_to_integration(cast("Row[Any]", r)),
+                integration_row(r),
                 IntegrationState(r.h_from) if r.h_from else None,
                 IntegrationState(r.h_to),
                 r.h_at,
