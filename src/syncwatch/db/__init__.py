@@ -9,7 +9,8 @@ Where things are:
 - :mod:`~syncwatch.db.tables`: the tables under their names;
 - :mod:`~syncwatch.db.records`: result rows into :mod:`syncwatch.rows` types;
 - :mod:`~syncwatch.db.evaluation`: the set-based evaluation pass and the revision counter;
-- :mod:`~syncwatch.db.store`: :class:`Store`, the handle and the named reads.
+- :mod:`~syncwatch.db.store`: :class:`Store`, the handle and the named reads;
+- :mod:`~syncwatch.db.actions`: an operator action's writes (``apply_action``).
 
 Imports point one way: ``errors`` <- ``engine`` <- ``schema`` <- ``store`` <- the rest;
 ``tables`` and ``records`` below ``evaluation``. Callers outside get a unit of work from
