@@ -10,7 +10,8 @@ Where things are:
 - :mod:`~syncwatch.db.records`: result rows into :mod:`syncwatch.rows` types;
 - :mod:`~syncwatch.db.evaluation`: the set-based evaluation pass and the revision counter;
 - :mod:`~syncwatch.db.store`: :class:`Store`, the handle and the named reads;
-- :mod:`~syncwatch.db.actions`: an operator action's writes (``apply_action``).
+- :mod:`~syncwatch.db.actions`: an operator action's writes (``apply_action``);
+- :mod:`~syncwatch.db.kombo`: Kombo's webhooks, issues, upstream facts and list marks.
 
 Imports point one way: ``errors`` <- ``engine`` <- ``schema`` <- ``store`` <- the rest;
 ``tables`` and ``records`` below ``evaluation``. Callers outside get a unit of work from

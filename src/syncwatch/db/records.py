@@ -12,7 +12,9 @@ from syncwatch.rows import (
     EventRow,
     HistoryRow,
     IntegrationRow,
+    IssueRow,
     LogRow,
+    StoredEvent,
     SyncRow,
 )
 from syncwatch.states import IntegrationState, QaStatus, SyncState
@@ -106,3 +108,23 @@ def audit_row(r: Row[Any]) -> AuditRow:
 def event_row(r: Row[Any]) -> EventRow:
     """One event engineering was notified of."""
     return EventRow(r.integration_id, r.kind, r.at, r.message)
+
+
+def issue_row(r: Row[Any]) -> IssueRow:
+    """One Kombo issue."""
+    return IssueRow(
+        r.id,
+        r.integration_id,
+        r.type,
+        r.title,
+        r.status,
+        r.message,
+        r.first_observed_at,
+        r.resolved_at,
+        r.updated_at,
+    )
+
+
+def stored_event(r: Row[Any]) -> StoredEvent:
+    """One stored Kombo webhook."""
+    return StoredEvent(r.id, r.seq, r.type, r.received_at, r.body, r.outcome, r.integration_id)
