@@ -11,7 +11,8 @@ Where things are:
 - :mod:`~syncwatch.db.evaluation`: the set-based evaluation pass and the revision counter;
 - :mod:`~syncwatch.db.store`: :class:`Store`, the handle and the named reads;
 - :mod:`~syncwatch.db.actions`: an operator action's writes (``apply_action``);
-- :mod:`~syncwatch.db.kombo`: Kombo's webhooks, issues, upstream facts and list marks.
+- :mod:`~syncwatch.db.kombo`: Kombo's webhooks, issues, upstream facts and list marks;
+- :mod:`~syncwatch.db.transitions`: the state history as a stream.
 
 Imports point one way: ``errors`` <- ``engine`` <- ``schema`` <- ``store`` <- the rest;
 ``tables`` and ``records`` below ``evaluation``. Callers outside get a unit of work from
