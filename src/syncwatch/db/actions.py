@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from syncwatch.db import evaluation
+import syncwatch.db.evaluation as evaluation
 from syncwatch.db.store import Store
 from syncwatch.db.tables import audit_entries, integrations, syncs
 from syncwatch.rows import IntegrationRow, Transition

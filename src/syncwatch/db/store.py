@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+import syncwatch.db.evaluation as evaluation
+import syncwatch.db.tables as tables
 from syncwatch.clock import to_utc
-from syncwatch.db import evaluation, tables
 from syncwatch.db.engine import begin_write
 from syncwatch.db.errors import StoreError, describe_db_error
 from syncwatch.db.records import (
