@@ -11,7 +11,7 @@ settles it with one pass, then times, each over ``--repeat`` runs (median, min, 
 (c)  a pass after 100 new syncs arrived across 100 integrations (inserted and marked dirty
      with a new revision, as the importer does; only the pass is timed);
 (c2) the same arrival through the importer (``import_parsed``, which evaluates too);
-(d)  the baseline ``evaluate_naive(now)``, one sync query per integration.
+(d)  the baseline :func:`evaluate_naive`, one sync query per integration.
 
     uv run python benchmarks/evaluator.py [--integrations 10000] [--syncs 1000000]
         [--logs 1000000] [--repeat 5] [--db URL_OR_PATH] [--reuse] [--profile] [--json]
@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,15 @@ from _common import (
     sync_and_log_rows,
 )
 
+from syncwatch.clock import to_utc
+from syncwatch.db import Store, database_url, redact_url
+from syncwatch.db.evaluation import needs_evaluation, syncs_for_evaluation
+from syncwatch.db.records import integration_row as stored_integration
+from syncwatch.db.records import sync_facts
+from syncwatch.db.tables import integrations, log_entries, syncs
+from syncwatch.evaluator import evaluate
 from syncwatch.importer import import_parsed, parse_bytes
-from syncwatch.store import I, L, S, Store, database_url, redact_url
+from syncwatch.rows import PassResult, Transition
 
 #: Targets on the reference machine (2 cores), in milliseconds.
 TARGETS_MS = {"no_change_pass": 20.0, "new_syncs_pass": 100.0, "full_pass": 2000.0}
@@ -93,7 +100,7 @@ def build(store: Store, n: int, n_syncs: int, n_logs: int) -> dict[str, float]:
     gen += time.perf_counter() - t0
     t0 = time.perf_counter()
     with store.write() as conn:
-        conn.execute(I.insert(), [integration_row(p) for p in plans])
+        conn.execute(integrations.insert(), [integration_row(p) for p in plans])
     ins += time.perf_counter() - t0
 
     sync_buf: list[dict[str, Any]] = []
@@ -104,9 +111,9 @@ def build(store: Store, n: int, n_syncs: int, n_logs: int) -> dict[str, float]:
         t = time.perf_counter()
         with store.write() as conn:
             if sync_buf:
-                conn.execute(S.insert(), sync_buf)
+                conn.execute(syncs.insert(), sync_buf)
             if log_buf:
-                conn.execute(L.insert(), log_buf)
+                conn.execute(log_entries.insert(), log_buf)
         sync_buf.clear()
         log_buf.clear()
         return time.perf_counter() - t
@@ -171,8 +178,10 @@ def _eligible(store: Store) -> list[str]:
     with store.read() as conn:
         return sorted(
             conn.execute(
-                sa.select(I.c.id).where(
-                    I.c.deleted_at.is_(None), I.c.enabled.is_(True), I.c.filters_configured
+                sa.select(integrations.c.id).where(
+                    integrations.c.deleted_at.is_(None),
+                    integrations.c.enabled.is_(True),
+                    integrations.c.filters_configured,
                 )
             ).scalars()
         )
@@ -203,11 +212,11 @@ def _new_syncs(rng: random.Random, ids: list[str], tag: str, end: Any) -> list[d
     return out
 
 
-def _arrive_direct(store: Store, syncs: list[dict[str, Any]]) -> None:
+def _arrive_direct(store: Store, new: list[dict[str, Any]]) -> None:
     """Insert new syncs (one log line each) and mark their integrations dirty."""
     level = {"PARTIALLY_FAILED": "WARNING", "SUCCEEDED": "INFO"}
     sync_rows, log_rows = [], []
-    for s in syncs:
+    for s in new:
         lv = level.get(s["state"], "ERROR")
         msg = f"Sync finished ({s['state'].lower()})"
         sync_rows.append(
@@ -229,22 +238,30 @@ def _arrive_direct(store: Store, syncs: list[dict[str, Any]]) -> None:
                 "field": None,
             }
         )
-    ids = sorted({s["integration_id"] for s in syncs})
+    ids = sorted({s["integration_id"] for s in new})
     with store.write() as conn:
         revision = store.next_revision(conn)
-        conn.execute(S.insert(), sync_rows)
-        conn.execute(L.insert(), log_rows)
-        conn.execute(I.update().where(I.c.id.in_(ids)).values(dirty=True, revision=revision))
+        conn.execute(syncs.insert(), sync_rows)
+        conn.execute(log_entries.insert(), log_rows)
+        conn.execute(
+            integrations.update()
+            .where(integrations.c.id.in_(ids))
+            .values(dirty=True, revision=revision)
+        )
 
 
-def _import_doc(store: Store, syncs: list[dict[str, Any]]) -> bytes:
+def _import_doc(store: Store, new: list[dict[str, Any]]) -> bytes:
     """An import file holding just the new syncs (the integrations' facts as stored)."""
-    by_id = {s["integration_id"]: s for s in syncs}
+    by_id = {s["integration_id"]: s for s in new}
     with store.read() as conn:
         rows = conn.execute(
-            sa.select(I.c.id, I.c.tool, I.c.category, I.c.organization, I.c.created_at).where(
-                I.c.id.in_(list(by_id))
-            )
+            sa.select(
+                integrations.c.id,
+                integrations.c.tool,
+                integrations.c.category,
+                integrations.c.organization,
+                integrations.c.created_at,
+            ).where(integrations.c.id.in_(list(by_id)))
         ).all()
     recs = []
     for r in rows:
@@ -279,17 +296,17 @@ def _import_doc(store: Store, syncs: list[dict[str, Any]]) -> bytes:
 def explain(store: Store, full: bool) -> list[dict[str, Any]]:
     """The plan and time of each query that loads syncs for a pass (``full`` or the usual).
 
-    Uses the store's private query builder, so the plans are exactly those of the pass.
+    Uses the pass's own query builder, so the plans are exactly those of the pass.
     """
     captured: list[tuple[str, Any]] = []
 
     def capture(_c: Any, _cur: Any, statement: str, parameters: Any, *_a: Any) -> None:
         captured.append((statement, parameters))
 
-    due = store._needs_evaluation(NOW, full)
+    due = needs_evaluation(NOW, full)
     with store.read() as conn:
         sa.event.listen(conn, "before_cursor_execute", capture)
-        store._syncs_for_evaluation(conn, due, NOW)
+        syncs_for_evaluation(conn, due, NOW)
         sa.event.remove(conn, "before_cursor_execute", capture)
     out = []
     with store.engine.connect() as conn:
@@ -310,9 +327,42 @@ def explain(store: Store, full: bool) -> list[dict[str, Any]]:
     return out
 
 
+def evaluate_naive(store: Store, now: datetime) -> PassResult:
+    """A full pass that loads each integration's syncs with its own query.
+
+    The baseline the set-based pass is compared against (case d); syncwatch never runs it.
+    Like the pass it reads under the write lock, and it writes nothing.
+    """
+    now = to_utc(now)
+    with store.write() as conn:
+        rows = [stored_integration(r) for r in conn.execute(sa.select(integrations))]
+        result = PassResult(evaluated=len(rows))
+        for row in rows:
+            found = [
+                sync_facts(r)
+                for r in conn.execute(sa.select(syncs).where(syncs.c.integration_id == row.id))
+            ]
+            ev = evaluate(row.facts, found, now)
+            if ev.changed:
+                result.transitions.append(
+                    Transition(
+                        row.id,
+                        row.organization,
+                        row.tool,
+                        row.state,
+                        ev.state,
+                        now,
+                        ev.reason,
+                    )
+                )
+        return result
+
+
 def state_counts(store: Store) -> dict[str, int]:
     with store.read() as conn:
-        rows = conn.execute(sa.select(I.c.state, sa.func.count()).group_by(I.c.state)).all()
+        rows = conn.execute(
+            sa.select(integrations.c.state, sa.func.count()).group_by(integrations.c.state)
+        ).all()
     return {str(state): int(n) for state, n in sorted(rows, key=lambda r: -r[1])}
 
 
@@ -436,8 +486,15 @@ def _run(store: Store, args: argparse.Namespace, url: str) -> dict[str, Any]:
     if args.explain and store.is_sqlite:
         out["explain"] = {"full": explain(store, True)}
         with store.write() as conn:  # 100 due integrations, as in (c)
-            some = sa.select(I.c.id).order_by(I.c.id).limit(_NEW_SYNCS).scalar_subquery()
-            conn.execute(I.update().where(I.c.id.in_(some)).values(dirty=True))
+            some = (
+                sa.select(integrations.c.id)
+                .order_by(integrations.c.id)
+                .limit(_NEW_SYNCS)
+                .scalar_subquery()
+            )
+            conn.execute(
+                integrations.update().where(integrations.c.id.in_(some)).values(dirty=True)
+            )
         out["explain"]["dirty"] = explain(store, False)
         store.evaluate_pass(NOW)  # back to settled
 
@@ -446,7 +503,7 @@ def _run(store: Store, args: argparse.Namespace, url: str) -> dict[str, Any]:
 
     def mark_all_dirty(_r: int) -> None:
         with store.write() as conn:
-            conn.execute(I.update().values(dirty=True))
+            conn.execute(integrations.update().values(dirty=True))
 
     measure("mark_dirty_pass", lambda: store.evaluate_pass(NOW), mark_all_dirty)
 
@@ -478,7 +535,7 @@ def _run(store: Store, args: argparse.Namespace, url: str) -> dict[str, Any]:
     measure(
         "new_syncs_import", lambda: import_parsed(store, [docs[-1]], NOW).evaluation, prepare_import
     )
-    measure("naive_baseline", lambda: store.evaluate_naive(NOW))
+    measure("naive_baseline", lambda: evaluate_naive(store, NOW))
     out["cases"] = cases
     out["machine"]["loadavg_at_end"] = machine_info()["loadavg_1_5_15"]
     out["ratio_naive_over_full"] = round(

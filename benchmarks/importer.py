@@ -57,9 +57,9 @@ from _common import (
 )
 
 from syncwatch import importer
+from syncwatch.db import Store
 from syncwatch.importer import prepare
 from syncwatch.redact import redact
-from syncwatch.store import Store
 
 #: Log entries per second, end to end, on the reference machine (2 cores).
 TARGET_LOGS_PER_S = 50_000.0

@@ -93,8 +93,8 @@ def make_events(n: int, integrations: int = 200) -> list[tuple[str, bytes]]:
 def serve(db: str, port: int, writer: str) -> None:
     """The server process: the receiver with the benchmark's no-op route."""
     from syncwatch.clock import SystemClock
+    from syncwatch.db import Store
     from syncwatch.kombo.receiver import Receiver, make_server
-    from syncwatch.store import Store
 
     store = Store.open(db)
     receiver = Receiver(store, SECRET, SystemClock(), writer=writer)  # type: ignore[arg-type]
@@ -170,8 +170,8 @@ def blast(
 
 def check_stored(db: str, events: list[tuple[str, bytes]]) -> dict[str, Any]:
     """Every event stored exactly once: the count, the ids, one sync per sync event."""
-    from syncwatch.kombo.apply import stored_event_ids
-    from syncwatch.store import Store
+    from syncwatch.db import Store
+    from syncwatch.db.kombo import stored_event_ids
 
     store = Store.open(db)
     try:

@@ -90,14 +90,12 @@ from textual.widgets import DataTable
 
 from syncwatch.actions import Action, why_not
 from syncwatch.clock import FixedClock
-from syncwatch.kombo.apply import ISSUES, integration_issues
-from syncwatch.kombo.pull import upstream_info
+from syncwatch.db import Store, tables
+from syncwatch.db.kombo import integration_issues, kombo_marks, upstream_info
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, PassResult
 from syncwatch.states import IntegrationState, SyncState
-from syncwatch.store import I, L, S, Store
 from syncwatch.tui.app import SyncwatchApp
-from syncwatch.tui.kombo_marks import kombo_marks
 from syncwatch.tui.messages import PassFinished
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.integration_list import IntegrationList
@@ -161,16 +159,16 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
     heavy.n_syncs, heavy.n_logs = _HEAVY_SYNCS, _HEAVY_LOGS
     heavy.created_at = heavy.anchor - SYNC_SPACING * _HEAVY_SYNCS - timedelta(hours=1)
     with store.write() as conn:
-        conn.execute(I.insert(), [integration_row(p) for p in plans])
+        conn.execute(tables.integrations.insert(), [integration_row(p) for p in plans])
     sync_buf: list[dict[str, Any]] = []
     log_buf: list[dict[str, Any]] = []
 
     def flush() -> None:
         with store.write() as conn:
             if sync_buf:
-                conn.execute(S.insert(), sync_buf)
+                conn.execute(tables.syncs.insert(), sync_buf)
             if log_buf:
-                conn.execute(L.insert(), log_buf)
+                conn.execute(tables.log_entries.insert(), log_buf)
         sync_buf.clear()
         log_buf.clear()
 
@@ -195,8 +193,12 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
     ]  # fmt: skip
     gone = [p.id for i, p in enumerate(plans) if i % 200 == 3]
     with store.write() as conn:
-        conn.execute(ISSUES.insert(), issues)
-        conn.execute(I.update().where(I.c.id.in_(gone)).values(upstream_gone_at=NOW))
+        conn.execute(tables.issues.insert(), issues)
+        conn.execute(
+            tables.integrations.update()
+            .where(tables.integrations.c.id.in_(gone))
+            .values(upstream_gone_at=NOW)
+        )
     built = time.perf_counter() - t0
     t0 = time.perf_counter()
     store.evaluate_pass(NOW)

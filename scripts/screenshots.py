@@ -29,12 +29,13 @@ from textual.widgets import Input
 from textual.worker import WorkerFailed
 
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
+from syncwatch.db.kombo import update_integration
 from syncwatch.demo import run_headless
 from syncwatch.importer import load_sample
 from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
 from syncwatch.states import IntegrationState
-from syncwatch.store import I, Store
 from syncwatch.tui.app import SyncwatchApp
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -118,10 +119,8 @@ def kombo_reports(store: Store, target: str) -> None:
         body = json.dumps({"id": event_id, "type": kind, "data": data})
         receive_event(store, parse_event(body.encode()), body, NOW)
     with store.write() as conn:
-        conn.execute(
-            I.update()
-            .where(I.c.id == target)
-            .values(upstream_gone_at=NOW, revision=store.next_revision(conn))
+        update_integration(
+            conn, target, {"upstream_gone_at": NOW, "revision": store.next_revision(conn)}
         )
 
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncwatch.clock import iso
+from syncwatch.db import Store
 from syncwatch.evaluator import IntegrationFacts, SyncFacts
 from syncwatch.states import SyncState
-from syncwatch.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

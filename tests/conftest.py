@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from builders import NOW, WriteImport
 from pg_support import BACKENDS, PG_HINT, PgServer, PgUnavailable
-from syncwatch.store import Store
+from syncwatch.db import Store
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ from syncwatch.actions import (
     perform,
     perform_many,
 )
+from syncwatch.db import Store
 from syncwatch.evaluator import DEV_INACTIVITY_REASON, OPERATOR_INACTIVE_REASON
 from syncwatch.importer import import_files
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import ApiStatus, IntegrationState, QaStatus, SetupStatus
-from syncwatch.store import Store
 
 St = IntegrationState
 IMPORTED_AT = ago(minutes=10)

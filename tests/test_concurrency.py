@@ -90,7 +90,7 @@ def world_records(now: datetime) -> list[dict[str, Any]]:
 def worker_actions(url: str, seed: int, count: int) -> None:
     """Perform ``count`` random actions; print one JSON line per action: what happened."""
     from syncwatch.actions import Action, perform_many
-    from syncwatch.store import Store, StoreError
+    from syncwatch.db import Store, StoreError
 
     rng = random.Random(seed)
     store = Store.open(url)
@@ -119,8 +119,8 @@ def worker_import(url: str, seed: int, count: int) -> None:
     The syncs end up to half a second in the future: the import's own evaluation does not
     count them yet, so they come due for the evaluators' passes.
     """
+    from syncwatch.db import Store, StoreError
     from syncwatch.importer import ImportRejected, import_files
-    from syncwatch.store import Store, StoreError
 
     rng = random.Random(seed)
     store = Store.open(url)
@@ -173,9 +173,11 @@ if __name__ == "__main__":
 import pytest  # noqa: E402  (the worker program above needs only syncwatch)
 import sqlalchemy as sa  # noqa: E402
 
+from syncwatch.db import Store  # noqa: E402
+from syncwatch.db.engine import WRITE_LOCK_KEY  # noqa: E402
+from syncwatch.db.tables import state_changes  # noqa: E402
 from syncwatch.evaluator import OPERATOR_INACTIVE_REASON  # noqa: E402
 from syncwatch.importer import import_files  # noqa: E402
-from syncwatch.store import WRITE_LOCK_KEY, H, Store  # noqa: E402
 
 HERE = Path(__file__).resolve()
 
@@ -346,7 +348,8 @@ def test_actions_evaluators_and_an_importer_racing(db_url: str, tmp_path: Path) 
         # What the evaluators printed is what they recorded, under the same `seq`.
         with store.read() as conn:
             recorded = {
-                r.id: (r.integration_id, _iso(r.at), r.to_state) for r in conn.execute(sa.select(H))
+                r.id: (r.integration_id, _iso(r.at), r.to_state)
+                for r in conn.execute(sa.select(state_changes))
             }
         for e in printed:
             d = e["data"]
@@ -475,8 +478,8 @@ def test_a_writer_waits_for_the_lock_and_then_says_the_database_is_locked(
     db_url: str,
 ) -> None:
     """Locked is a clear StoreError after the bounded wait, never a traceback or a hang."""
-    from syncwatch import store as store_module
-    from syncwatch.store import StoreError
+    from syncwatch.db import StoreError
+    from syncwatch.db import engine as engine_module
 
     holder, waiter = Store.open(db_url), Store.open(db_url)
     if waiter.is_sqlite:
@@ -490,7 +493,7 @@ def test_a_writer_waits_for_the_lock_and_then_says_the_database_is_locked(
         with holder.write():
             started = time.monotonic()
             patch = pytest.MonkeyPatch()
-            patch.setattr(store_module, "PG_LOCK_TIMEOUT_S", 1)
+            patch.setattr(engine_module, "PG_LOCK_TIMEOUT_S", 1)
             try:
                 with pytest.raises(StoreError, match="the database is locked"), waiter.write():
                     pass

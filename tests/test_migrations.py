@@ -26,15 +26,9 @@ from sqlmodel import Field, SQLModel
 from builders import NOW
 from syncwatch import migrations
 from syncwatch.cli import main
+from syncwatch.db import Store, StoreError, redact_url, schema_status, upgrade_schema
+from syncwatch.db.engine import new_engine
 from syncwatch.states import IntegrationState
-from syncwatch.store import (
-    Store,
-    StoreError,
-    _new_engine,
-    redact_url,
-    schema_status,
-    upgrade_schema,
-)
 
 # --------------------------------------------------------------------------- d575bf2's models
 
@@ -271,7 +265,7 @@ def first_release_rows() -> dict[str, list[dict[str, Any]]]:
 def make_first_release(url: str, how: str) -> dict[str, list[dict[str, Any]]]:
     """A first-release database at ``url``, filled; returns what was put in."""
     rows = first_release_rows()
-    engine = _new_engine(url)
+    engine = new_engine(url)
     try:
         with engine.connect() as conn, conn.begin():
             if how == "revision-0001":
@@ -292,7 +286,7 @@ def make_first_release(url: str, how: str) -> dict[str, list[dict[str, Any]]]:
 
 def read_back(url: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of the first release's tables, only its columns, in a stable order."""
-    engine = _new_engine(url)
+    engine = new_engine(url)
     try:
         with engine.connect() as conn:
             found = {}
@@ -325,7 +319,7 @@ def normalized(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
 
 
 def schema_diffs(url: str) -> list[Any]:
-    engine = _new_engine(url)
+    engine = new_engine(url)
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -361,7 +355,7 @@ def test_revision_files_form_one_line_named_by_number() -> None:
 
 
 def test_revisions_build_exactly_the_schema_models_declare(db_url: str) -> None:
-    engine = _new_engine(db_url)
+    engine = new_engine(db_url)
     try:
         with engine.connect() as conn, conn.begin():
             migrations.run_upgrade(conn)
@@ -429,7 +423,7 @@ def test_first_released_schema_upgrades_keeping_every_row(db_url: str, how: str)
 
 def test_a_newer_schema_is_refused(db_url: str) -> None:
     Store.open(db_url).close()
-    engine = _new_engine(db_url)
+    engine = new_engine(db_url)
     with engine.begin() as conn:
         migrations.stamp(conn, "9999")
     engine.dispose()
@@ -441,7 +435,7 @@ def test_a_newer_schema_is_refused(db_url: str) -> None:
 
 
 def test_a_table_without_first_release_columns_is_refused(db_url: str) -> None:
-    engine = _new_engine(db_url)
+    engine = new_engine(db_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE integration (id VARCHAR PRIMARY KEY)")
     engine.dispose()

@@ -30,10 +30,10 @@ from builders import (
 )
 from pg_support import PgServer, _free_port
 from syncwatch.actions import Action, perform
+from syncwatch.db import Store, StoreError, tables
 from syncwatch.evaluator import IntegrationFacts, SyncFacts, evaluate
 from syncwatch.importer import import_files
 from syncwatch.states import Environment, IntegrationState, QaStatus, SyncState
-from syncwatch.store import I, S, Store, StoreError
 
 St = IntegrationState
 SS = SyncState
@@ -48,7 +48,7 @@ def insert(store: Store, facts: IntegrationFacts, syncs: Sequence[SyncFacts] = (
     """Store an integration and its syncs as new (dirty) rows, the way an import leaves them."""
     with store.write() as conn:
         conn.execute(
-            I.insert(),
+            tables.integrations.insert(),
             [
                 {
                     "id": facts.id,
@@ -75,7 +75,7 @@ def insert(store: Store, facts: IntegrationFacts, syncs: Sequence[SyncFacts] = (
 def add_syncs_in(conn: sa.Connection, integration_id: str, syncs: Sequence[SyncFacts]) -> None:
     if syncs:
         conn.execute(
-            S.insert(),
+            tables.syncs.insert(),
             [
                 {
                     "id": s.id,
@@ -96,7 +96,11 @@ def add_syncs(store: Store, integration_id: str, syncs: Sequence[SyncFacts]) -> 
     """New syncs arrive: the integration is marked for re-evaluation."""
     with store.write() as conn:
         add_syncs_in(conn, integration_id, syncs)
-        conn.execute(I.update().where(I.c.id == integration_id).values(dirty=True))
+        conn.execute(
+            tables.integrations.update()
+            .where(tables.integrations.c.id == integration_id)
+            .values(dirty=True)
+        )
 
 
 def state_of(store: Store, integration_id: str) -> IntegrationState | None:

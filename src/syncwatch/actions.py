@@ -14,10 +14,11 @@ from enum import StrEnum
 from typing import Any
 
 from syncwatch.clock import to_utc
+from syncwatch.db import Store
+from syncwatch.db.actions import apply_action
 from syncwatch.evaluator import OPERATOR_INACTIVE_REASON
 from syncwatch.rows import IntegrationRow, Transition
-from syncwatch.states import IntegrationState, QaStatus, SyncState
-from syncwatch.store import A, I, S, Store
+from syncwatch.states import IntegrationState, QaStatus
 from syncwatch.timefmt import fmt_time
 
 
@@ -196,65 +197,31 @@ def perform_many(
     if remote is not None:
         integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote)
     who = actor or current_actor()
+    done = apply_action(
+        store,
+        action.value,
+        integration_ids,
+        check=lambda row: why_not(action, row),
+        values=_effect(action, now),
+        cancel_running=action is Action.DELETE,
+        now=now,
+        actor=who,
+    )
     results: list[ActionResult] = []
-    refusals: list[Refusal] = list(remote_refusals)
-    unknown: list[str] = []
-    with store.write() as conn:
-        rows: dict[str, IntegrationRow] = {}
-        for iid in dict.fromkeys(integration_ids):
-            row = store.get(iid, conn)
-            if row is None:
-                unknown.append(iid)
-                continue
-            problem = why_not(action, row)
-            if problem is not None:
-                refusals.append(Refusal(iid, problem))
-                continue
-            rows[iid] = row
-        if not rows:
-            return results, refusals, unknown
-        revision = store.next_revision(conn)
-        conn.execute(
-            I.update()
-            .where(I.c.id.in_(list(rows)))
-            .values(**_effect(action, now), dirty=True, revision=revision)
+    for a in done.applied:
+        assert a.after.state is not None  # just evaluated
+        results.append(
+            ActionResult(
+                a.after.id,
+                action,
+                a.before.state,
+                a.after.state,
+                a.after.state_reason or "",
+                a.transition,
+            )
         )
-        if action is Action.DELETE:
-            # A deleted integration syncs no more: a sync still running is cancelled, or it
-            # would show as running until the purge (imports skip deleted integrations).
-            conn.execute(
-                S.update()
-                .where(S.c.integration_id.in_(list(rows)), S.c.state == SyncState.RUNNING.value)
-                .values(state=SyncState.CANCELLED.value, ended_at=now)
-            )
-        evaluation = store.evaluate_ids(conn, list(rows), now)
-        by_id = {t.integration_id: t for t in evaluation.transitions}
-        audit = []
-        for iid, before in rows.items():
-            after = store.get(iid, conn)
-            assert after is not None and after.state is not None
-            results.append(
-                ActionResult(
-                    iid,
-                    action,
-                    before.state,
-                    after.state,
-                    after.state_reason or "",
-                    by_id.get(iid),
-                )
-            )
-            audit.append(
-                {
-                    "integration_id": iid,
-                    "actor": who,
-                    "action": action.value,
-                    "at": now,
-                    "state_before": before.state.value if before.state else None,
-                    "state_after": after.state.value,
-                }
-            )
-        conn.execute(A.insert(), audit)
-    return results, refusals, unknown
+    refusals = [*remote_refusals, *(Refusal(iid, why) for iid, why in done.refused)]
+    return results, refusals, done.unknown
 
 
 def _call_remote(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from syncwatch.clock import iso
 from syncwatch.evaluator import ApiView, IntegrationFacts, SyncFacts, api_view
 from syncwatch.states import Environment, IntegrationState, QaStatus, SyncState
 
@@ -185,3 +187,55 @@ class KomboMark:
 
 
 NO_MARK = KomboMark()
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamInfo:
+    """What syncwatch knows of an integration from Kombo's side, for ``list`` and ``show``."""
+
+    status: str | None
+    checked_at: datetime | None
+    gone_at: datetime | None
+
+    @property
+    def gone(self) -> bool:
+        return self.gone_at is not None
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "upstream_status": self.status,
+            "upstream_checked_at": iso(self.checked_at),
+            "upstream_gone_at": iso(self.gone_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRow:
+    """One Kombo issue, as ``show`` and the drill-down list it."""
+
+    id: str
+    integration_id: str | None
+    type: str
+    title: str
+    status: str
+    message: str
+    first_observed_at: datetime
+    resolved_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def open(self) -> bool:
+        return self.status == "OPEN"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One Kombo webhook as stored: its body as received and what applying it did."""
+
+    id: str
+    seq: int
+    type: str
+    received_at: datetime
+    body: str
+    outcome: str
+    integration_id: str | None

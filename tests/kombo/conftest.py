@@ -8,8 +8,8 @@ import pytest
 from kombo_support import NOW, SECRET, Client
 
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
 from syncwatch.kombo.receiver import Receiver, ServerThread
-from syncwatch.store import Store
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
+from syncwatch.db import Store
 from syncwatch.importer import import_parsed, parse_bytes
-from syncwatch.store import Store
 
 API_KEY = "sk_test_fake_kombo_key_1234567890"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from syncwatch.db import Store
+from syncwatch.db.tables import webhook_events
 from syncwatch.kombo.events import sign
 from syncwatch.kombo.receiver import WEBHOOK_PATH
-from syncwatch.models import WebhookEvent
-from syncwatch.store import Store
 
 #: The receiver's fixed clock (the same instant as the core tests' NOW).
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -87,6 +87,5 @@ class Client:
 
     def stored(self) -> dict[str, tuple[str, str]]:
         """Stored events: id -> (outcome, body)."""
-        t = WebhookEvent.__table__  # type: ignore[attr-defined]
         with self.store.read() as conn:
-            return {r.id: (r.outcome, r.body) for r in conn.execute(sa.select(t))}
+            return {r.id: (r.outcome, r.body) for r in conn.execute(sa.select(webhook_events))}

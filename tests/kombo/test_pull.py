@@ -11,10 +11,11 @@ import pytest
 from fake_kombo import API_KEY, NOW, FakeKombo, Reply, record, seed
 
 from syncwatch.cli import main
-from syncwatch.kombo.pull import PullReport, pull, upstream_facts, upstream_info
+from syncwatch.db import Store
+from syncwatch.db.kombo import upstream_info
+from syncwatch.kombo.pull import PullReport, pull, upstream_facts
 from syncwatch.kombo.remote import KomboSettings, RetryPolicy
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
 
 St = IntegrationState
 #: Quick retries for tests: what waits is recorded, not slept.

@@ -15,8 +15,8 @@ import pytest
 from kombo_support import SECRET, example
 
 from syncwatch.cli import main
+from syncwatch.db import Store
 from syncwatch.kombo.events import sign
-from syncwatch.store import Store
 
 
 @pytest.fixture

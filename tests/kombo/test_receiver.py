@@ -18,11 +18,11 @@ from kombo_support import (
 )
 
 from syncwatch.cli import main
-from syncwatch.kombo.apply import integration_issues
+from syncwatch.db import Store
+from syncwatch.db.kombo import integration_issues
 from syncwatch.kombo.events import sign
 from syncwatch.kombo.receiver import MAX_BODY, WEBHOOK_PATH
 from syncwatch.states import IntegrationState, QaStatus, SyncState
-from syncwatch.store import Store
 
 KOMBO_ID = "personio:CBNMt7dSNCzBdnRTx87dev4E"
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kombo_support import SECRET, Client
 
+from syncwatch.db import Store
 from syncwatch.kombo.events import KNOWN_TYPES, sign
-from syncwatch.store import Store
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

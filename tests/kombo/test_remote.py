@@ -12,6 +12,7 @@ from fake_kombo import API_KEY, NOW, FakeKombo, Reply, record, seed
 
 from syncwatch.actions import Action, ActionRefused, perform, perform_many
 from syncwatch.cli import main
+from syncwatch.db import Store
 from syncwatch.kombo.remote import (
     KomboConfigError,
     KomboRemote,
@@ -20,7 +21,6 @@ from syncwatch.kombo.remote import (
     remote_from_env,
 )
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
 
 St = IntegrationState
 

@@ -9,8 +9,8 @@ import pytest
 from kombo_support import Client, event_body, example, state_changed, sync_finished
 
 from syncwatch.cli import main
-from syncwatch.kombo.apply import integration_issues, stored_event_ids
-from syncwatch.store import Store
+from syncwatch.db import Store
+from syncwatch.db.kombo import integration_issues, stored_event_ids
 
 KOMBO_ID = "personio:CBNMt7dSNCzBdnRTx87dev4E"
 

@@ -17,10 +17,10 @@ from typing import IO
 import pytest
 from kombo_support import NOW, state_changed, sync_finished
 
+from syncwatch.db import Store
+from syncwatch.db.transitions import latest_seq
 from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
-from syncwatch.kombo.watch import latest_seq
-from syncwatch.store import Store
 
 
 def _apply(store: Store, body: bytes, at: datetime = NOW) -> None:

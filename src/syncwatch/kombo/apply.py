@@ -14,17 +14,18 @@ change made after it (an operator action, the evaluator's 72-hour or 14-day rule
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection
-
 from syncwatch.clock import to_utc
+from syncwatch.db import Connection, Store
+from syncwatch.db import kombo as db_kombo
+from syncwatch.db.actions import cancel_running_syncs
+from syncwatch.db.kombo import integration_issues as integration_issues  # temporary
+from syncwatch.db.kombo import stored_events as stored_events  # temporary (used here too)
 from syncwatch.kombo.events import (
     IntegrationCreated,
     IntegrationDeleted,
@@ -36,13 +37,12 @@ from syncwatch.kombo.events import (
     UnknownEvent,
     parse_event,
 )
-from syncwatch.models import IntegrationIssue, WebhookEvent
+from syncwatch.rows import IssueRow as IssueRow  # temporary
 from syncwatch.rows import PassResult
-from syncwatch.states import QaStatus, SyncState
-from syncwatch.store import I, S, Store
+from syncwatch.states import QaStatus
 
-W = WebhookEvent.__table__  # type: ignore[attr-defined]
-ISSUES = IntegrationIssue.__table__  # type: ignore[attr-defined]
+# Imported ``as`` themselves ("temporary"): re-exported for modules other branches are
+# restructuring, which import them from here; removed when the renovation is merged.
 
 #: The reason shown for an integration Kombo reported INACTIVE.
 KOMBO_INACTIVE_REASON = "set inactive in Kombo"
@@ -117,9 +117,8 @@ class Received:
 
 def receive_event(store: Store, event: KomboEvent, body: str, received_at: datetime) -> Received:
     """Store ``event`` (its body as given) and apply it, in one transaction, at most once."""
-    with store.read() as conn:
-        if conn.execute(sa.select(W.c.outcome).where(W.c.id == event.id)).first() is not None:
-            return _duplicate(event)
+    if db_kombo.event_stored(store, event.id):
+        return _duplicate(event)
     (got,) = receive_events(store, [(event, body, received_at)])
     return got
 
@@ -137,39 +136,35 @@ def receive_events(
     touched: list[str] = []
     with store.write() as conn:
         revision = store.next_revision(conn)
-        seq = _next_seq(conn)
+        seq = db_kombo.next_event_seq(conn)
         latest: datetime | None = None
         for event, body, received_at in batch:
             received_at = to_utc(received_at)
             latest = received_at if latest is None else max(latest, received_at)
             applier = _Applier(conn, received_at, revision)
-            try:
-                # The key decides: a concurrent delivery of the same id waits here and fails.
-                with conn.begin_nested():
-                    conn.execute(
-                        W.insert().values(
-                            id=event.id,
-                            seq=seq,
-                            type=event.type,
-                            received_at=received_at,
-                            body=body,
-                            outcome=Outcome.APPLIED.value,
-                            integration_id=event.integration_id,
-                        )
-                    )
-            except sa_exc.IntegrityError:
+            stored = db_kombo.insert_event(
+                conn,
+                event_id=event.id,
+                seq=seq,
+                type=event.type,
+                received_at=received_at,
+                body=body,
+                outcome=Outcome.APPLIED.value,
+                integration_id=event.integration_id,
+            )
+            if not stored:  # a redelivery (maybe racing the first delivery): applied once
                 results.append(_duplicate(event))
                 continue
             seq += 1
             outcome = applier.apply(event)
             if outcome is not Outcome.APPLIED:
-                conn.execute(W.update().where(W.c.id == event.id).values(outcome=outcome.value))
+                db_kombo.set_event_outcome(conn, event.id, outcome.value)
             touched.extend(applier.touched)
             results.append(Received(event.id, outcome, False, event.integration_id))
         if touched and latest is not None:
             # Mark what changed for the evaluator and the change feed, and evaluate it now.
             ids = sorted(set(touched))
-            conn.execute(I.update().where(I.c.id.in_(ids)).values(dirty=True, revision=revision))
+            db_kombo.mark_dirty(conn, ids, revision)
             evaluation = store.evaluate_ids(conn, ids, latest)
             for got in results:
                 if got.integration_id in ids:
@@ -179,10 +174,6 @@ def receive_events(
 
 def _duplicate(event: KomboEvent) -> Received:
     return Received(event.id, Outcome.IGNORED, True, event.integration_id)
-
-
-def _next_seq(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.max(W.c.seq))).scalar() or 0) + 1
 
 
 # --------------------------------------------------------------------------- the applier
@@ -215,8 +206,7 @@ class _Applier:
     # -- integrations -------------------------------------------------------------
 
     def _row(self, integration_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute(sa.select(I).where(I.c.id == integration_id)).first()
-        return dict(row._mapping) if row is not None else None
+        return db_kombo.integration_values(self.conn, integration_id)
 
     def _ensure(
         self, ref: IntegrationRef, seen_at: datetime | None, **facts: Any
@@ -239,18 +229,15 @@ class _Applier:
             "revision": self.revision,
             **facts,
         }
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(I.insert().values(**values))
-        except sa_exc.IntegrityError:
-            pass  # created by a concurrent event for the same integration: use theirs
+        # Created meanwhile by a concurrent event for the same integration: use theirs.
+        db_kombo.insert_integration(self.conn, values)
         row = self._row(ref.id)
         assert row is not None
         return row
 
     def _update(self, integration_id: str, values: dict[str, Any]) -> None:
         if values:
-            self.conn.execute(I.update().where(I.c.id == integration_id).values(**values))
+            db_kombo.update_integration(self.conn, integration_id, values)
         self.touched.append(integration_id)
 
     def _created(self, p: IntegrationCreated) -> Outcome:
@@ -299,11 +286,7 @@ class _Applier:
             return Outcome.IGNORED  # deletion is final; the first one stands
         self._update(p.integration.id, {"deleted_at": p.deleted_at})
         # A deleted integration syncs no more (as the delete action does).
-        self.conn.execute(
-            S.update()
-            .where(S.c.integration_id == p.integration.id, S.c.state == SyncState.RUNNING.value)
-            .values(state=SyncState.CANCELLED.value, ended_at=max(p.deleted_at, self.now))
-        )
+        cancel_running_syncs(self.conn, [p.integration.id], max(p.deleted_at, self.now))
         return Outcome.APPLIED
 
     # -- syncs and issues -----------------------------------------------------------
@@ -316,7 +299,7 @@ class _Applier:
         if row["deleted_at"] is not None:
             return Outcome.IGNORED
         iid = p.integration.id
-        old = self.conn.execute(sa.select(S).where(S.c.id == p.sync_id)).first()
+        old = db_kombo.find_sync(self.conn, p.sync_id)
         values = {
             "state": p.state.value,
             "started_at": p.started_at,
@@ -324,14 +307,14 @@ class _Applier:
             "log_url": p.log_url,
         }
         if old is None:
-            self.conn.execute(S.insert().values(id=p.sync_id, integration_id=iid, **values))
-        elif old.integration_id != iid:
+            db_kombo.insert_sync(self.conn, {"id": p.sync_id, "integration_id": iid, **values})
+        elif old["integration_id"] != iid:
             return Outcome.IGNORED  # the sync id belongs to another integration
         else:
-            changes = {k: v for k, v in values.items() if getattr(old, k) != v}
+            changes = {k: v for k, v in values.items() if old[k] != v}
             if not changes:
                 return Outcome.IGNORED
-            self.conn.execute(S.update().where(S.c.id == p.sync_id).values(**changes))
+            db_kombo.update_sync(self.conn, p.sync_id, changes)
         facts: dict[str, Any] = {}
         seen = row["kombo_updated_at"]
         if not row["filters_configured"] and (seen is None or p.ended_at >= seen):
@@ -346,7 +329,7 @@ class _Applier:
             owner = p.integration.id
             if row["deleted_at"] is None:
                 self.touched.append(owner)
-        old = self.conn.execute(sa.select(ISSUES).where(ISSUES.c.id == p.issue_id)).first()
+        old = db_kombo.find_issue(self.conn, p.issue_id)
         values = {
             "integration_id": owner,
             "type": p.issue_type,
@@ -358,96 +341,21 @@ class _Applier:
             "updated_at": self.now,
         }
         if old is None:
-            self.conn.execute(ISSUES.insert().values(id=p.issue_id, **values))
+            db_kombo.insert_issue(self.conn, {"id": p.issue_id, **values})
             return Outcome.APPLIED
         if (
-            old.status == "RESOLVED"
+            old["status"] == "RESOLVED"
             and p.status == "OPEN"
-            and p.first_observed_at <= old.first_observed_at
+            and p.first_observed_at <= old["first_observed_at"]
         ):
             # The "raised" of an episode already resolved, arriving late.
             self.touched.clear()
             return Outcome.STALE
-        self.conn.execute(ISSUES.update().where(ISSUES.c.id == p.issue_id).values(**values))
+        db_kombo.update_issue(self.conn, p.issue_id, values)
         return Outcome.APPLIED
 
 
-# --------------------------------------------------------------------------- reads
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRow:
-    """One Kombo issue, as ``show`` and the drill-down list it."""
-
-    id: str
-    integration_id: str | None
-    type: str
-    title: str
-    status: str
-    message: str
-    first_observed_at: datetime
-    resolved_at: datetime | None
-    updated_at: datetime
-
-    @property
-    def open(self) -> bool:
-        return self.status == "OPEN"
-
-
-def integration_issues(store: Store, integration_id: str) -> list[IssueRow]:
-    """An integration's Kombo issues: open ones first, then resolved; newest first in each."""
-    query = (
-        sa.select(ISSUES)
-        .where(ISSUES.c.integration_id == integration_id)
-        .order_by(
-            sa.case((ISSUES.c.status == "OPEN", 0), else_=1),
-            ISSUES.c.first_observed_at.desc(),
-            ISSUES.c.id,
-        )
-    )
-    with store.read() as conn:
-        return [
-            IssueRow(
-                r.id,
-                r.integration_id,
-                r.type,
-                r.title,
-                r.status,
-                r.message,
-                r.first_observed_at,
-                r.resolved_at,
-                r.updated_at,
-            )
-            for r in conn.execute(query)
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    id: str
-    seq: int
-    type: str
-    received_at: datetime
-    body: str
-    outcome: str
-    integration_id: str | None
-
-
-def stored_events(store: Store, *, after_seq: int = 0, batch: int = 500) -> Iterator[StoredEvent]:
-    """Every stored event in the order received, read in batches."""
-    last = after_seq
-    while True:
-        with store.read() as conn:
-            rows = conn.execute(
-                sa.select(W).where(W.c.seq > last).order_by(W.c.seq, W.c.id).limit(batch)
-            ).all()
-        for r in rows:
-            yield StoredEvent(
-                r.id, r.seq, r.type, r.received_at, r.body, r.outcome, r.integration_id
-            )
-        if len(rows) < batch:
-            return
-        last = rows[-1].seq
+# --------------------------------------------------------------------------- replay
 
 
 @dataclass(slots=True)
@@ -482,16 +390,3 @@ def replay(source: Store, target: Store) -> ReplayReport:
         report.outcomes[got.outcome.value] = report.outcomes.get(got.outcome.value, 0) + 1
         report.transitions += len(got.evaluation.transitions)
     return report
-
-
-def event_counts(store: Store) -> dict[str, int]:
-    """Stored events per outcome."""
-    with store.read() as conn:
-        rows = conn.execute(sa.select(W.c.outcome, sa.func.count()).group_by(W.c.outcome))
-        return {str(outcome): int(n) for outcome, n in rows}
-
-
-def stored_event_ids(store: Store) -> Sequence[str]:
-    """Every stored event id (tests and the benchmark check exactly-once with it)."""
-    with store.read() as conn:
-        return [r[0] for r in conn.execute(sa.select(W.c.id).order_by(W.c.seq, W.c.id))]

@@ -14,16 +14,17 @@ also mean the wrong region or API key, so nothing is deleted on its strength.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from syncwatch.clock import iso, to_utc
+from syncwatch.db import Store
+from syncwatch.db import kombo as db_kombo
+from syncwatch.db.kombo import upstream_info as upstream_info  # temporary
 from syncwatch.kombo.apply import upstream_facts
 from syncwatch.kombo.remote import (
     KomboCallFailed,
@@ -32,9 +33,13 @@ from syncwatch.kombo.remote import (
     RetryPolicy,
     call_async,
 )
+from syncwatch.present import transition_json
 from syncwatch.rows import Transition
+from syncwatch.rows import UpstreamInfo as UpstreamInfo  # temporary
 from syncwatch.states import IntegrationState
-from syncwatch.store import I, Store
+
+# Imported ``as`` themselves ("temporary"): re-exported for modules other branches are
+# restructuring, which import them from here; removed when the renovation is merged.
 
 #: The reason shown for an integration Kombo reports INACTIVE.
 #: Reads may be retried more patiently than interactive actions.
@@ -142,16 +147,7 @@ class PullReport:
             "retries": self.retries,
             "aborted": self.aborted,
             "items": [i.json() for i in self.items if i.outcome != "unchanged"],
-            "transitions": [
-                {
-                    "id": t.integration_id,
-                    "from": t.from_state.value if t.from_state else None,
-                    "to": t.to_state.value,
-                    "at": iso(t.at),
-                    "reason": t.reason,
-                }
-                for t in self.transitions
-            ],
+            "transitions": [transition_json(t) for t in self.transitions],
         }
 
 
@@ -247,11 +243,7 @@ def pull(
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}")
     now = to_utc(now)
-    query = sa.select(I.c.id).where(I.c.deleted_at.is_(None)).order_by(I.c.id)
-    if ids is not None:
-        query = query.where(I.c.id.in_(list(ids)))
-    with store.read() as conn:
-        todo = [r.id for r in conn.execute(query)]
+    todo = db_kombo.undeleted_ids(store, ids)
     report = PullReport(server=settings.base_url, at=now)
     if todo:
         asyncio.run(
@@ -317,10 +309,7 @@ def apply_results(
     """
     ids = [r.integration_id for r in results]
     with store.write() as conn:
-        columns = [I.c[c] for c in _READ_COLUMNS]
-        current: dict[str, Mapping[str, Any]] = {
-            r.id: dict(r._mapping) for r in conn.execute(sa.select(*columns).where(I.c.id.in_(ids)))
-        }
+        current = db_kombo.integration_columns(conn, ids, _READ_COLUMNS)
         updates: dict[str, dict[str, Any]] = {}
         checked: list[str] = []
         items: dict[str, PullItem] = {}
@@ -355,12 +344,12 @@ def apply_results(
             changes = tuple(_changes(row, values))
             items[iid] = PullItem(iid, org, outcome, changes, None, res.retries)
         if checked:
-            conn.execute(I.update().where(I.c.id.in_(checked)).values(upstream_checked_at=now))
+            db_kombo.mark_checked(conn, checked, now)
         if updates:
             revision = store.next_revision(conn)
             for iid, values in updates.items():
-                conn.execute(
-                    I.update().where(I.c.id == iid).values(**values, dirty=True, revision=revision)
+                db_kombo.update_integration(
+                    conn, iid, {**values, "dirty": True, "revision": revision}
                 )
             evaluation = store.evaluate_ids(conn, list(updates), now)
             for t in evaluation.transitions:
@@ -376,39 +365,3 @@ def apply_results(
                 )
             report.transitions.extend(evaluation.transitions)
     report.items.extend(items.values())
-
-
-# --------------------------------------------------------------------------- reading back
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamInfo:
-    """What syncwatch knows of an integration from Kombo's side, for ``list`` and ``show``."""
-
-    status: str | None
-    checked_at: datetime | None
-    gone_at: datetime | None
-
-    @property
-    def gone(self) -> bool:
-        return self.gone_at is not None
-
-    def json(self) -> dict[str, Any]:
-        return {
-            "upstream_status": self.status,
-            "upstream_checked_at": iso(self.checked_at),
-            "upstream_gone_at": iso(self.gone_at),
-        }
-
-
-def upstream_info(store: Store, ids: Iterable[str] | None = None) -> dict[str, UpstreamInfo]:
-    """Kombo's side of these integrations (all with ``ids=None``), in one query."""
-    query = sa.select(I.c.id, I.c.upstream_status, I.c.upstream_checked_at, I.c.upstream_gone_at)
-    if ids is not None:
-        query = query.where(I.c.id.in_(list(ids)))
-    # An id not found (added since the caller's read) reads as "nothing known".
-    info: dict[str, UpstreamInfo] = defaultdict(lambda: UpstreamInfo(None, None, None))
-    with store.read() as conn:
-        for r in conn.execute(query):
-            info[r.id] = UpstreamInfo(r.upstream_status, r.upstream_checked_at, r.upstream_gone_at)
-    return info

@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncwatch.clock import Clock
+from syncwatch.db import Store, StoreError
 from syncwatch.kombo.apply import Received, receive_event, receive_events
 from syncwatch.kombo.events import (
     SIGNATURE_HEADER,
@@ -46,7 +47,6 @@ from syncwatch.kombo.events import (
     parse_event,
     signature_valid,
 )
-from syncwatch.store import Store, StoreError
 
 log = logging.getLogger("syncwatch.receiver")
 

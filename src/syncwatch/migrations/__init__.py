@@ -17,7 +17,7 @@ file into versions/** (and changing ``models.py`` to match); nothing else needs 
   with the head (Alembic's "create_all, then stamp" recipe: one step, and no Alembic import
   on the way, which keeps the command line quick to start).
 
-When it runs (see :func:`syncwatch.store.prepare_schema`): SQLite databases are upgraded on
+When it runs (see :func:`syncwatch.db.schema.prepare_schema`): SQLite databases are upgraded on
 open (one user, one file; the upgrade is a single transaction under the write lock). On
 PostgreSQL, a shared team database, ``Store.open`` refuses an out-of-date schema and names
 the command to run, ``syncwatch db upgrade --db URL``: an administrator picks the moment

@@ -28,11 +28,12 @@ import sqlalchemy as sa
 
 from builders import NOW, ago, integration_record, sync_record
 from syncwatch.clock import FixedClock, iso
+from syncwatch.db import Store
+from syncwatch.headless import TransitionCommand, run_evaluator
 from syncwatch.importer import import_files
 from syncwatch.rows import Transition
-from syncwatch.service import TransitionCommand, run_evaluator, transition_event
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
+from syncwatch.transitions import transition_event
 
 #: When the evaluator runs: three days after the import.
 LATER = NOW + timedelta(days=3)

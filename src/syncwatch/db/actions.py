@@ -1,0 +1,119 @@
+"""The writes of an operator action: the facts it changes, the syncs a deletion cancels,
+the re-evaluation and the audit entries, in one write transaction.
+
+Whether an action is allowed, and what it changes, is decided in :mod:`syncwatch.actions`;
+this module only reads and writes what it is told to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+import syncwatch.db.evaluation as evaluation
+from syncwatch.db.store import Store
+from syncwatch.db.tables import audit_entries, integrations, syncs
+from syncwatch.rows import IntegrationRow, Transition
+from syncwatch.states import SyncState
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """One integration an action changed: as it was, as it is now, and its transition."""
+
+    before: IntegrationRow
+    after: IntegrationRow
+    transition: Transition | None
+
+
+@dataclass(slots=True)
+class ActionWrite:
+    """What :func:`apply_action` did, integration by integration, in the order given."""
+
+    applied: list[Applied] = field(default_factory=list)
+    #: (id, why not), for the integrations ``check`` refused: left unchanged.
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+def apply_action(
+    store: Store,
+    action: str,
+    integration_ids: Sequence[str],
+    *,
+    check: Callable[[IntegrationRow], str | None],
+    values: Mapping[str, Any],
+    cancel_running: bool,
+    now: datetime,
+    actor: str,
+) -> ActionWrite:
+    """Apply one action to several integrations in one write transaction, and audit it.
+
+    Each integration (duplicates count once) is read inside the transaction and passed to
+    ``check``, which returns why the action is not allowed for it (then it is left
+    unchanged) or ``None``. The allowed ones get ``values``, are marked dirty with a new
+    revision, lose their running syncs when ``cancel_running`` (a deletion), are
+    re-evaluated at ``now``, and get one audit entry each (``action`` by ``actor``).
+    """
+    done = ActionWrite()
+    with store.write() as conn:
+        rows: dict[str, IntegrationRow] = {}
+        for iid in dict.fromkeys(integration_ids):
+            row = store.get(iid, conn)
+            if row is None:
+                done.unknown.append(iid)
+                continue
+            problem = check(row)
+            if problem is not None:
+                done.refused.append((iid, problem))
+                continue
+            rows[iid] = row
+        if not rows:
+            return done
+        revision = evaluation.next_revision(conn)
+        conn.execute(
+            integrations.update()
+            .where(integrations.c.id.in_(list(rows)))
+            .values(**values, dirty=True, revision=revision)
+        )
+        if cancel_running:
+            cancel_running_syncs(conn, list(rows), now)
+        result = store.evaluate_ids(conn, list(rows), now)
+        by_id = {t.integration_id: t for t in result.transitions}
+        audit = []
+        for iid, before in rows.items():
+            after = store.get(iid, conn)
+            assert after is not None and after.state is not None
+            done.applied.append(Applied(before, after, by_id.get(iid)))
+            audit.append(
+                {
+                    "integration_id": iid,
+                    "actor": actor,
+                    "action": action,
+                    "at": now,
+                    "state_before": before.state.value if before.state else None,
+                    "state_after": after.state.value,
+                }
+            )
+        conn.execute(audit_entries.insert(), audit)
+    return done
+
+
+def cancel_running_syncs(conn: Connection, integration_ids: Sequence[str], at: datetime) -> None:
+    """End the running syncs of these integrations as cancelled at ``at``.
+
+    A deleted integration syncs no more: a sync still running would otherwise show as
+    running until the purge (imports skip deleted integrations).
+    """
+    conn.execute(
+        syncs.update()
+        .where(
+            syncs.c.integration_id.in_(list(integration_ids)),
+            syncs.c.state == SyncState.RUNNING.value,
+        )
+        .values(state=SyncState.CANCELLED.value, ended_at=at)
+    )
