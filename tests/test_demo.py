@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from syncwatch.actions import Action, perform
+from syncwatch.db import Store
 from syncwatch.demo import (
     OPERATOR,
     SCENARIOS,
@@ -28,7 +29,6 @@ from syncwatch.demo import (
 from syncwatch.evaluator import CREDENTIALS_WINDOW, INACTIVITY_WINDOW
 from syncwatch.rows import HistoryRow, SyncRow
 from syncwatch.states import Environment, IntegrationState, SyncState
-from syncwatch.store import Store
 
 S = IntegrationState
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

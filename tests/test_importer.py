@@ -12,9 +12,9 @@ import pytest
 
 from builders import NOW, WriteImport, ago, db_snapshot, integration_record, log_record, sync_record
 from syncwatch.actions import Action, perform
+from syncwatch.db import Store
 from syncwatch.importer import ImportRejected, import_files, load_sample
 from syncwatch.states import IntegrationState, QaStatus, SetupStatus, SyncState
-from syncwatch.store import Store
 
 St = IntegrationState
 
@@ -837,7 +837,7 @@ def test_sqlite_fast_path_stores_exactly_what_sqlalchemy_stores(
 
 
 def bulk_table() -> Any:
-    from syncwatch.store import L
+    from syncwatch.db.tables import L
 
     return L
 
@@ -846,7 +846,7 @@ def test_bulk_writer_takes_the_fast_path_only_where_sqlalchemy_would_store_the_s
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from syncwatch.db import bulk
-    from syncwatch.store import L, S
+    from syncwatch.db.tables import L, S
 
     store = Store.open(tmp_path / "w.db")
     try:

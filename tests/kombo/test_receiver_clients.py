@@ -18,9 +18,9 @@ import pytest
 from kombo_support import NOW, SECRET, Client, example
 
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
 from syncwatch.kombo.events import sign
 from syncwatch.kombo.receiver import BODY_TIMEOUT, WEBHOOK_PATH, Receiver, ServerThread
-from syncwatch.store import Store
 
 #: A failure guard for socket reads and waits, never an assertion of speed.
 GUARD = 30.0

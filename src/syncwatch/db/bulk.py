@@ -33,8 +33,14 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from syncwatch.db import tables
+from syncwatch.db.store import Store
 from syncwatch.rows import PassResult
-from syncwatch.store import I, L, S, Store
+
+# Short names: the load's own variables are called integrations, syncs and logs.
+integration_table = tables.integrations
+sync_table = tables.syncs
+log_table = tables.log_entries
 
 __all__ = [
     "LOG_COLUMNS",
@@ -268,7 +274,7 @@ class ImportLoad:
         """Wrap ``conn``, a write transaction of ``store``; no statement runs yet."""
         self._conn = conn
         self._store = store
-        self._writer = BulkWriter(conn, [(S, SYNC_COLUMNS), (L, LOG_COLUMNS)])
+        self._writer = BulkWriter(conn, [(sync_table, SYNC_COLUMNS), (log_table, LOG_COLUMNS)])
         #: Rows hold times as the text SQLite stores (the driver-level fast path), else
         #: aware UTC datetimes.
         self.fast = self._writer.fast
@@ -279,7 +285,9 @@ class ImportLoad:
         """The stored integrations among ``ids``, each as a dict of its columns, by id."""
         found: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(ids):
-            for row in self._conn.execute(sa.select(I).where(I.c.id.in_(chunk))):
+            for row in self._conn.execute(
+                sa.select(integration_table).where(integration_table.c.id.in_(chunk))
+            ):
                 found[row.id] = dict(row._mapping)
         return found
 
@@ -291,10 +299,15 @@ class ImportLoad:
         # SQLAlchemy a coercion per id (100,000 sync ids: 0.2 s).
         ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
         stored_syncs = sa.select(
-            S.c.id, S.c.integration_id, S.c.type, S.c.state, S.c.started_at, S.c.ended_at
-        ).where(S.c.id.in_(ids_param))
+            sync_table.c.id,
+            sync_table.c.integration_id,
+            sync_table.c.type,
+            sync_table.c.state,
+            sync_table.c.started_at,
+            sync_table.c.ended_at,
+        ).where(sync_table.c.id.in_(ids_param))
         # (Into an empty sync table, as a first import, there is nothing to look up.)
-        if self._conn.execute(sa.select(S.c.id).limit(1)).first() is not None:
+        if self._conn.execute(sa.select(sync_table.c.id).limit(1)).first() is not None:
             for chunk in _chunks(ids):
                 for row in self._conn.execute(stored_syncs, {"ids": chunk}):
                     found[row.id] = dict(row._mapping)
@@ -303,7 +316,7 @@ class ImportLoad:
     def log_ids(self, sync_ids: Sequence[str]) -> set[str]:
         """The ids of the stored log entries of these syncs."""
         ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-        stored_logs = sa.select(L.c.id).where(L.c.sync_id.in_(ids_param))
+        stored_logs = sa.select(log_table.c.id).where(log_table.c.sync_id.in_(ids_param))
         found: set[str] = set()
         for chunk in _chunks(sync_ids):
             for (lid,) in self._conn.execute(stored_logs, {"ids": chunk}):
@@ -322,7 +335,9 @@ class ImportLoad:
         of ``syncs`` syncs and ``logs`` log entries pays for it (:func:`should_defer`):
         a load that at least doubles a table builds its indexes once, at the end."""
         conn = self._conn
-        deferred = [t for t, n in ((S, syncs), (L, logs)) if should_defer(conn, t, n)]
+        deferred = [
+            t for t, n in ((sync_table, syncs), (log_table, logs)) if should_defer(conn, t, n)
+        ]
         with deferred_indexes(conn, deferred):
             yield
 
@@ -332,9 +347,9 @@ class ImportLoad:
         """Insert new integrations (dicts of columns), syncs and log entries (rows)."""
         # Parents first: foreign keys are checked at the end of each statement.
         if integrations:
-            self._conn.execute(I.insert(), integrations)
-        self._writer.insert(S, SYNC_COLUMNS, syncs)
-        self._writer.insert(L, LOG_COLUMNS, logs)
+            self._conn.execute(integration_table.insert(), integrations)
+        self._writer.insert(sync_table, SYNC_COLUMNS, syncs)
+        self._writer.insert(log_table, LOG_COLUMNS, logs)
 
     def update_integrations(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Set columns of stored integrations: ``(id, {column: value})`` each; one
@@ -344,8 +359,8 @@ class ImportLoad:
             by_shape[tuple(sorted(values))].append(values | {"b_id": rid})
         for cols, rows in by_shape.items():
             self._conn.execute(
-                I.update()
-                .where(I.c.id == sa.bindparam("b_id"))
+                integration_table.update()
+                .where(integration_table.c.id == sa.bindparam("b_id"))
                 .values({c: sa.bindparam(c) for c in cols}),
                 rows,
             )
@@ -356,8 +371,8 @@ class ImportLoad:
         if not updates:
             return
         self._conn.execute(
-            S.update()
-            .where(S.c.id == sa.bindparam("b_id"))
+            sync_table.update()
+            .where(sync_table.c.id == sa.bindparam("b_id"))
             .values(
                 type=sa.bindparam("type"),
                 state=sa.bindparam("state"),
@@ -374,23 +389,33 @@ class ImportLoad:
         def level_count(level: str) -> sa.ScalarSelect[Any]:
             return (
                 sa.select(sa.func.count())
-                .where(L.c.sync_id == S.c.id, L.c.level == level)
-                .correlate(S)
+                .where(
+                    log_table.c.sync_id == sync_table.c.id,
+                    log_table.c.level == level,
+                )
+                .correlate(sync_table)
                 .scalar_subquery()
             )
 
         for chunk in _chunks(sync_ids):
             headline = (
-                sa.select(L.c.message)
-                .where(L.c.sync_id == S.c.id, L.c.level.in_(("ERROR", "WARNING")))
-                .order_by(sa.case((L.c.level == "ERROR", 0), else_=1), L.c.at, L.c.id)
+                sa.select(log_table.c.message)
+                .where(
+                    log_table.c.sync_id == sync_table.c.id,
+                    log_table.c.level.in_(("ERROR", "WARNING")),
+                )
+                .order_by(
+                    sa.case((log_table.c.level == "ERROR", 0), else_=1),
+                    log_table.c.at,
+                    log_table.c.id,
+                )
                 .limit(1)
-                .correlate(S)
+                .correlate(sync_table)
                 .scalar_subquery()
             )
             self._conn.execute(
-                S.update()
-                .where(S.c.id.in_(chunk))
+                sync_table.update()
+                .where(sync_table.c.id.in_(chunk))
                 .values(
                     warnings=level_count("WARNING"), errors=level_count("ERROR"), headline=headline
                 )
@@ -400,7 +425,9 @@ class ImportLoad:
         """Mark stored integrations as changed at ``revision``: the evaluator looks again."""
         for chunk in _chunks(ids):
             self._conn.execute(
-                I.update().where(I.c.id.in_(chunk)).values(dirty=True, revision=revision)
+                integration_table.update()
+                .where(integration_table.c.id.in_(chunk))
+                .values(dirty=True, revision=revision)
             )
 
     def evaluate(self, ids: Sequence[str], now: datetime) -> PassResult:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from syncwatch.actions import Action, ActionRefused, UnknownIntegration, perform
 from syncwatch.clock import to_utc
+from syncwatch.db import Store
 from syncwatch.demo.catalogue import TOOLS
 from syncwatch.demo.scenarios import SCENARIOS, DemoIntegration, Scenario, ScriptedAction, build
 from syncwatch.demo.simulation import IntegrationSim
@@ -30,7 +31,6 @@ from syncwatch.evaluator import IntegrationFacts
 from syncwatch.importer import IntegrationIn, ParsedFile, SyncIn, import_parsed
 from syncwatch.rows import EventRow, IntegrationRow, Transition
 from syncwatch.states import IntegrationState, QaStatus, SyncState, SyncType
-from syncwatch.store import Store
 
 __all__ = ["OPERATOR", "ActionDone", "AdvanceResult", "DemoEngine", "SyncWrite"]
 

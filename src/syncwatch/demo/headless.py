@@ -10,11 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from syncwatch.db import Store
 from syncwatch.demo.engine import ActionDone, DemoEngine
 from syncwatch.demo.scenarios import DemoIntegration, ScriptedAction
 from syncwatch.rows import EventRow, Transition
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
 
 __all__ = ["HeadlessResult", "run_headless"]
 

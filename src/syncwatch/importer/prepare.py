@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from syncwatch.db import Store
 from syncwatch.db.bulk import Row, utc_time
 from syncwatch.importer.parse import read_file, records_of
 from syncwatch.importer.schema import Record
 from syncwatch.redact import redact
 from syncwatch.states import LogLevel, SyncState, SyncType
-from syncwatch.store import Store
 
 
 def log_id(

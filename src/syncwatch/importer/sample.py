@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from syncwatch.db import Store
 from syncwatch.importer.parse import newest_sync_end, parse_bytes
 from syncwatch.importer.upsert import ImportReport, import_parsed
-from syncwatch.store import Store
 
 
 def load_sample(store: Store, now: datetime, path: Path | None = None) -> ImportReport:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from syncwatch.db import Store
 from syncwatch.db.bulk import LOG_COLUMNS, ImportLoad, LoadConflict, Row, import_load
 from syncwatch.importer import prepare
 from syncwatch.importer.errors import ImportRejected, Problem
@@ -24,7 +25,6 @@ from syncwatch.importer.prepare import PreparationWorker, preparation_worker, pr
 from syncwatch.importer.schema import Record
 from syncwatch.rows import PassResult
 from syncwatch.states import Environment
-from syncwatch.store import Store
 
 #: Integration fields an import may set; a field left out keeps its stored value.
 _FACT_FIELDS = (
