@@ -1088,7 +1088,7 @@ def test_corrupt_database_exits_2_with_a_clear_message(cli: Cli, world: World, k
 
 
 def test_unreachable_database_url_exits_2_without_showing_the_password(cli: Cli) -> None:
-    """A PostgreSQL URL (the contract's example) that cannot be used: driver or server missing."""
+    """A PostgreSQL URL (the README's example) that cannot be used: driver or server missing."""
     url = "postgresql+psycopg://syncwatch:s3cretPw@127.0.0.1:1/syncwatch"
     result = cli("--db", url, "list", "--json", use_db=False)
     assert result.code == 2, str(result)

@@ -1,4 +1,5 @@
-"""Import per contract: validation with JSON paths, all-or-nothing, idempotent upsert."""
+"""Import per docs/rules.md ("The import format"): validation with JSON paths, all-or-nothing,
+idempotent upsert."""
 
 from __future__ import annotations
 
@@ -335,7 +336,8 @@ def test_importing_the_same_file_twice_changes_nothing(
 def test_importing_the_same_file_twice_keeps_the_sticky_facts_the_evaluator_set(
     store: Store, write_import: WriteImport, record: dict[str, Any]
 ) -> None:
-    """The contract's own example carries ``"qa_status": null`` and ``"enabled": true``.
+    """The format's example (docs/rules.md, "The import format") carries ``"qa_status": null``
+    and ``"enabled": true``.
 
     Null means "let the evaluator decide"; once decided (or once the integration was disabled
     for inactivity), importing the same file again must change nothing and notify nobody again.
