@@ -8,6 +8,7 @@ simulated clock runs on) with ones the test advances itself.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,10 +40,13 @@ class Note:
     severity: str
 
 
+_RECORDED: weakref.WeakKeyDictionary[App[Any], list[Note]] = weakref.WeakKeyDictionary()
+
+
 def record_notifications(app: App[Any]) -> list[Note]:
     """Every notification ``app`` raises from now on, in order, through its public
     ``notify`` (which still shows them). Unlike the toasts on screen, none expires."""
-    notes: list[Note] = []
+    notes = _RECORDED[app] = []
     show = app.notify
 
     def notify(
@@ -58,6 +62,11 @@ def record_notifications(app: App[Any]) -> list[Note]:
 
     app.notify = notify  # type: ignore[method-assign]
     return notes
+
+
+def notifications(app: App[Any]) -> list[Note]:
+    """What :func:`record_notifications` recorded for ``app`` so far."""
+    return _RECORDED[app]
 
 
 # --------------------------------------------------------------------------- time
