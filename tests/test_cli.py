@@ -19,7 +19,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -340,7 +339,6 @@ class Result:
     code: int
     out: str
     err: str
-    seconds: float
 
     def json(self) -> Any:
         return json.loads(self.out)
@@ -405,7 +403,6 @@ class Cli:
         if now is not None:
             argv += ["--now", now if isinstance(now, str) else ts(now)]
         argv += list(args)
-        started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "syncwatch", *argv],
             input=input,
@@ -417,7 +414,7 @@ class Cli:
             cwd=self.root,
             timeout=timeout,
         )
-        result = Result(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+        result = Result(argv, proc.returncode, proc.stdout, proc.stderr)
         # No foreseeable error may ever show the user a traceback.
         assert "Traceback" not in proc.stderr, str(result)
         assert "Traceback" not in proc.stdout, str(result)
@@ -1125,8 +1122,8 @@ def test_locked_database_exits_2_saying_locked(wcli: Cli, world: World) -> None:
         holder.close()
     for result in results:
         assert result.code == 2, str(result)
+        # Exiting 2 with "locked" is giving up by itself: a hang would meet the timeout.
         assert "locked" in result.err.lower(), str(result)
-        assert result.seconds < 60, result.seconds
     # Nothing changed.
     assert wcli.json("list", "--all") == world.snapshot
 
