@@ -951,23 +951,41 @@ def _big_import(write_import: WriteImport, n_logs: int) -> str:
     return write_import(records, "big.json")
 
 
-def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: float) -> None:
-    """Make prepare_record note "<pid> <record id>" in ``log`` (O_APPEND: whole lines from
-    both processes); in the worker it also sleeps ``worker_delay`` s per record."""
+#: How long one side may wait for the other before the test fails instead of hanging.
+HANG = 120.0
+
+
+def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, first: str | None = None) -> None:
+    """Make prepare_record note "<side> <record id>" in ``log`` (O_APPEND: whole lines from
+    both processes), side being "parent" or "worker".
+
+    With ``first``, the other side prepares nothing until ``first`` has prepared a record:
+    a pipe made before the worker is forked carries the word, so both sides take part
+    however fast either one runs.
+    """
     import os
-    import time
+    import select
 
     from syncwatch import importer
 
     parent = os.getpid()
     prepare = importer.prepare_record
+    said, told = os.pipe()
+    done = {"waited": False, "told": False}  # per process: the worker gets its own copy
 
     def noting(rec: Any, fast: bool, redacted: Any = None) -> Any:
-        if os.getpid() != parent:
-            time.sleep(worker_delay)
+        side = "worker" if os.getpid() != parent else "parent"
+        if first is not None and side != first and not done["waited"]:
+            assert select.select([said], [], [], HANG)[0], f"the {first} prepared nothing"
+            os.read(said, 1)
+            done["waited"] = True
+        prepared = prepare(rec, fast, redacted)
         with log.open("a") as out:
-            out.write(f"{'worker' if os.getpid() != parent else 'parent'} {rec['id']}\n")
-        return prepare(rec, fast, redacted)
+            out.write(f"{side} {rec['id']}\n")
+        if side == first and not done["told"]:
+            os.write(told, b"!")
+            done["told"] = True
+        return prepared
 
     monkeypatch.setattr(importer, "prepare_record", noting)
 
@@ -983,7 +1001,7 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 6_000)
     who = tmp_path / "who.txt"
-    _who_prepares(monkeypatch, who, worker_delay=0.05)  # a slow worker: the parent helps
+    _who_prepares(monkeypatch, who, first="parent")  # the worker waits: the parent helps
     monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 500)  # several batches
     parallel = Store.open(tmp_path / "parallel.db")
@@ -1024,7 +1042,7 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
         "second.json",
     )
     who = tmp_path / "who.txt"
-    _who_prepares(monkeypatch, who, worker_delay=0.01)
+    _who_prepares(monkeypatch, who, first="worker")  # the parent waits: the worker prepares
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 100)
     shift = timedelta(days=3, minutes=7)
     for name, min_bytes in (("parallel", 1), ("single", 10**12)):
@@ -1047,7 +1065,7 @@ def test_a_fast_worker_prepares_every_record(
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 2_000)
     who = tmp_path / "who.txt"
-    _who_prepares(monkeypatch, who, worker_delay=0)
+    _who_prepares(monkeypatch, who)
     monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(importer, "_FLUSH_ROWS", 10**6)  # one batch, sent at the end
     import multiprocessing.connection
@@ -1055,7 +1073,7 @@ def test_a_fast_worker_prepares_every_record(
     real_poll = multiprocessing.connection.Connection.poll
 
     def patient_poll(self: Any, timeout: float = 0.0) -> bool:
-        return bool(real_poll(self, 5.0))  # wait for the worker rather than take work
+        return bool(real_poll(self, HANG))  # wait for the worker rather than take work
 
     monkeypatch.setattr(multiprocessing.connection.Connection, "poll", patient_poll)
     store = Store.open(tmp_path / "w.db")
