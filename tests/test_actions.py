@@ -1,4 +1,5 @@
-"""Operator actions per the contract's table: allowed or refused, effects, re-evaluation, audit."""
+"""Operator actions per the table in docs/rules.md ("Operator actions"): allowed or refused,
+effects, re-evaluation, audit."""
 
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ SITUATIONS = {
     "devidle:1": St.INACTIVE,
 }
 
-#: The contract's table: where each action is allowed, and the state it leads to there.
+#: The table in docs/rules.md ("Operator actions"): where each action is allowed, and the
+#: state it leads to there.
 ALLOWED: dict[Action, dict[str, St]] = {
     Action.REACTIVATE: {"inactive:1": St.ACTIVE, "devidle:1": St.ACTIVE},
     Action.DEACTIVATE: {

@@ -19,7 +19,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -340,7 +339,6 @@ class Result:
     code: int
     out: str
     err: str
-    seconds: float
 
     def json(self) -> Any:
         return json.loads(self.out)
@@ -405,7 +403,6 @@ class Cli:
         if now is not None:
             argv += ["--now", now if isinstance(now, str) else ts(now)]
         argv += list(args)
-        started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "syncwatch", *argv],
             input=input,
@@ -417,7 +414,7 @@ class Cli:
             cwd=self.root,
             timeout=timeout,
         )
-        result = Result(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+        result = Result(argv, proc.returncode, proc.stdout, proc.stderr)
         # No foreseeable error may ever show the user a traceback.
         assert "Traceback" not in proc.stderr, str(result)
         assert "Traceback" not in proc.stdout, str(result)
@@ -1088,7 +1085,7 @@ def test_corrupt_database_exits_2_with_a_clear_message(cli: Cli, world: World, k
 
 
 def test_unreachable_database_url_exits_2_without_showing_the_password(cli: Cli) -> None:
-    """A PostgreSQL URL (the contract's example) that cannot be used: driver or server missing."""
+    """A PostgreSQL URL (the README's example) that cannot be used: driver or server missing."""
     url = "postgresql+psycopg://syncwatch:s3cretPw@127.0.0.1:1/syncwatch"
     result = cli("--db", url, "list", "--json", use_db=False)
     assert result.code == 2, str(result)
@@ -1125,8 +1122,8 @@ def test_locked_database_exits_2_saying_locked(wcli: Cli, world: World) -> None:
         holder.close()
     for result in results:
         assert result.code == 2, str(result)
+        # Exiting 2 with "locked" is giving up by itself: a hang would meet the timeout.
         assert "locked" in result.err.lower(), str(result)
-        assert result.seconds < 60, result.seconds
     # Nothing changed.
     assert wcli.json("list", "--all") == world.snapshot
 

@@ -9,7 +9,8 @@ that evaluated the same integration at once would record its transition twice.
 
 A second test kills an evaluator with SIGKILL in the middle of a long pass.
 
-This file is also the worker program: ``python tests/test_concurrency.py actions|import ...``.
+This file is also the worker program:
+``python tests/test_concurrency.py actions|import|evaluator-stopped-in-its-pass ...``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import queue
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -109,6 +112,8 @@ def worker_actions(url: str, seed: int, count: int) -> None:
         else:
             record["outcome"] = "applied" if applied else "refused"
         print(json.dumps(record), flush=True)
+        # Spreads the actions out so they interleave with passes and imports differently each
+        # time; nothing waits on it, and every assertion holds whatever the interleaving.
         time.sleep(rng.uniform(0, 0.01))
     store.close()
 
@@ -158,13 +163,37 @@ def worker_import(url: str, seed: int, count: int) -> None:
             except (StoreError, ImportRejected) as err:
                 outcome = f"error: {err}"
             print(json.dumps({"import": i, "outcome": outcome}), flush=True)
-            time.sleep(rng.uniform(0, 0.05))
+            time.sleep(rng.uniform(0, 0.05))  # as in worker_actions: varies the interleaving
     store.close()
 
 
+def worker_evaluator_stopped_in_its_pass(url: str, now: str, fd: str) -> None:
+    """``syncwatch --now NOW evaluator`` in this process, stopped in its first pass that
+    records history, right before the insert: the pass holds the write lock and has updated
+    every integration it evaluated, uncommitted. Writes one byte to ``fd`` there, then waits
+    for the test's SIGKILL."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+
+    from syncwatch.cli import main
+
+    @sa.event.listens_for(Engine, "before_cursor_execute")
+    def _stop(*args: Any) -> None:
+        statement: str = args[2]
+        if statement.lstrip().upper().startswith("INSERT INTO STATE_CHANGE"):
+            os.write(int(fd), b"!")
+            threading.Event().wait()  # forever: only SIGKILL ends this process
+
+    sys.exit(main(["--db", url, "--now", now, "evaluator", "--interval", "60"]))
+
+
 if __name__ == "__main__":
-    _kind, _url, _seed, _count = sys.argv[1:5]
-    {"actions": worker_actions, "import": worker_import}[_kind](_url, int(_seed), int(_count))
+    _kind, *_args = sys.argv[1:]
+    if _kind == "evaluator-stopped-in-its-pass":
+        worker_evaluator_stopped_in_its_pass(*_args)
+    else:
+        _url, _seed, _count = _args
+        {"actions": worker_actions, "import": worker_import}[_kind](_url, int(_seed), int(_count))
     sys.exit(0)
 
 
@@ -189,7 +218,14 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
     return env
 
 
-def _spawn(tmp_path: Path, url: str, name: str, *args: str) -> subprocess.Popen[str]:
+#: How long a wait for an event may last before the test fails instead of hanging. Only a
+#: broken program reaches it: nothing here waits for time to pass.
+HANG = 120.0
+
+
+def _spawn(
+    tmp_path: Path, url: str, name: str, *args: str, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[str]:
     """A process whose stdout and stderr go to files named after it (no pipe to fill)."""
     out = (tmp_path / f"{name}.out").open("w")
     err = (tmp_path / f"{name}.err").open("w")
@@ -200,15 +236,48 @@ def _spawn(tmp_path: Path, url: str, name: str, *args: str) -> subprocess.Popen[
         stdout=out,
         stderr=err,
         text=True,
+        pass_fds=pass_fds,
     )
 
 
-def _wait_for(path: Path, needle: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while needle not in path.read_text():
-        assert proc.poll() is None, f"{path.name}: exited {proc.returncode}: {path.read_text()}"
-        assert time.monotonic() < deadline, f"no {needle!r} in {path.name}"
-        time.sleep(0.05)
+class Watched:
+    """A process whose stdout goes to ``NAME.out`` and whose stderr is copied line by line to
+    ``NAME.err`` and to a queue, so the test can wait for a line as it is written."""
+
+    def __init__(self, tmp_path: Path, url: str, name: str, *args: str) -> None:
+        self.name = name
+        self.err_path = tmp_path / f"{name}.err"
+        self.proc = subprocess.Popen(
+            [sys.executable, *args],
+            env=_env(tmp_path, url),
+            stdin=subprocess.DEVNULL,
+            stdout=(tmp_path / f"{name}.out").open("w"),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._copier = threading.Thread(target=self._copy, daemon=True)
+        self._copier.start()
+
+    def _copy(self) -> None:
+        assert self.proc.stderr is not None
+        with self.err_path.open("w") as err:
+            for line in self.proc.stderr:
+                err.write(line)
+                err.flush()
+                self._lines.put(line)
+        self._lines.put(None)  # end of output: the process is ending
+
+    def wait_for(self, needle: str) -> None:
+        """Wait until the process writes a stderr line containing ``needle``."""
+        while (line := self._lines.get(timeout=HANG)) is None or needle not in line:
+            assert line is not None, f"{self.name} ended first: {self.err_path.read_text()}"
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the exit; then ``NAME.err`` holds everything it wrote."""
+        code = self.proc.wait(timeout)
+        self._copier.join(HANG)
+        return code
 
 
 def _check_history(store: Store) -> dict[str, int]:
@@ -237,7 +306,7 @@ def test_actions_evaluators_and_an_importer_racing(db_url: str, tmp_path: Path) 
     setup.close()
 
     evaluators = [
-        _spawn(
+        Watched(
             tmp_path,
             db_url,
             f"evaluator{n}",
@@ -250,8 +319,8 @@ def test_actions_evaluators_and_an_importer_racing(db_url: str, tmp_path: Path) 
         )
         for n in range(2)
     ]
-    for n, proc in enumerate(evaluators):
-        _wait_for(tmp_path / f"evaluator{n}.err", "evaluating", proc)
+    for evaluator in evaluators:  # both loop before the writers start
+        evaluator.wait_for("evaluating")
     workers = {
         f"actions{n}": _spawn(
             tmp_path,
@@ -270,10 +339,10 @@ def test_actions_evaluators_and_an_importer_racing(db_url: str, tmp_path: Path) 
     )
     for name, proc in workers.items():
         assert proc.wait(timeout=180) == 0, (tmp_path / f"{name}.err").read_text()
-    for proc in evaluators:
-        proc.send_signal(signal.SIGTERM)
-    for n, proc in enumerate(evaluators):
-        assert proc.wait(timeout=60) == 0, (tmp_path / f"evaluator{n}.err").read_text()
+    for evaluator in evaluators:
+        evaluator.proc.send_signal(signal.SIGTERM)
+    for evaluator in evaluators:
+        assert evaluator.wait(timeout=HANG) == 0, evaluator.err_path.read_text()
 
     # No process crashed or gave up.
     names = [*workers, "evaluator0", "evaluator1"]
@@ -440,19 +509,21 @@ def test_an_evaluator_killed_mid_pass_leaves_every_state_matching_its_history(
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     Store.open(db_url).close()  # the schema
     _fill_unevaluated(db_url, now)
-    proc = _spawn(
-        tmp_path, db_url, "evaluator", "-m", "syncwatch", "--now", _iso(now), "evaluator",
-        "--interval", "60",
-    )  # fmt: skip
-    _wait_for(tmp_path / "evaluator.err", "evaluating", proc)
-    deadline = time.monotonic() + 60
-    while not _write_lock_held(db_url):
-        assert proc.poll() is None, (tmp_path / "evaluator.err").read_text()
-        assert time.monotonic() < deadline, "the pass never started"
-        time.sleep(0.01)
-    time.sleep(0.1)  # into the pass (seconds long), well before its commit
+    # The evaluator says, through a pipe, when its pass has done everything but record the
+    # history and commit; it is killed right there (not after some time: after that event).
+    stopped, signal_end = os.pipe()
+    try:
+        proc = _spawn(
+            tmp_path, db_url, "evaluator", str(HERE), "evaluator-stopped-in-its-pass", db_url,
+            _iso(now), str(signal_end), pass_fds=(signal_end,),
+        )  # fmt: skip
+    finally:
+        os.close(signal_end)  # the child's copy is the only one left: EOF if it dies first
+    with os.fdopen(stopped, "rb", buffering=0) as pipe:
+        assert pipe.read(1) == b"!", (tmp_path / "evaluator.err").read_text()
+    assert _write_lock_held(db_url), "the pass holds the write lock, uncommitted"
     proc.send_signal(signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert proc.wait(timeout=HANG) == -signal.SIGKILL
 
     store = Store.open(db_url)
     try:

@@ -1,4 +1,5 @@
-"""The pure evaluator, rule by rule (CONTRACT.md, "Facts and the evaluator" and "The API view")."""
+"""The pure evaluator, rule by rule (docs/rules.md: "The nine states", "Sticky facts",
+"What an evaluation stores" and "The API view")."""
 
 from __future__ import annotations
 
@@ -893,7 +894,7 @@ def test_deleted_dominates(
 
 
 def independent_run_invalid(facts: IntegrationFacts, syncs: list[SyncFacts], now: datetime) -> bool:
-    """The credentials rule, written again from the contract's words."""
+    """The credentials rule, written again from the words of docs/rules.md ("Sticky facts", 2)."""
     epoch = facts.credentials_updated_at
     counted = sorted(
         (
@@ -954,7 +955,8 @@ def test_evaluating_twice_is_stable(facts: IntegrationFacts, syncs: list[SyncFac
 
 
 def test_feeding_back_the_facts_of_a_purge_does_not_purge_again() -> None:
-    """Purge is a sticky fact (contract, rule 4): once reported, it is not reported again."""
+    """Purge is a sticky fact (docs/rules.md, "Sticky facts", 4): once reported, it is not
+    reported again."""
     first = run(make_facts(deleted_at=ago(days=15)), [OK])
     assert first.purge_due
     second = run(first.facts, [OK])

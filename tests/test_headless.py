@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +36,10 @@ from syncwatch.transitions import transition_event
 
 #: When the evaluator runs: three days after the import.
 LATER = NOW + timedelta(days=3)
+
+#: How long a wait for an event may last before the test fails instead of hanging. Only a
+#: broken program reaches it: nothing here waits for time to pass.
+HANG = 120.0
 
 #: What the evaluator must find at ``LATER``: (id, from, to).
 EXPECTED = {
@@ -104,17 +107,20 @@ class Running:
     err: queue.Queue[str] = field(default_factory=queue.Queue)
     out_lines: list[str] = field(default_factory=list)
     err_lines: list[str] = field(default_factory=list)
+    pumps: list[threading.Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for stream, q in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
-            threading.Thread(target=_pump, args=(stream, q), daemon=True).start()
+            pump = threading.Thread(target=_pump, args=(stream, q), daemon=True)
+            pump.start()
+            self.pumps.append(pump)
 
-    def lines(self, n: int, timeout: float = 60) -> list[str]:
+    def lines(self, n: int) -> list[str]:
         """Wait for ``n`` stdout lines in all (the process must not end first)."""
-        deadline = time.monotonic() + timeout
         while len(self.out_lines) < n:
             try:
-                self.out_lines.append(self.out.get(timeout=max(0.01, deadline - time.monotonic())))
+                # Each line is an event to wait for; the limit only turns a hang into a failure.
+                self.out_lines.append(self.out.get(timeout=HANG))
             except queue.Empty:
                 raise AssertionError(
                     f"got {len(self.out_lines)} of {n} lines: {self.out_lines}\n"
@@ -122,15 +128,14 @@ class Running:
                 ) from None
         return self.out_lines
 
-    def wait_stderr(self, needle: str, timeout: float = 60) -> str:
+    def wait_stderr(self, needle: str) -> str:
         """Wait for a stderr line containing ``needle``; return it."""
-        deadline = time.monotonic() + timeout
         while True:
             for line in self.err_lines:
                 if needle in line:
                     return line
             try:
-                self.err_lines.append(self.err.get(timeout=max(0.01, deadline - time.monotonic())))
+                self.err_lines.append(self.err.get(timeout=HANG))
             except queue.Empty:
                 raise AssertionError(f"no {needle!r} on stderr: {self.err_lines}") from None
 
@@ -139,12 +144,14 @@ class Running:
             self.err_lines.append(self.err.get())
         return "".join(self.err_lines)
 
-    def finish(self, sig: int | None = signal.SIGTERM, timeout: float = 30) -> int:
+    def finish(self, sig: int | None = signal.SIGTERM, timeout: float = HANG) -> int:
         """Send ``sig`` (if any), wait for the exit and drain the output; the exit code."""
         if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout)
-        time.sleep(0.05)  # let the pumps see EOF
+        for pump in self.pumps:  # they end at EOF: every line is queued by then
+            pump.join(HANG)
+            assert not pump.is_alive(), "an output pipe stayed open after the process ended"
         while not self.out.empty():
             self.out_lines.append(self.out.get())
         self.stderr_now()
@@ -338,6 +345,30 @@ def _transition_fields() -> dict[str, Any]:
     return {name: getattr(t, name) for name in t.__dataclass_fields__}
 
 
+def test_submitting_never_waits_for_the_command(tmp_path: Path) -> None:
+    """The first command blocks on a FIFO that only the test opens, after both submits: had
+    ``submit`` waited for it, the test would never get there (the hook's time-out would
+    kill the command first, and the report below would say so)."""
+    reports: list[str] = []
+    gate, ran = tmp_path / "gate", tmp_path / "ran"
+    os.mkfifo(gate)
+    hook = TransitionCommand(
+        f"read line; case \"$line\" in *SYNC_FAILING*) read go < '{gate}';; esac; "
+        f"printf '%s\\n' \"$line\" >> '{ran}'",
+        timeout=HANG,
+        report=reports.append,
+    )
+    hook.submit(_transition())
+    hook.submit(Transition(**{**_transition_fields(), "to_state": IntegrationState.ACTIVE}))
+    assert not ran.exists() and reports == [], "submit waited for the command to end"
+    with gate.open("w") as opened:  # blocks until the first command opens it to read
+        opened.write("go\n")
+    hook.close(grace=HANG)
+    assert reports == [] and hook.failures == 0
+    statuses = [json.loads(line)["data"]["status"] for line in ran.read_text().splitlines()]
+    assert statuses == ["SYNC_FAILING", "ACTIVE"], "one at a time, in order"
+
+
 def test_a_hanging_command_is_killed_and_the_next_one_runs(tmp_path: Path) -> None:
     reports: list[str] = []
     marker = tmp_path / "ran"
@@ -346,13 +377,9 @@ def test_a_hanging_command_is_killed_and_the_next_one_runs(tmp_path: Path) -> No
         timeout=0.5,
         report=reports.append,
     )
-    started = time.monotonic()
     hook.submit(_transition())  # hangs: killed after 0.5 s
-    later = Transition(**{**_transition_fields(), "to_state": IntegrationState.ACTIVE})
-    hook.submit(later)
-    submitted = time.monotonic() - started
-    hook.close(grace=10)
-    assert submitted < 0.5, "submitting never waits for the command"
+    hook.submit(Transition(**{**_transition_fields(), "to_state": IntegrationState.ACTIVE}))
+    hook.close(grace=HANG)
     assert reports == ["--on-transition timed out after 0.5 s and was killed"]
     assert marker.exists()
     assert hook.failures == 1
@@ -360,9 +387,9 @@ def test_a_hanging_command_is_killed_and_the_next_one_runs(tmp_path: Path) -> No
 
 def test_a_command_that_cannot_run_is_reported(tmp_path: Path) -> None:
     reports: list[str] = []
-    hook = TransitionCommand(str(tmp_path / "missing-script"), timeout=5, report=reports.append)
+    hook = TransitionCommand(str(tmp_path / "missing-script"), timeout=HANG, report=reports.append)
     hook.submit(_transition())
-    hook.close(grace=10)
+    hook.close(grace=HANG)
     assert len(reports) == 1 and "exited with status 127" in reports[0]
     assert "not found" in reports[0]
 
@@ -374,7 +401,7 @@ def test_evaluator_refuses_a_negative_max_failures(tmp_path: Path) -> None:
         env=cli_env(tmp_path, url, NOW),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG,
     )
     assert done.returncode == 2
     assert "--max-failures must be 0" in done.stderr and "Traceback" not in done.stderr

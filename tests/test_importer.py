@@ -1,4 +1,5 @@
-"""Import per contract: validation with JSON paths, all-or-nothing, idempotent upsert."""
+"""Import per docs/rules.md ("The import format"): validation with JSON paths, all-or-nothing,
+idempotent upsert."""
 
 from __future__ import annotations
 
@@ -335,7 +336,8 @@ def test_importing_the_same_file_twice_changes_nothing(
 def test_importing_the_same_file_twice_keeps_the_sticky_facts_the_evaluator_set(
     store: Store, write_import: WriteImport, record: dict[str, Any]
 ) -> None:
-    """The contract's own example carries ``"qa_status": null`` and ``"enabled": true``.
+    """The format's example (docs/rules.md, "The import format") carries ``"qa_status": null``
+    and ``"enabled": true``.
 
     Null means "let the evaluator decide"; once decided (or once the integration was disabled
     for inactivity), importing the same file again must change nothing and notify nobody again.
@@ -950,23 +952,41 @@ def _big_import(write_import: WriteImport, n_logs: int) -> str:
     return write_import(records, "big.json")
 
 
-def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, worker_delay: float) -> None:
-    """Make prepare_record note "<pid> <record id>" in ``log`` (O_APPEND: whole lines from
-    both processes); in the worker it also sleeps ``worker_delay`` s per record."""
+#: How long one side may wait for the other before the test fails instead of hanging.
+HANG = 120.0
+
+
+def _who_prepares(monkeypatch: pytest.MonkeyPatch, log: Path, first: str | None = None) -> None:
+    """Make prepare_record note "<side> <record id>" in ``log`` (O_APPEND: whole lines from
+    both processes), side being "parent" or "worker".
+
+    With ``first``, the other side prepares nothing until ``first`` has prepared a record:
+    a pipe made before the worker is forked carries the word, so both sides take part
+    however fast either one runs.
+    """
     import os
-    import time
+    import select
 
     from syncwatch.importer import prepare as prep
 
     parent = os.getpid()
     prepare = prep.prepare_record
+    said, told = os.pipe()
+    done = {"waited": False, "told": False}  # per process: the worker gets its own copy
 
     def noting(rec: Any, fast: bool, redacted: Any = None) -> Any:
-        if os.getpid() != parent:
-            time.sleep(worker_delay)
+        side = "worker" if os.getpid() != parent else "parent"
+        if first is not None and side != first and not done["waited"]:
+            assert select.select([said], [], [], HANG)[0], f"the {first} prepared nothing"
+            os.read(said, 1)
+            done["waited"] = True
+        prepared = prepare(rec, fast, redacted)
         with log.open("a") as out:
-            out.write(f"{'worker' if os.getpid() != parent else 'parent'} {rec['id']}\n")
-        return prepare(rec, fast, redacted)
+            out.write(f"{side} {rec['id']}\n")
+        if side == first and not done["told"]:
+            os.write(told, b"!")
+            done["told"] = True
+        return prepared
 
     monkeypatch.setattr(prep, "prepare_record", noting)
 
@@ -982,7 +1002,7 @@ def test_a_large_import_shared_with_a_worker_process_stores_the_same(
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 6_000)
     who = tmp_path / "who.txt"
-    _who_prepares(monkeypatch, who, worker_delay=0.05)  # a slow worker: the parent helps
+    _who_prepares(monkeypatch, who, first="parent")  # the worker waits: the parent helps
     monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(prep, "FLUSH_ROWS", 500)  # several batches
     parallel = Store.open(tmp_path / "parallel.db")
@@ -1023,7 +1043,7 @@ def test_a_worker_sees_several_files_and_a_shift_as_the_import_does(
         "second.json",
     )
     who = tmp_path / "who.txt"
-    _who_prepares(monkeypatch, who, worker_delay=0.01)
+    _who_prepares(monkeypatch, who, first="worker")  # the parent waits: the worker prepares
     monkeypatch.setattr(prep, "FLUSH_ROWS", 100)
     shift = timedelta(days=3, minutes=7)
     for name, min_bytes in (("parallel", 1), ("single", 10**12)):
@@ -1046,7 +1066,7 @@ def test_a_fast_worker_prepares_every_record(
         pytest.skip("no fork start method here, or other threads run: no worker")
     file = _big_import(write_import, 2_000)
     who = tmp_path / "who.txt"
-    _who_prepares(monkeypatch, who, worker_delay=0)
+    _who_prepares(monkeypatch, who)
     monkeypatch.setattr(prep, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(prep, "FLUSH_ROWS", 10**6)  # one batch, sent at the end
     import multiprocessing.connection
@@ -1054,7 +1074,7 @@ def test_a_fast_worker_prepares_every_record(
     real_poll = multiprocessing.connection.Connection.poll
 
     def patient_poll(self: Any, timeout: float = 0.0) -> bool:
-        return bool(real_poll(self, 5.0))  # wait for the worker rather than take work
+        return bool(real_poll(self, HANG))  # wait for the worker rather than take work
 
     monkeypatch.setattr(multiprocessing.connection.Connection, "poll", patient_poll)
     store = Store.open(tmp_path / "w.db")

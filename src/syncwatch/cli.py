@@ -99,7 +99,7 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, per CONTRACT.md."""
+    """The command line: its commands in the README, the rules they apply in docs/rules.md."""
     parser = _Parser(
         prog="syncwatch",
         description="Watch and operate third-party integrations. "

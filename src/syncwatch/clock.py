@@ -6,6 +6,7 @@ Rules never call ``datetime.now()``; they get ``now`` from one of these.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -44,11 +45,17 @@ class FixedClock:
 
 
 class SimulatedClock:
-    """A clock that runs ``speed`` times faster than real time from ``start``, and can pause."""
+    """A clock that runs ``speed`` times faster than real time from ``start``, and can pause.
 
-    def __init__(self, start: datetime, speed: float = 3600.0) -> None:
+    ``real`` is where real time comes from, in seconds (tests pass a clock they advance).
+    """
+
+    def __init__(
+        self, start: datetime, speed: float = 3600.0, *, real: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._real = real
         self._origin = to_utc(start)
-        self._real_origin = time.monotonic()
+        self._real_origin = real()
         self._speed = speed
         self._paused = False
 
@@ -63,12 +70,12 @@ class SimulatedClock:
     def now(self) -> datetime:
         if self._paused:
             return self._origin
-        elapsed = time.monotonic() - self._real_origin
+        elapsed = self._real() - self._real_origin
         return self._origin + timedelta(seconds=elapsed * self._speed)
 
     def _rebase(self) -> None:
         self._origin = self.now()
-        self._real_origin = time.monotonic()
+        self._real_origin = self._real()
 
     def set_speed(self, speed: float) -> None:
         """Change the speed from this instant on."""
@@ -80,7 +87,7 @@ class SimulatedClock:
         self._paused = True
 
     def resume(self) -> None:
-        self._real_origin = time.monotonic()
+        self._real_origin = self._real()
         self._paused = False
 
 

@@ -1,7 +1,8 @@
 """The status evaluator: a pure function of an integration's facts, its syncs and ``now``.
 
-Everything in here follows ``CONTRACT.md`` to the letter; nothing here touches a database,
-a clock or a terminal. The precedence of states lives in :func:`evaluate` and nowhere else.
+Everything in here follows ``docs/rules.md`` ("The nine states", "Sticky facts", "What an
+evaluation stores", "The API view") to the letter; nothing here touches a database, a clock
+or a terminal. The precedence of states lives in :func:`evaluate` and nowhere else.
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ STATE_INFO: dict[IntegrationState, StateInfo] = {
     IntegrationState.SETUP: StateInfo(
         "Setup",
         "◌",
-        # Cyan per the contract; Textual themes have no cyan variable, and $accent is orange.
+        # Cyan per docs/rules.md; Textual themes have no cyan variable, and $accent is orange.
         "#0097a7",
         "cyan",
         3,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,12 +56,16 @@ _ERROR_CODES = {
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted answer. 200 means "behave like Kombo" (after ``delay``)."""
+    """One scripted answer. 200 means "behave like Kombo"."""
 
     status: int = 200
     retry_after: str | None = None
-    #: Seconds to wait before answering (a slow Kombo).
-    delay: float = 0.0
+    #: Never answer while the fake runs (a Kombo that hangs): only the client's time-out ends
+    #: the request, however slow the machine is.
+    hang: bool = False
+    #: Answer only once this many requests have been in flight at once (0: at once), so a
+    #: test sees requests overlap without counting on their timing.
+    together: int = 0
     #: A raw body instead of Kombo's JSON error (a proxy's HTML page, say).
     raw: bytes | None = None
 
@@ -88,7 +91,8 @@ class FakeKombo:
     max_in_flight: int = 0
 
     def __post_init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._stopped = False
         self._server: ThreadingHTTPServer | None = None
 
     # -- programming it ---------------------------------------------------------------
@@ -173,6 +177,9 @@ class FakeKombo:
         return self
 
     def stop(self) -> None:
+        with self._lock:  # requests held back end, unanswered
+            self._stopped = True
+            self._lock.notify_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -196,11 +203,15 @@ class FakeKombo:
             self.requests.append(Request(h.command, h.path, iid, h.headers["authorization"], body))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._lock.notify_all()
             script = self.scripts.get(iid or "", [])
             reply = (script.pop(0) if len(script) > 1 else script[0]) if script else Reply()
+            self._lock.wait_for(
+                lambda: self._stopped or (not reply.hang and self.max_in_flight >= reply.together)
+            )
         try:
-            if reply.delay:
-                time.sleep(reply.delay)
+            if self._stopped:
+                return
             if h.headers["authorization"] != f"Bearer {self.api_key}":
                 self._error(h, 401, "The API key is invalid.")
             elif reply.status != 200:

@@ -75,7 +75,8 @@ class Client:
     def __init__(self, url: str, store: Store) -> None:
         self.url = url
         self.store = store
-        self.http = httpx.Client(base_url=url, timeout=10)
+        # Only a hang should meet this: a busy machine can take seconds over a request.
+        self.http = httpx.Client(base_url=url, timeout=120)
 
     def post(
         self, body: bytes, *, secret: bytes | None = SECRET, headers: dict[str, str] | None = None

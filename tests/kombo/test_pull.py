@@ -43,7 +43,7 @@ def run_pull(
     fake: FakeKombo,
     waits: Waits | None = None,
     *,
-    timeout: float = 5.0,
+    timeout: float = 60.0,  # only a hung request meets it
     policy: RetryPolicy = FAST,
     concurrency: int = 8,
     batch_size: int = 100,
@@ -225,9 +225,10 @@ def test_a_slow_answer_times_out_and_is_reported(store: Store, fake: FakeKombo) 
     seed(store, record("personio:slow"), record("personio:fast"))
     fake.add("personio:slow")
     fake.add("personio:fast", status="INACTIVE")
-    fake.script("personio:slow", Reply(delay=1.0))
+    fake.script("personio:slow", Reply(hang=True))
 
-    report = run_pull(store, fake, timeout=0.2, policy=RetryPolicy(attempts=2, base_delay=0.01))
+    # The time-out must leave the quick answer time on a busy machine; the other never comes.
+    report = run_pull(store, fake, timeout=2.0, policy=RetryPolicy(attempts=2, base_delay=0.01))
 
     assert "did not answer in time" in str(item(report, "personio:slow")["error"])
     assert len(fake.calls("personio:slow")) == 2
@@ -239,7 +240,7 @@ def test_concurrency_is_bounded(store: Store, fake: FakeKombo) -> None:
     seed(store, *(record(i) for i in ids))
     for i in ids:
         fake.add(i)
-        fake.script(i, Reply(delay=0.05))
+        fake.script(i, Reply(together=2))  # held until two requests overlap
 
     report = run_pull(store, fake, concurrency=3, batch_size=5)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,10 @@ from syncwatch.kombo.events import sign
 @pytest.fixture
 def no_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KOMBO_WEBHOOK_SECRET", raising=False)
+
+
+#: How long a wait for an event may last before the test fails instead of hanging.
+HANG = 120.0
 
 
 def _db(tmp_path: Path) -> str:
@@ -79,24 +84,40 @@ def test_the_real_command_receives_and_stops_on_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "syncwatch", "--db", _db(tmp_path), "receive",
          "--port", str(port), "--secret-file", str(secret_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+    said: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(url + "/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        # Ready when uvicorn says it runs, which it says once it listens (a hang fails).
+        while not any("Uvicorn running on" in line for line in said):
+            line = lines.get(timeout=HANG)
+            assert line is not None, "receive ended: " + "".join(said)
+            said.append(line)
         body = example("sync-finished")
         resp = httpx.post(
-            url + "/webhooks/kombo", content=body, headers={"X-Kombo-Signature": sign(SECRET, body)}
+            url + "/webhooks/kombo",
+            content=body,
+            headers={"X-Kombo-Signature": sign(SECRET, body)},
+            timeout=HANG,  # httpx's default 5 s is a bound on a busy machine's speed
         )
         assert resp.status_code == 200 and resp.json()["outcome"] == "applied"
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
-        assert proc.returncode == 0
+        assert proc.wait(timeout=HANG) == 0
+        reader.join(HANG)
+        while (line := lines.get_nowait()) is not None:
+            said.append(line)
+        err = "".join(said)
         assert SECRET.decode() not in err  # the secret is never logged
         assert "Traceback" not in err
     finally:

@@ -284,7 +284,7 @@ def test_a_sync_for_an_unknown_integration_creates_it(receiver: Client, store: S
     row = store.get("bamboohr:new")
     assert row is not None and row.organization == "Acme GmbH"
     assert row.created_at.isoformat() == "2026-11-26T10:00:00+00:00"  # when it first synced
-    # The first sync failed on authentication: held for QA, as the contract says.
+    # The first sync failed on authentication: held for QA, as docs/rules.md says ("QA hold").
     assert row.state is IntegrationState.QUALITY_ASSURANCE
 
 

@@ -131,7 +131,7 @@ def test_a_time_out_is_not_repeated_and_says_the_outcome_is_unknown(
     store: Store, fake: FakeKombo
 ) -> None:
     seeded(store, fake)
-    fake.script("personio:on", Reply(delay=1.0))
+    fake.script("personio:on", Reply(hang=True))
     before = snapshot(store)
     settings = KomboSettings(API_KEY, server_url=fake.url, timeout=0.2)
 

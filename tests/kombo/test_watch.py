@@ -22,6 +22,10 @@ from syncwatch.db.transitions import latest_seq
 from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
 
+#: How long a wait for an event may last before the test fails instead of hanging (a
+#: subprocess can take seconds just to start on a busy machine).
+HANG = 120.0
+
 
 def _apply(store: Store, body: bytes, at: datetime = NOW) -> None:
     receive_event(store, parse_event(body), body.decode(), at)
@@ -50,12 +54,12 @@ class Watch:
             pass  # closed by the test
 
     def next_line(self) -> str:
-        return self.lines.get(timeout=20)
+        return self.lines.get(timeout=HANG)
 
     def stop(self) -> tuple[int, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=20)
+        code = self.proc.wait(timeout=HANG)
         assert self.proc.stderr is not None
         return code, self.proc.stderr.read()
 
@@ -133,14 +137,14 @@ def test_watch_exits_quietly_when_the_reader_goes_away(store: Store) -> None:
     try:
         assert proc.stdout is not None and proc.stderr is not None
         _apply(store, state_changed("e1", "2026-11-26T09:00:00Z", iid="personio:a"))
-        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        ready, _, _ = select.select([proc.stdout], [], [], HANG)
         assert ready, "watch printed nothing"
         assert json.loads(proc.stdout.readline())["data"]["integration_id"] == "personio:a"
         proc.stdout.close()  # the reader goes away (| head -1)
         # The next transitions hit a closed pipe: watch ends, exit 0, nothing on stderr.
         for i in range(5):
             _apply(store, state_changed(f"x{i}", "2026-11-26T09:00:00Z", iid=f"personio:z{i}"))
-        assert proc.wait(timeout=20) == 0
+        assert proc.wait(timeout=HANG) == 0
         assert proc.stderr.read() == ""
     finally:
         if proc.poll() is None:
@@ -155,4 +159,4 @@ def test_watch_exits_cleanly_on_sigint(store: Store, watch_factory: list[Watch])
     _apply(store, state_changed("e1", "2026-11-26T09:00:00Z"))
     w.next_line()  # running and polling
     os.kill(w.proc.pid, signal.SIGINT)
-    assert w.proc.wait(timeout=20) == 0
+    assert w.proc.wait(timeout=HANG) == 0

@@ -1,10 +1,20 @@
-"""Helpers shared by the pilot tests (``from pilot_support import settle``)."""
+"""Helpers shared by the pilot tests (``from pilot_support import settle``).
+
+None of them waits for time to pass: they wait for workers and messages, and they stand in
+for the two sources of time a test would otherwise race (the app's timers, the real time a
+simulated clock runs on) with ones the test advances itself.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
@@ -16,3 +26,113 @@ async def settle(pilot: Pilot[Any]) -> None:
         with contextlib.suppress(WorkerFailed):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One notification the app raised."""
+
+    title: str
+    message: str
+    severity: str
+
+
+_RECORDED: weakref.WeakKeyDictionary[App[Any], list[Note]] = weakref.WeakKeyDictionary()
+
+
+def record_notifications(app: App[Any]) -> list[Note]:
+    """Every notification ``app`` raises from now on, in order, through its public
+    ``notify`` (which still shows them). Unlike the toasts on screen, none expires."""
+    notes = _RECORDED[app] = []
+    show = app.notify
+
+    def notify(
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        notes.append(Note(title, message, severity))
+        show(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return notes
+
+
+def notifications(app: App[Any]) -> list[Note]:
+    """What :func:`record_notifications` recorded for ``app`` so far."""
+    return _RECORDED[app]
+
+
+# --------------------------------------------------------------------------- time
+
+
+class ManualTimer:
+    """A timer that goes off only when the test says so (see :class:`ManualTimers`)."""
+
+    def __init__(self, delay: float, callback: Callable[[], object] | None) -> None:
+        self.delay = delay
+        self.callback = callback
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+
+class ManualTimers:
+    """Stands in for ``app.set_timer`` for timers of ``delay`` seconds: they are armed as
+    usual, but go off when the test calls :meth:`fire`, never because time passed. Timers of
+    any other delay (Textual's own) are real ones."""
+
+    def __init__(self, app: App[Any], delay: float) -> None:
+        self.app = app
+        self.delay = delay
+        self.timers: list[ManualTimer] = []
+        real = app.set_timer
+
+        def set_timer(
+            delay: float,
+            callback: Callable[[], object] | None = None,
+            *,
+            name: str | None = None,
+            pause: bool = False,
+        ) -> Any:
+            if delay != self.delay:
+                return real(delay, callback, name=name, pause=pause)
+            timer = ManualTimer(delay, callback)
+            self.timers.append(timer)
+            return timer
+
+        app.set_timer = set_timer  # type: ignore[method-assign]
+
+    @property
+    def armed(self) -> list[ManualTimer]:
+        """The timers set and neither stopped nor gone off yet."""
+        return [t for t in self.timers if t.active]
+
+    async def fire(self, pilot: Pilot[Any]) -> None:
+        """The one armed timer goes off (in the app, as a real one would); then settle."""
+        (timer,) = self.armed
+        timer.active = False
+        if timer.callback is not None:
+            self.app.call_later(timer.callback)
+        await pilot.pause()
+        await settle(pilot)
+
+
+class ManualRealTime:
+    """Real time, in seconds, as a simulated clock reads it: it moves when the test says."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds

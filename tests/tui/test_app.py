@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pilot_support import settle
+from pilot_support import ManualTimers, notifications, record_notifications, settle
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
@@ -33,7 +33,9 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the fixed clock of conftest.p
 
 
 def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
-    return SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
+    app = SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
+    record_notifications(app)
+    return app
 
 
 def plain(app: SyncwatchApp, selector: str) -> str:
@@ -64,7 +66,7 @@ def shown_ids(app: SyncwatchApp) -> list[str]:
 
 def notes(app: SyncwatchApp) -> list[tuple[str, str, str]]:
     """(title, message, severity) of the notifications shown so far."""
-    return [(n.title, n.message, n.severity) for n in app._notifications]
+    return [(n.title, n.message, n.severity) for n in notifications(app)]
 
 
 def note_text(app: SyncwatchApp) -> str:
@@ -437,20 +439,24 @@ async def test_failing_pass_is_reported_and_the_app_keeps_running(
 
 async def test_pause_and_refresh_now(store: Store, clock: FixedClock) -> None:
     app = SyncwatchApp(store, clock, interval=3600)
+    live = ManualTimers(app, 3600)  # the live refresh's timer, fired by the test
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.live and app._timer is not None
+        assert app.live and len(live.armed) == 1
+        passes = app.passes
+        await live.fire(pilot)  # the interval is up: a pass, and the timer is armed again
+        assert app.passes == passes + 1 and len(live.armed) == 1
         await pilot.press("p")
-        assert app.paused and app._timer is None
+        assert app.paused and live.armed == []
         assert "PAUSED" in plain(app, "#status")
         passes = app.passes
         await pilot.press("g")
         await settle(pilot)
         assert app.passes == passes + 1
-        assert app._timer is None  # a manual pass does not re-arm while paused
+        assert live.armed == []  # a manual pass does not re-arm while paused
         await pilot.press("p")
         await settle(pilot)
-        assert not app.paused and app._timer is not None
+        assert not app.paused and len(live.armed) == 1
 
 
 # --------------------------------------------------------------------------- drill-down

@@ -3,22 +3,24 @@
 A real ``syncwatch evaluator`` process loops on the database while the app runs its live
 timer on the same one and an operator acts through the keys: the action sticks, neither
 side reports an error, and no transition is recorded twice.
+
+Nothing waits for time to pass: the evaluator reports each pass it starts through a pipe,
+and the app's live timer goes off when the test fires it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import itertools
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from textual.pilot import Pilot
-from textual.worker import WorkerFailed
+from pilot_support import ManualTimers, record_notifications, settle
 
 from builders import NOW, ago, integration_record, sync_record
 from syncwatch.clock import FixedClock, iso
@@ -29,6 +31,43 @@ from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.widgets.integration_list import IntegrationList
 
 SIZE = (160, 45)
+INTERVAL = 0.05
+#: How long a wait for an event may last before the test fails instead of hanging.
+HANG = 120.0
+
+#: ``syncwatch evaluator`` (its command line: ``argv[2:]``), which also writes one byte to
+#: the file descriptor ``argv[1]`` as each of its passes starts.
+EVALUATOR = """
+import os, sys
+from syncwatch.cli import main
+from syncwatch.store import Store
+evaluate_pass = Store.evaluate_pass
+def announced(self, now, **kwargs):
+    os.write(int(sys.argv[1]), b".")
+    return evaluate_pass(self, now, **kwargs)
+Store.evaluate_pass = announced
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+class Passes:
+    """The evaluator's passes, as announced on the read end of its pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def _read(self) -> None:
+        assert os.read(self.fd, 1) == b".", "the headless evaluator stopped on its own"
+
+    def forget_started(self) -> None:
+        """Forget the passes started so far."""
+        while select.select([self.fd], [], [], 0)[0]:
+            assert os.read(self.fd, 4096), "the headless evaluator stopped on its own"
+
+    async def wait_started(self, n: int) -> None:
+        """Wait until ``n`` more passes have started (so ``n - 1`` have also finished)."""
+        for _ in range(n):
+            await asyncio.wait_for(asyncio.to_thread(self._read), HANG)
 
 
 def _world(store: Store) -> None:
@@ -47,52 +86,52 @@ def _world(store: Store) -> None:
     import_parsed(store, [parse_bytes(doc, "world.json")], NOW)
 
 
-async def _settle(pilot: Pilot[object]) -> None:
-    for _ in range(3):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 async def test_ui_live_pass_and_headless_evaluator_coexist(db_url: str, tmp_path: Path) -> None:
     store = Store.open(db_url)
     _world(store)
     env = {**os.environ, "SYNCWATCH_DB": db_url, "SYNCWATCH_NOW": iso(NOW)}
+    announced, announce = os.pipe()
     evaluator = subprocess.Popen(
-        [sys.executable, "-m", "syncwatch", "evaluator", "--interval", "0.05", "--json"],
+        [sys.executable, "-c", EVALUATOR, str(announce),
+         "evaluator", "--interval", str(INTERVAL), "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
+        pass_fds=(announce,),
+    )  # fmt: skip
+    os.close(announce)  # the child holds the only write end: EOF when it ends
+    passes = Passes(announced)
     try:
         # A FixedClock keeps the app from ticking on its own; the live timer still runs passes.
-        app = SyncwatchApp(store, FixedClock(NOW), interval=0.05, live=True)
+        app = SyncwatchApp(store, FixedClock(NOW), interval=INTERVAL, live=True)
+        notes = record_notifications(app)
+        live = ManualTimers(app, INTERVAL)
         async with app.run_test(size=SIZE) as pilot:
-            await _settle(pilot)
-            for _ in range(100):  # the first pass and load can take a moment on a busy machine
-                if app.main.query(IntegrationList) and app.rows:
-                    break
-                await pilot.pause(0.05)
+            await settle(pilot)
+            assert app.rows, "the first pass loaded the list"
             the_list = app.main.query_one(IntegrationList)
             for target in ("personio:org03", "personio:org07", "personio:org12"):
                 assert the_list.select_id(target)
                 await pilot.pause()
                 await pilot.press("x")  # deactivate
-                await _settle(pilot)
-                # Let both sides run several passes over the change.
-                deadline = time.monotonic() + 1.0
-                while time.monotonic() < deadline:
-                    await pilot.pause(0.05)
-                await _settle(pilot)
+                await settle(pilot)
+                # Both sides run passes over the committed change: the app's live timer goes
+                # off twice, and the evaluator runs at least one whole pass.
+                passes.forget_started()
+                for _ in range(2):
+                    await live.fire(pilot)
+                await passes.wait_started(2)
+                await settle(pilot)
                 assert app.rows[target].state is IntegrationState.INACTIVE
-            errors = [n.message for n in app._notifications if n.severity == "error"]
+            errors = [n.message for n in notes if n.severity == "error"]
             assert errors == []
         assert evaluator.poll() is None, "the headless evaluator stopped on its own"
     finally:
         if evaluator.poll() is None:
             evaluator.send_signal(signal.SIGTERM)
-        out, err = evaluator.communicate(timeout=30)
+        out, err = evaluator.communicate(timeout=HANG)
+        os.close(announced)
     assert evaluator.returncode == 0, err
     assert "Traceback" not in err
 

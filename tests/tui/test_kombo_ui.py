@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pilot_support import settle
+from pilot_support import notifications, record_notifications, settle
 from rich.console import Console
 from textual.widgets import Static
 
@@ -54,11 +54,13 @@ def remote_env(fake: FakeKombo) -> dict[str, str]:
 
 def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
     kwargs.setdefault("env", {})
-    return SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
+    app = SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
+    record_notifications(app)
+    return app
 
 
 def note_text(app: SyncwatchApp) -> str:
-    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
+    return "\n".join(f"{n.title}: {n.message}" for n in notifications(app))
 
 
 def row_text(app: SyncwatchApp, integration_id: str) -> str:
@@ -271,8 +273,15 @@ async def test_a_remote_action_kombo_accepts_changes_the_state(
         assert app.rows["hibob:vantage"].enabled
         remote = app.remote
         assert remote is not None
-    # Closed with the app.
-    assert remote._http.is_closed
+        closed: list[bool] = []
+        close = remote.close
+
+        def closing() -> None:
+            closed.append(True)
+            close()
+
+        remote.close = closing  # type: ignore[method-assign]
+    assert closed == [True], "the remote (and its connections) is closed with the app"
 
 
 async def test_a_remote_action_kombo_refuses_changes_nothing(

@@ -1,8 +1,9 @@
 """Snapshot tests: how the terminal UI looks, screen by screen, on the bundled sample.
 
 Deterministic by construction: a fixed clock (2026-11-26T12:00:00Z), the sample shifted to it,
-a database file with a fixed name, no live timer (``live=False``), no blinking cursors, and the
-header's "last pass" time (wall-clock time in the app) pinned to the fixed clock.
+a database file with a fixed name, no live timer (``live=False``), no timer building the
+drill-down ahead, no blinking cursors, the header's "last pass" time pinned to the fixed clock,
+and no sleeps: each step waits for the app's workers and messages.
 
 The snapshots live in ``tests/tui/__snapshots__/test_snapshots/``. After an intended change of
 the look, regenerate them and review the diff::
@@ -80,6 +81,9 @@ def make_app(store: Store, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Syn
 
     def make(*, read_only: bool = False) -> SyncwatchApp:
         app = SyncwatchApp(store, FixedClock(NOW), live=False, read_only=read_only)
+        # The drill-down is built when first opened, not by a timer half a second of wall
+        # time after the list shows: which of the two came first depended on the machine.
+        app.PREBUILD_DETAIL_AFTER = None
         app.theme = "textual-dark"
         return app
 
@@ -121,10 +125,8 @@ def prepare(app: SyncwatchApp, steps: Steps | None = None) -> Callable[[Pilot[An
             await steps(pilot, app)
             await settle(pilot)
         freeze(app)
-        # A short real pause too: every widget's idle handler posts its pending layout before
-        # the picture is taken (seen once under load: a pane laid out for its old content).
-        await pilot.pause(0.1)
-        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
 
     return run_before
 
