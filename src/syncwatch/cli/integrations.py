@@ -272,7 +272,8 @@ _SYNCS_SHOWN = 20
 def _print_show(shown: _Shown, now: datetime) -> None:
     from rich.text import Text
 
-    from syncwatch.present import fmt_ago, fmt_duration, fmt_time, safe_text
+    from syncwatch.present import fmt_ago, fmt_duration, fmt_time, integration_facts, safe_text
+    from syncwatch.rows import KomboMark
 
     row, upstream, issues, syncs = shown.row, shown.upstream, shown.issues, shown.syncs
     terminal = console(soft_wrap=True)
@@ -280,6 +281,8 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     title.append_text(state_text(row.state))
     title.append(f"  {safe_text(row.organization)}", style="bold")
     title.append(f"  {safe_text(row.id)}")
+    # Tool, category and environment: what the drill-down shows under its title.
+    title.append(f"  ·  {safe_text(row.tool)} · {safe_text(row.category)} · {row.environment}")
     terminal.print(title)
     terminal.print(Text(f"  {safe_text(row.state_reason or '')}"))
     if upstream.gone_at is not None and not row.deleted:
@@ -292,29 +295,17 @@ def _print_show(shown: _Shown, now: datetime) -> None:
             )
         )
     terminal.print(Text(f"  Next step: {shown.next_step}"))
-    api = row.api
-    facts = [
-        ("tool", f"{row.tool} ({row.category}, {row.environment})"),
-        ("created", fmt_time(row.created_at, now)),
-        ("enabled", "yes" if row.enabled else f"no ({row.disabled_reason or 'disabled'})"),
-        ("filters", "configured" if row.filters_configured else "not configured"),
-        (
-            "api view",
-            f"status {api.status}, setup {api.setup_status}, qa {api.qa_status}"
-            if api
-            else "none (deleted: the API answers 404)",
-        ),
-        ("last API request", fmt_ago(row.last_api_request_at, now)),
-        ("credentials updated", fmt_time(row.credentials_updated_at, now)),
-        ("in this state since", f"{fmt_time(row.state_since)} ({fmt_ago(row.state_since, now)})"),
-    ]
+    n_open = sum(1 for i in issues if i.open)
+    mark = KomboMark(open_issues=n_open, gone_at=upstream.gone_at)
+    # The facts in the drill-down's order and words; Kombo's open issues are listed below.
+    for fact in integration_facts(row, now, kombo=mark, kombo_hint="(below)"):
+        terminal.print(Text(f"  {fact.name:<20} {safe_text(fact.value)}"))
     if upstream.status or upstream.checked_at:
+        # What the last pull saw, as the drill-down's Kombo part says it.
         checked = f", pulled {fmt_ago(upstream.checked_at, now)}" if upstream.checked_at else ""
-        facts.append(("kombo", f"status {upstream.status or 'unknown'}{checked}"))
-    if row.deleted_at:
-        facts.append(("deleted", fmt_time(row.deleted_at, now)))
-    for key, value in facts:
-        terminal.print(Text(f"  {key:<20} {safe_text(value)}"))
+        line = Text("Kombo", style="bold")
+        line.append(f" status {safe_text(upstream.status or 'unknown')}{checked}")
+        terminal.print(line)
     terminal.print(Text("History", style="bold"))
     for h in shown.history:
         before = h.from_state.label if h.from_state else "(new)"
@@ -322,7 +313,6 @@ def _print_show(shown: _Shown, now: datetime) -> None:
             Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {safe_text(h.reason)}")
         )
     if issues:
-        n_open = sum(1 for i in issues if i.open)
         terminal.print(
             Text(f"Kombo issues ({n_open} open, {len(issues) - n_open} resolved)", style="bold")
         )
