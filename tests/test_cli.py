@@ -772,6 +772,30 @@ def test_purge_14_days_after_deletion_keeps_the_tombstone(wcli: Cli) -> None:
 # --------------------------------------------------------------------------- list
 
 
+def test_text_from_data_is_printed_as_written_never_as_markup(cli: Cli) -> None:
+    name = "Bracket [bold]Co[/bold] [link=http://x]y[/link]"
+    doc = document(
+        integration(
+            "recruitee:mk01",
+            name,
+            syncs=[
+                sync(
+                    "mk01-s1",
+                    "FAILED",
+                    at(hours=-2),
+                    at(hours=-1),
+                    logs=[log(at(hours=-1), "ERROR", "got [red]500[/red]", "[b]field[/b]")],
+                )
+            ],
+        )
+    )
+    cli.ok("import", "-", input=json.dumps(doc))
+    assert name in cli.ok("list").out
+    assert name in cli.ok("show", "recruitee:mk01").out
+    logs = cli.ok("logs", "recruitee:mk01").out
+    assert "got [red]500[/red]" in logs and "[[b]field[/b]]" in logs, logs
+
+
 def test_list_json_fields(wcli: Cli, world: World) -> None:
     rows = world.by_id
     for row in world.snapshot:

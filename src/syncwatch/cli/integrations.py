@@ -150,9 +150,10 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         table.add_row(
             state_text(r.state),
             Text.assemble(safe_text(r.id), ("  [gone from Kombo]", "bold red") if gone else ""),
-            safe_text(r.organization),
-            safe_text(r.tool),
-            safe_text(r.category),
+            # Text from data goes in as plain Text: a str cell would be read as markup.
+            Text(safe_text(r.organization)),
+            Text(safe_text(r.tool)),
+            Text(safe_text(r.category)),
             "dev" if r.environment == "development" else "prod",
             last,
             f"{r.last_sync_warnings}/{r.last_sync_errors}",
