@@ -264,7 +264,8 @@ def cmd_watch(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from syncwatch.kombo.watch import follow, transition_json, transition_text
+    from syncwatch.kombo.watch import follow, transition_text
+    from syncwatch.kombo.watch import transition_json as webhook_json
     from syncwatch.present import safe_text
 
     stop = threading.Event()
@@ -276,7 +277,7 @@ def cmd_watch(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     try:
         for record in follow(store, args.since, stop, args.poll):
             if args.json:
-                line = json.dumps(transition_json(record), ensure_ascii=False)
+                line = json.dumps(webhook_json(record), ensure_ascii=False)
             else:
                 line = safe_text(transition_text(record))
             sys.stdout.write(line + "\n")
@@ -301,7 +302,7 @@ def cmd_pull(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Refresh every integration from Kombo's API; print what changed."""
     from syncwatch.kombo.pull import MAX_CONCURRENCY, pull
     from syncwatch.kombo.remote import KomboConfigError, KomboSettings
-    from syncwatch.present import safe_text
+    from syncwatch.present import safe_text, transition_json
 
     if not 1 <= args.concurrency <= MAX_CONCURRENCY:
         raise CliError(f"--concurrency must be 1 to {MAX_CONCURRENCY}, not {args.concurrency}")
@@ -314,7 +315,9 @@ def cmd_pull(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     report = pull(store, settings, clock.now(), concurrency=args.concurrency)
     counts = report.counts
     if args.json:
-        out_json(report.json())
+        # Transitions in their one JSON shape, the one ``evaluate --json`` prints.
+        transitions = [transition_json(t) for t in report.transitions]
+        out_json({**report.json(), "transitions": transitions})
     else:
         for item in report.items:
             if item.outcome == "unchanged":
