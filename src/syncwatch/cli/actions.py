@@ -34,7 +34,7 @@ ACTION_COMMANDS = (
 _REMOTE_CAPABLE = ("reactivate", "deactivate", "delete")
 
 
-def add_parsers(sub: Subcommands) -> None:
+def add_action_parsers(sub: Subcommands) -> None:
     """One command per action, each taking one or more ids."""
     from syncwatch.actions import Action  # cheap: no database imports
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from syncwatch.store import Store
 
 
-def add_parsers(sub: Subcommands) -> None:
+def add_data_parsers(sub: Subcommands) -> None:
     """``import``, ``evaluate`` and ``evaluator``."""
     p = sub.add_parser("import", help="import JSON files (- = stdin)")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -28,7 +28,7 @@ def _duration_arg(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def add_parser(sub: Subcommands) -> None:
+def add_demo_parser(sub: Subcommands) -> None:
     """``demo`` and its options."""
     p = sub.add_parser(
         "demo",

@@ -41,7 +41,7 @@ def _level_arg(text: str) -> LogLevel:
         ) from None
 
 
-def add_parsers(sub: Subcommands) -> None:
+def add_integration_parsers(sub: Subcommands) -> None:
     """``list``, ``show`` and ``logs``."""
     p = sub.add_parser("list", help="integrations with their state")
     p.add_argument(

@@ -25,7 +25,7 @@ SECRET_ENV = "KOMBO_WEBHOOK_SECRET"
 # --------------------------------------------------------------------------- parsing
 
 
-def add_parsers(sub: Subcommands) -> None:
+def add_kombo_parsers(sub: Subcommands) -> None:
     """``receive``, ``events``, ``watch`` and ``pull``."""
     p = sub.add_parser(
         "receive",

@@ -6,8 +6,13 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from syncwatch.cli import actions, data, demo, integrations, kombo, tui
+from syncwatch.cli.actions import add_action_parsers
 from syncwatch.cli.args import Parser
+from syncwatch.cli.data import add_data_parsers, add_db_parser
+from syncwatch.cli.demo import add_demo_parser
+from syncwatch.cli.integrations import add_integration_parsers
+from syncwatch.cli.kombo import add_kombo_parsers
+from syncwatch.cli.tui import add_tui_options, cmd_tui
 from syncwatch.clock import parse_instant
 
 
@@ -39,14 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_instant_arg,
         help="evaluate and act at this time instead of the clock (env SYNCWATCH_NOW)",
     )
-    tui.add_options(parser)
+    add_tui_options(parser)
     # Without a command: the terminal UI.
-    parser.set_defaults(run=tui.cmd_tui)
+    parser.set_defaults(run=cmd_tui)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    data.add_parsers(sub)  # import, evaluate, evaluator
-    integrations.add_parsers(sub)  # list, show, logs
-    demo.add_parser(sub)
-    kombo.add_parsers(sub)  # receive, events, watch, pull
-    data.add_db_parser(sub)  # listed after the Kombo commands, as it always was
-    actions.add_parsers(sub)
+    add_data_parsers(sub)  # import, evaluate, evaluator
+    add_integration_parsers(sub)  # list, show, logs
+    add_demo_parser(sub)
+    add_kombo_parsers(sub)  # receive, events, watch, pull
+    add_db_parser(sub)  # listed after the Kombo commands, as it always was
+    add_action_parsers(sub)
     return parser

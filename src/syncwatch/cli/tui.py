@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from syncwatch.store import Store
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
+def add_tui_options(parser: argparse.ArgumentParser) -> None:
     """The UI's global options (``--interval``, ``--read-only``)."""
     parser.add_argument(
         "--interval",
