@@ -769,6 +769,30 @@ def test_purge_14_days_after_deletion_keeps_the_tombstone(wcli: Cli) -> None:
 # --------------------------------------------------------------------------- list
 
 
+def test_text_from_data_is_printed_as_written_never_as_markup(cli: Cli) -> None:
+    name = "Bracket [bold]Co[/bold] [link=http://x]y[/link]"
+    doc = document(
+        integration(
+            "recruitee:mk01",
+            name,
+            syncs=[
+                sync(
+                    "mk01-s1",
+                    "FAILED",
+                    at(hours=-2),
+                    at(hours=-1),
+                    logs=[log(at(hours=-1), "ERROR", "got [red]500[/red]", "[b]field[/b]")],
+                )
+            ],
+        )
+    )
+    cli.ok("import", "-", input=json.dumps(doc))
+    assert name in cli.ok("list").out
+    assert name in cli.ok("show", "recruitee:mk01").out
+    logs = cli.ok("logs", "recruitee:mk01").out
+    assert "got [red]500[/red]" in logs and "[[b]field[/b]]" in logs, logs
+
+
 def test_list_json_fields(wcli: Cli, world: World) -> None:
     rows = world.by_id
     for row in world.snapshot:
@@ -870,6 +894,40 @@ def test_show_json_history_syncs_and_audit(wcli: Cli) -> None:
     text = wcli.ok("show", OK_ID, now=later(hours=3))
     assert OK_ID in text.out and "Acme GmbH" in text.out, str(text)
     assert "ok01-s2" in text.out, str(text)
+
+
+def shown_facts(text: str) -> dict[str, str]:
+    """The facts block of ``show``'s text (between the next step and the history), by name."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  Next step: "))
+    end = lines.index("History")
+    return {line[2:22].rstrip(): line[23:] for line in lines[start + 1 : end]}
+
+
+def test_show_lists_the_facts_in_the_drill_downs_order_and_words(wcli: Cli) -> None:
+    text = wcli.ok("show", OK_ID, now=later(hours=3)).out
+    assert text.splitlines()[0].endswith(f"Acme GmbH  {OK_ID}  ·  personio · HRIS · production")
+    assert shown_facts(text) == {
+        "last sync": "succeeded, ended Nov 20 11:10 (3 h 50 min ago); 0 warnings, 0 errors",
+        "in state since": "Nov 20 12:00 (3 h 0 min ago)",
+        "api view": "status ACTIVE, setup COMPLETED, qa PASSED",
+        "enabled": "yes",
+        "filters": "configured",
+        "last API request": "4 h 0 min ago",
+        "credentials updated": "never",
+        "created": "Nov 10 12:00",
+    }
+
+    invalid = shown_facts(wcli.ok("show", CRED_ID, now=later(hours=1)).out)
+    assert invalid["credentials invalid"].startswith("since Nov ")
+    wcli.ok("update-credentials", CRED_ID, now=later(hours=1))
+    updated = shown_facts(wcli.ok("show", CRED_ID, now=later(hours=3)).out)
+    assert updated["credentials updated"] == "2 h 0 min ago"  # relative, as in the UI
+    assert "credentials invalid" not in updated
+
+    deleted = shown_facts(wcli.ok("show", DEL_ID).out)
+    assert deleted["deleted"] == "Nov 19 12:00 (data purged 14 days later; deletion is final)"
+    assert deleted["api view"] == "none (deleted: the API answers 404)"
 
 
 def test_show_next_step_names_the_command(wcli: Cli) -> None:

@@ -839,7 +839,7 @@ def test_sqlite_fast_path_stores_exactly_what_sqlalchemy_stores(
 
 
 def bulk_table() -> Any:
-    from syncwatch.db.tables import L
+    from syncwatch.db.tables import log_entries as L
 
     return L
 
@@ -848,7 +848,8 @@ def test_bulk_writer_takes_the_fast_path_only_where_sqlalchemy_would_store_the_s
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from syncwatch.db import bulk
-    from syncwatch.db.tables import L, S
+    from syncwatch.db.tables import log_entries as L
+    from syncwatch.db.tables import syncs as S
 
     store = Store.open(tmp_path / "w.db")
     try:

@@ -1,0 +1,126 @@
+"""The operator actions: ``reactivate``, ``deactivate``, ``release-qa``,
+``update-credentials``, ``configure-filters`` and ``delete``.
+
+Whether an action is allowed is decided in :mod:`syncwatch.actions`, never here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from syncwatch.cli.common import out, require
+from syncwatch.cli.errors import EXIT_OK, EXIT_REFUSED, CliError, err
+from syncwatch.clock import Clock
+
+if TYPE_CHECKING:
+    from syncwatch.actions import Action
+    from syncwatch.cli.args import Subcommands
+    from syncwatch.db import Store
+    from syncwatch.kombo.remote import KomboRemote
+
+#: The actions' command names, in the order ``--help`` lists them.
+ACTION_COMMANDS = (
+    "reactivate",
+    "deactivate",
+    "release-qa",
+    "update-credentials",
+    "configure-filters",
+    "delete",
+)
+#: The actions that change Kombo too when remote actions are on (unless ``--local``).
+_REMOTE_CAPABLE = ("reactivate", "deactivate", "delete")
+
+
+def add_action_parsers(sub: Subcommands) -> None:
+    """One command per action, each taking one or more ids."""
+    from syncwatch.actions import Action  # cheap: no database imports
+
+    for name in ACTION_COMMANDS:
+        action = Action(name)
+        p = sub.add_parser(name, help=action.description)
+        p.add_argument("ids", nargs="+", metavar="ID")
+        if name == "delete":
+            p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        if name in _REMOTE_CAPABLE:
+            p.add_argument(
+                "--local",
+                action="store_true",
+                help="change only syncwatch, not Kombo, even with SYNCWATCH_KOMBO_REMOTE=1",
+            )
+        p.set_defaults(run=cmd_action)
+
+
+def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    """Perform the action on each id; say what changed and what was refused, and why."""
+    from syncwatch.actions import Action, perform_many
+    from syncwatch.present import safe_text
+
+    action = Action(args.command)
+    remote = _remote_for(action, args)
+    try:
+        if action is Action.DELETE and not args.yes and not _confirm_delete(store, args, remote):
+            return EXIT_REFUSED
+        results, refusals, unknown = perform_many(
+            store, action, args.ids, clock.now(), remote=remote
+        )
+    finally:
+        if remote is not None:
+            remote.close()
+    for r in results:
+        before = r.state_before.label if r.state_before else "(new)"
+        out(
+            f"{safe_text(r.integration_id)}: {action.label}: {before} -> {r.state_after.label}. "
+            f"{safe_text(r.reason)}"
+        )
+    for iid in unknown:
+        err(f"no integration with id {safe_text(iid)!r}")
+    for refusal in refusals:
+        err(f"{action.value} refused: {safe_text(refusal.message)}")
+    return EXIT_REFUSED if unknown or refusals else EXIT_OK
+
+
+def _confirm_delete(store: Store, args: argparse.Namespace, remote: KomboRemote | None) -> bool:
+    """Ask on the terminal before deleting (never without one); True when confirmed."""
+    from syncwatch.present import safe_text
+
+    rows = [require(store, iid) for iid in args.ids]
+    if not sys.stdin.isatty():
+        raise CliError("delete needs confirmation: pass --yes to delete without asking")
+    names = ", ".join(f"{safe_text(r.organization)} ({safe_text(r.id)})" for r in rows)
+    where = " in syncwatch and in Kombo" if remote else ""
+    sys.stderr.write(
+        f"Delete {names}{where}? Its syncs and logs are purged 14 days later; "
+        "deletion is final. Type 'yes' to confirm: "
+    )
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        err("delete cancelled; nothing changed")
+        return False
+    return True
+
+
+def _remote_for(action: Action, args: argparse.Namespace) -> KomboRemote | None:
+    """The Kombo side of ``action`` when remote actions are on (and not ``--local``)."""
+    from syncwatch.kombo.remote import (
+        ENV_API_KEY,
+        ENV_REMOTE,
+        REMOTE_ACTIONS,
+        KomboConfigError,
+        remote_from_env,
+    )
+
+    if action not in REMOTE_ACTIONS or getattr(args, "local", False):
+        return None
+    try:
+        remote = remote_from_env(os.environ)
+    except KomboConfigError as error:
+        raise CliError(str(error)) from None
+    if remote is None and os.environ.get(ENV_API_KEY):
+        err(
+            f"note: {ENV_API_KEY} is set but remote actions are off, so Kombo is not changed "
+            f"(set {ENV_REMOTE}=1 to {action.value} in Kombo too)"
+        )
+    return remote

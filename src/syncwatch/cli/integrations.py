@@ -1,0 +1,383 @@
+"""Reading integrations: ``list``, ``show`` and ``logs``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from syncwatch.cli.common import console, out_json, require, state_text
+from syncwatch.cli.errors import EXIT_OK, EXIT_REFUSED, CliError
+from syncwatch.clock import Clock
+from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
+
+if TYPE_CHECKING:
+    from syncwatch.cli.args import Subcommands
+    from syncwatch.db import Store
+    from syncwatch.rows import HistoryRow, IntegrationRow, IssueRow, SyncRow, UpstreamInfo
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _state_arg(text: str) -> IntegrationState:
+    key = text.strip().upper().replace("-", "_")
+    try:
+        return IntegrationState(key)
+    except ValueError:
+        names = ", ".join(s.value for s in IntegrationState)
+        raise argparse.ArgumentTypeError(f"unknown state {text!r} (one of {names})") from None
+
+
+def _level_arg(text: str) -> LogLevel:
+    try:
+        return LogLevel(text.strip().upper())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown level {text!r} (one of INFO, WARNING, ERROR)"
+        ) from None
+
+
+def add_integration_parsers(sub: Subcommands) -> None:
+    """``list``, ``show`` and ``logs``."""
+    p = sub.add_parser("list", help="integrations with their state")
+    p.add_argument(
+        "--status",
+        action="append",
+        type=_state_arg,
+        default=[],
+        metavar="S",
+        help="only this state (repeatable)",
+    )
+    p.add_argument("--all", action="store_true", help="include deleted integrations")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("show", help="one integration: facts, reason, history, syncs")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("logs", help="log entries, newest first")
+    p.add_argument("id")
+    p.add_argument("--sync", metavar="SYNC_ID", help="only this sync's entries")
+    p.add_argument(
+        "--level",
+        type=_level_arg,
+        metavar="L",
+        help="this level and worse (INFO, WARNING, ERROR)",
+    )
+    p.add_argument("--limit", type=int, default=None, help="at most this many entries")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.set_defaults(run=cmd_logs)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def integration_json(row: IntegrationRow) -> dict[str, Any]:
+    """The stable JSON shape of an integration (``list --json``, the start of ``show --json``)."""
+    from syncwatch.present import iso
+
+    api = row.api
+    return {
+        "id": row.id,
+        "tool": row.tool,
+        "category": row.category,
+        "organization": row.organization,
+        "environment": row.environment,
+        "status": row.state.value if row.state else None,
+        "status_label": row.state.label if row.state else None,
+        "api_status": api.status.value if api else None,
+        "setup_status": api.setup_status.value if api else None,
+        "qa_status": api.qa_status.value if api else None,
+        "status_reason": row.state_reason,
+        "status_since": iso(row.state_since),
+        "last_sync_state": row.last_sync_state.value if row.last_sync_state else None,
+        "last_sync_ended_at": iso(row.last_sync_ended_at),
+        "last_sync_warnings": row.last_sync_warnings,
+        "last_sync_errors": row.last_sync_errors,
+        "enabled": row.enabled,
+        "filters_configured": row.filters_configured,
+        "credentials_invalid": row.credentials_invalid_at is not None,
+        "created_at": iso(row.created_at),
+        "last_api_request_at": iso(row.last_api_request_at),
+        "credentials_updated_at": iso(row.credentials_updated_at),
+        "deleted_at": iso(row.deleted_at),
+    }
+
+
+# --------------------------------------------------------------------------- list
+
+
+def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
+    severity = row.state.severity if row.state else 0
+    return (-severity, row.organization.lower(), row.id)
+
+
+def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    """Integrations with their state, worst first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from syncwatch.db.kombo import upstream_info
+    from syncwatch.present import fmt_ago, safe_text
+
+    now = clock.now()
+    store.evaluate_pass(now)
+    rows = store.integrations(include_deleted=args.all or IntegrationState.DELETED in args.status)
+    if args.status:
+        wanted = set(args.status)
+        rows = [r for r in rows if r.state in wanted]
+    rows.sort(key=_sort_key)
+    upstream = upstream_info(store)
+    if args.json:
+        out_json([{**integration_json(r), **upstream[r.id].json()} for r in rows])
+        return EXIT_OK
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("STATE", "ID", "ORGANIZATION", "TOOL", "CAT", "ENV", "LAST SYNC", "W/E", "SINCE"):
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    for r in rows:
+        last = (
+            f"{r.last_sync_state.value.lower()} {fmt_ago(r.last_sync_ended_at, now)}"
+            if r.last_sync_state
+            else "-"
+        )
+        gone = upstream[r.id].gone and not r.deleted
+        table.add_row(
+            state_text(r.state),
+            Text.assemble(safe_text(r.id), ("  [gone from Kombo]", "bold red") if gone else ""),
+            # Text from data goes in as plain Text: a str cell would be read as markup.
+            Text(safe_text(r.organization)),
+            Text(safe_text(r.tool)),
+            Text(safe_text(r.category)),
+            "dev" if r.environment == "development" else "prod",
+            last,
+            f"{r.last_sync_warnings}/{r.last_sync_errors}",
+            fmt_ago(r.state_since, now),
+        )
+    terminal = console()
+    terminal.print(table)
+    counts = dict.fromkeys(STATES_BY_SEVERITY, 0)
+    for r in rows:
+        if r.state:
+            counts[r.state] += 1
+    summary = ", ".join(f"{n} {s.label.lower()}" for s, n in counts.items() if n)
+    gone_count = sum(1 for r in rows if upstream[r.id].gone and not r.deleted)
+    if gone_count:
+        summary += f"; {gone_count} gone from Kombo (404: see syncwatch show ID)"
+    terminal.print(f"{len(rows)} integration(s): {summary or 'none'}", highlight=False)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- show
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What ``show`` reads about one integration, once, for either form."""
+
+    row: IntegrationRow
+    next_step: str
+    history: list[HistoryRow]
+    syncs: list[SyncRow]
+    issues: list[IssueRow]
+    upstream: UpstreamInfo
+
+
+def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    """One integration: why it is in its state, its facts, history, Kombo's side, syncs."""
+    from syncwatch.actions import next_step
+    from syncwatch.db.kombo import integration_issues, upstream_info
+
+    now = clock.now()
+    require(store, args.id)
+    store.evaluate_pass(now)
+    row = require(store, args.id)
+    shown = _Shown(
+        row=row,
+        next_step=next_step(row.state, row.id) if row.state else "",
+        history=store.history(row.id),
+        syncs=store.syncs(row.id),
+        issues=integration_issues(store, row.id),
+        upstream=upstream_info(store, [row.id])[row.id],
+    )
+    if args.json:
+        out_json(_show_json(store, shown))
+    else:
+        _print_show(shown, now)
+    return EXIT_OK
+
+
+def _show_json(store: Store, shown: _Shown) -> dict[str, Any]:
+    from syncwatch.present import iso
+
+    row = shown.row
+    doc = {**integration_json(row), **shown.upstream.json()}
+    doc["next_step"] = shown.next_step
+    doc["history"] = [
+        {
+            "from": h.from_state.value if h.from_state else None,
+            "to": h.to_state.value,
+            "at": iso(h.at),
+            "reason": h.reason,
+        }
+        for h in shown.history
+    ]
+    doc["syncs"] = [
+        {
+            "id": s.id,
+            "type": s.type,
+            "state": s.state.value,
+            "started_at": iso(s.started_at),
+            "ended_at": iso(s.ended_at),
+            "warnings": s.warnings,
+            "errors": s.errors,
+            "log_url": s.log_url,
+        }
+        for s in shown.syncs
+    ]
+    doc["audit"] = [
+        {
+            "actor": a.actor,
+            "action": a.action,
+            "at": iso(a.at),
+            "state_before": a.state_before,
+            "state_after": a.state_after,
+        }
+        for a in store.audit(row.id)
+    ]
+    doc["issues"] = [
+        {
+            "id": i.id,
+            "type": i.type,
+            "title": i.title,
+            "status": i.status,
+            "message": i.message,
+            "first_observed_at": iso(i.first_observed_at),
+            "resolved_at": iso(i.resolved_at),
+        }
+        for i in shown.issues
+    ]
+    return doc
+
+
+#: The syncs ``show`` lists (``--json`` has them all).
+_SYNCS_SHOWN = 20
+
+
+def _print_show(shown: _Shown, now: datetime) -> None:
+    from rich.text import Text
+
+    from syncwatch.present import fmt_ago, fmt_duration, fmt_time, integration_facts, safe_text
+    from syncwatch.rows import KomboMark
+
+    row, upstream, issues, syncs = shown.row, shown.upstream, shown.issues, shown.syncs
+    terminal = console(soft_wrap=True)
+    title = Text()
+    title.append_text(state_text(row.state))
+    title.append(f"  {safe_text(row.organization)}", style="bold")
+    title.append(f"  {safe_text(row.id)}")
+    # Tool, category and environment: what the drill-down shows under its title.
+    title.append(f"  ·  {safe_text(row.tool)} · {safe_text(row.category)} · {row.environment}")
+    terminal.print(title)
+    terminal.print(Text(f"  {safe_text(row.state_reason or '')}"))
+    if upstream.gone_at is not None and not row.deleted:
+        terminal.print(
+            Text(
+                f"  Kombo no longer knows this integration (404 at {fmt_time(upstream.gone_at)})"
+                ": deleted there, or another region or API key. Delete it here with "
+                f"syncwatch delete {safe_text(row.id)} --local.",
+                style="bold red",
+            )
+        )
+    terminal.print(Text(f"  Next step: {shown.next_step}"))
+    n_open = sum(1 for i in issues if i.open)
+    mark = KomboMark(open_issues=n_open, gone_at=upstream.gone_at)
+    # The facts in the drill-down's order and words; Kombo's open issues are listed below.
+    for fact in integration_facts(row, now, kombo=mark, kombo_hint="(below)"):
+        terminal.print(Text(f"  {fact.name:<20} {safe_text(fact.value)}"))
+    if upstream.status or upstream.checked_at:
+        # What the last pull saw, as the drill-down's Kombo part says it.
+        checked = f", pulled {fmt_ago(upstream.checked_at, now)}" if upstream.checked_at else ""
+        line = Text("Kombo", style="bold")
+        line.append(f" status {safe_text(upstream.status or 'unknown')}{checked}")
+        terminal.print(line)
+    terminal.print(Text("History", style="bold"))
+    for h in shown.history:
+        before = h.from_state.label if h.from_state else "(new)"
+        terminal.print(
+            Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {safe_text(h.reason)}")
+        )
+    if issues:
+        terminal.print(
+            Text(f"Kombo issues ({n_open} open, {len(issues) - n_open} resolved)", style="bold")
+        )
+        for i in issues:
+            when = f"since {fmt_time(i.first_observed_at, now)}"
+            if i.resolved_at:
+                when += f", resolved {fmt_time(i.resolved_at, now)}"
+            terminal.print(Text(f"  {i.status:<8} {safe_text(i.title)} ({when})"))
+            if i.open and i.message:
+                first_line = safe_text(i.message.splitlines()[0])
+                terminal.print(Text(f"           {first_line}", style="dim"))
+    terminal.print(Text(f"Syncs ({len(syncs)}, newest first)", style="bold"))
+    for s in syncs[:_SYNCS_SHOWN]:
+        took = fmt_duration(s.ended_at - s.started_at) if s.ended_at else "running"
+        terminal.print(
+            Text(
+                f"  {safe_text(s.id):<24} {s.type:<5} {s.state.value:<21} "
+                f"{fmt_time(s.started_at)}  {took:<10} {s.warnings} warnings, {s.errors} errors"
+            )
+        )
+    if len(syncs) > _SYNCS_SHOWN:
+        terminal.print(Text(f"  ... {len(syncs) - _SYNCS_SHOWN} older syncs (use --json for all)"))
+
+
+# --------------------------------------------------------------------------- logs
+
+_LEVELS_AT_LEAST = {
+    LogLevel.INFO: ("INFO", "WARNING", "ERROR"),
+    LogLevel.WARNING: ("WARNING", "ERROR"),
+    LogLevel.ERROR: ("ERROR",),
+}
+_LEVEL_STYLE = {"ERROR": "red", "WARNING": "yellow", "INFO": ""}
+
+
+def cmd_logs(store: Store, clock: Clock, args: argparse.Namespace) -> int:
+    """An integration's log entries, newest first."""
+    from rich.text import Text
+
+    from syncwatch.present import fmt_time, iso, safe_text
+
+    require(store, args.id)
+    if args.sync and not store.sync_belongs(args.id, args.sync):
+        raise CliError(f"integration {args.id!r} has no sync {args.sync!r}", EXIT_REFUSED)
+    levels = _LEVELS_AT_LEAST[args.level] if args.level else None
+    logs = store.logs(args.id, sync_id=args.sync, levels=levels, limit=args.limit)
+    if args.json:
+        out_json(
+            [
+                {
+                    "sync_id": e.sync_id,
+                    "at": iso(e.at),
+                    "level": e.level,
+                    "message": e.message,
+                    "field": e.field,
+                }
+                for e in logs
+            ]
+        )
+        return EXIT_OK
+    terminal = console(soft_wrap=True)
+    for e in logs:
+        line = Text(f"{fmt_time(e.at)}  {safe_text(e.sync_id)}  ")
+        line.append(f"{e.level:<7}", style=_LEVEL_STYLE.get(e.level, ""))
+        line.append(f"  {safe_text(e.message)}")
+        if e.field:
+            line.append(f"  [{safe_text(e.field)}]", style="dim")
+        terminal.print(line)
+    if not logs:
+        terminal.print("No log entries.")
+    return EXIT_OK
