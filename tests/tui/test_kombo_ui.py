@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pilot_support import settle
+from pilot_support import notifications, run, settle
 from rich.console import Console
 from textual.widgets import Static
 
@@ -22,7 +22,7 @@ from syncwatch.clock import FixedClock
 from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
 from syncwatch.kombo.pull import pull
-from syncwatch.kombo.remote import KomboSettings
+from syncwatch.kombo.remote import KomboRemote, KomboSettings
 from syncwatch.store import Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.detail import IntegrationScreen
@@ -58,7 +58,7 @@ def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
 
 
 def note_text(app: SyncwatchApp) -> str:
-    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
+    return "\n".join(f"{n.title}: {n.message}" for n in notifications(app))
 
 
 def row_text(app: SyncwatchApp, integration_id: str) -> str:
@@ -162,7 +162,7 @@ async def test_drill_down_shows_kombo_issues_open_first_and_the_log_url(
     )  # fmt: skip
     sync_finished(store)
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         # Where the operator scans: the list row and the preview.
         assert "⚑1" in row_text(app, "personio:acme")
@@ -218,7 +218,7 @@ async def test_an_integration_gone_from_kombo_is_flagged(
 ) -> None:
     fake.add("greenhouse:orchid")  # Kombo knows this one, not personio:acme
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert "gone" not in row_text(app, "personio:acme")
         settings = KomboSettings(API_KEY, server_url=fake.url)
@@ -250,12 +250,20 @@ async def test_an_integration_gone_from_kombo_is_flagged(
 
 
 async def test_a_remote_action_kombo_accepts_changes_the_state(
-    store: Store, clock: FixedClock, fake: FakeKombo
+    store: Store, clock: FixedClock, fake: FakeKombo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.add("hibob:vantage", status="INACTIVE")
+    closed: list[KomboRemote] = []
+    close = KomboRemote.close
+
+    def spy_close(remote: KomboRemote) -> None:
+        closed.append(remote)
+        close(remote)
+
+    monkeypatch.setattr(KomboRemote, "close", spy_close)
     waits: list[float] = []
     app = make_app(store, clock, env=remote_env(fake), kombo_sleep=waits.append)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert "actions go to Kombo" in app.sub_title
         assert app.main.query_one(IntegrationList).select_id("hibob:vantage")
@@ -269,10 +277,10 @@ async def test_a_remote_action_kombo_accepts_changes_the_state(
         assert "Asking Kombo to reactivate hibob:vantage first" in note_text(app)
         assert "Reactivate: done" in note_text(app)
         assert app.rows["hibob:vantage"].enabled
-        remote = app.remote
-        assert remote is not None
+        remote = app.gateway.remote
+        assert remote is not None and not closed
     # Closed with the app.
-    assert remote._http.is_closed
+    assert closed == [remote]
 
 
 async def test_a_remote_action_kombo_refuses_changes_nothing(
@@ -283,7 +291,7 @@ async def test_a_remote_action_kombo_refuses_changes_nothing(
     waits: list[float] = []
     app = make_app(store, clock, env=remote_env(fake), kombo_sleep=waits.append)
     before = store.get("personio:acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert app.main.query_one(IntegrationList).select_id("personio:acme")
         await pilot.press("x")
@@ -304,12 +312,12 @@ async def test_a_bad_kombo_setting_is_shown_and_actions_stay_local(
     store: Store, clock: FixedClock
 ) -> None:
     app = make_app(store, clock, env={"SYNCWATCH_KOMBO_REMOTE": "1"})
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         text = note_text(app)
         assert "Kombo remote actions are off" in text and "KOMBO_API_KEY" in text
         assert "Kombo" not in app.sub_title
-        assert app.remote is None
+        assert app.gateway.remote is None
         assert app.main.query_one(IntegrationList).select_id("personio:acme")
         await pilot.press("x")
         await settle(pilot)
