@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -185,9 +185,8 @@ class SyncwatchApp(App[int]):
     def show_changes(self, changes: Changes) -> None:
         """Push what changed in the model down to the screens; announce state changes."""
         self.main.show_changes(changes)
-        for screen in self.screen_stack:
-            if isinstance(screen, IntegrationScreen) and screen.integration_id in changes.ids:
-                screen.row_changed()
+        for screen in self.drill_downs(changes.ids):
+            screen.row_changed()
         for notice in notices.state_changes(changes.transitions):
             self.tell(notice)
 
@@ -319,6 +318,8 @@ class SyncwatchApp(App[int]):
         with self.batch_update():
             self.push_screen(screen)
             self.pop_screen()
+        # Once it has settled, hidden: its widgets' lines are then ready for the first paint.
+        screen.call_after_refresh(screen.render_ahead)
 
     def on_detail_wanted(self, message: DetailWanted) -> None:
         self.load_detail(message.integration_id)
@@ -334,19 +335,21 @@ class SyncwatchApp(App[int]):
         """Load a sync's log (a worker)."""
         self.work("logs", partial(self.gateway.load_logs, integration_id, sync_id))
 
+    def drill_downs(self, integration_ids: Container[str]) -> list[IntegrationScreen]:
+        """The open drill-downs showing one of ``integration_ids``."""
+        return [
+            screen
+            for screen in self.screen_stack
+            if isinstance(screen, IntegrationScreen) and screen.integration_id in integration_ids
+        ]
+
     def on_detail_loaded(self, message: DetailLoaded) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, IntegrationScreen) and (
-                screen.integration_id == message.integration_id
-            ):
-                screen.show_detail(message)
+        for screen in self.drill_downs({message.integration_id}):
+            screen.show_detail(message)
 
     def on_logs_loaded(self, message: LogsLoaded) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, IntegrationScreen) and (
-                screen.integration_id == message.integration_id
-            ):
-                screen.show_logs(message)
+        for screen in self.drill_downs({message.integration_id}):
+            screen.show_logs(message)
 
     # -- other keys ---------------------------------------------------------------------
 

@@ -23,8 +23,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
+from textual.geometry import Region
 from textual.reactive import var
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Input, Static
 
 from syncwatch.present import fmt_time
@@ -125,6 +127,17 @@ class IntegrationScreen(Screen[None]):
         self._styled_for = self.app.theme_variables
         if self.integration_id:
             self._open()
+
+    def render_ahead(self) -> None:
+        """Render every widget once while the screen is built ahead and hidden, so its
+        first showing reuses their lines instead of rendering each of them then. (Public
+        Line-API calls: what is rendered here is shown nowhere.)"""
+        if self.is_current or self.integration_id:
+            return  # shown already
+        for widget in self.query(Widget):
+            width, height = widget.size
+            if width and height:
+                widget.render_lines(Region(0, 0, width, height))
 
     def show_integration(self, integration_id: str) -> None:
         """Show another integration: the screen is built once and reused (the app keeps it

@@ -30,6 +30,7 @@ from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.integration_list import (
     COLUMN_BY_KEY,
     COLUMNS,
+    LIST_VIEW,
     IntegrationList,
     StateFilter,
 )
@@ -93,6 +94,9 @@ class MainScreen(Screen[None]):
         lst.kombo = self.model.kombo
         lst.set_rows(self.model.rows.values())
         lst.focus()
+        # What the list shows changed: the status line says so (after the list's own watcher).
+        for view_setting in LIST_VIEW:
+            self.watch(lst, view_setting, self.refresh_chrome, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint())
         self.refresh_chrome()
 
@@ -246,7 +250,6 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.integration_list.filter_text = event.value
-        self.refresh_chrome()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -269,7 +272,6 @@ class MainScreen(Screen[None]):
     def action_set_view(self, mode: str) -> None:
         """Show the integrations of one view (``all``, ``needs attention``, ``only failing``)."""
         self.integration_list.state_filter = StateFilter(mode)
-        self.refresh_chrome()
 
     def action_cycle_view(self) -> None:
         current = self.integration_list.state_filter
@@ -279,22 +281,18 @@ class MainScreen(Screen[None]):
     def action_toggle_deleted(self) -> None:
         lst = self.integration_list
         lst.show_deleted = not lst.show_deleted
-        self.refresh_chrome()
 
     def action_sort_by(self, key: str) -> None:
         """Sort by one column (its key in :data:`COLUMNS`), in its natural order."""
         if key in COLUMN_BY_KEY:
             self.integration_list.sort_by(key)
-            self.refresh_chrome()
 
     def action_cycle_sort(self) -> None:
         self.integration_list.cycle_sort()
-        self.refresh_chrome()
 
     def action_reverse_sort(self) -> None:
         lst = self.integration_list
         lst.sort_reverse = not lst.sort_reverse
-        self.refresh_chrome()
 
 
 #: The views and sort columns the command palette offers, as (name, help, action) for

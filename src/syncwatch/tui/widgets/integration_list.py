@@ -95,6 +95,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
+#: The list's settings of what it shows and how (reactives of :class:`IntegrationList`).
+LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted")
 GAP = 1
 _BOLD = Style(bold=True)
 _DELETED = Style(strike=True, dim=True)
@@ -354,7 +356,8 @@ class IntegrationList(LineList[IntegrationRow]):
         """Sort by the column ``key`` (reversed or not), keeping the cursor."""
         self.set_reactive(IntegrationList.sort_reverse, reverse)
         self.set_reactive(IntegrationList.sort_key, key)
-        self.rebuild()
+        # Once, for both (even when neither changed): sort, and tell whoever watches.
+        self.mutate_reactive(IntegrationList.sort_key)
 
     def cycle_sort(self) -> None:
         """Sort by the next column shown, in its natural order."""
