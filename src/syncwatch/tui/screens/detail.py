@@ -97,6 +97,11 @@ class IntegrationScreen(Screen[None]):
         #: Kombo's part as shown (None until loaded, or nothing from Kombo).
         self._kombo: RenderOnce | None = None
 
+    def ask(self, request: DetailWanted | LogsWanted) -> None:
+        """Send a request up. Straight to the app, its only handler: bubbling from here
+        would queue it behind this screen's own messages first (a load then starts later)."""
+        self.app.post_message(request)
+
     @property
     def row(self) -> IntegrationRow | None:
         return self.model.rows.get(self.integration_id)
@@ -162,7 +167,7 @@ class IntegrationScreen(Screen[None]):
         self.show_log()
         self.show_sync_url()
         self.query_one(SyncList).focus()
-        self.post_message(DetailWanted(self.integration_id))
+        self.ask(DetailWanted(self.integration_id))
         self.call_after_refresh(self.show_facts)
 
     def _show_title(self) -> None:
@@ -216,7 +221,7 @@ class IntegrationScreen(Screen[None]):
         """The app saw this integration change: refresh facts; follow reloads syncs/log."""
         self.show_facts()
         if self.follow:
-            self.post_message(DetailWanted(self.integration_id))
+            self.ask(DetailWanted(self.integration_id))
 
     def show_detail(self, message: DetailLoaded) -> None:
         self.history = message.history
@@ -242,7 +247,7 @@ class IntegrationScreen(Screen[None]):
         self.sync_id = selected.id if selected else None
         self.show_sync_url()
         if self.sync_id is not None and (self.sync_id != previous or self.follow):
-            self.post_message(LogsWanted(self.integration_id, self.sync_id))
+            self.ask(LogsWanted(self.integration_id, self.sync_id))
         elif self.sync_id is None:
             self.logs = []
             self.show_log()
@@ -329,7 +334,7 @@ class IntegrationScreen(Screen[None]):
         if selected is not None and selected.id != self.sync_id:
             self.sync_id = selected.id
             self.show_sync_url()
-            self.post_message(LogsWanted(self.integration_id, selected.id))
+            self.ask(LogsWanted(self.integration_id, selected.id))
 
     def show_logs(self, message: LogsLoaded) -> None:
         if message.sync_id != self.sync_id:
@@ -402,7 +407,7 @@ class IntegrationScreen(Screen[None]):
     def watch_follow(self, follow: bool) -> None:
         self.show_log()
         if follow:
-            self.post_message(DetailWanted(self.integration_id))
+            self.ask(DetailWanted(self.integration_id))
 
     def validate_search_text(self, text: str) -> str:
         return text.strip()

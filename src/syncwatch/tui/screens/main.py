@@ -235,7 +235,8 @@ class MainScreen(Screen[None]):
         if row is None:
             self.notify("No integration is highlighted.", severity="warning")
             return
-        self.post_message(OpenIntegration(row.id))
+        # Straight to the app, its only handler (not queued behind this screen's messages).
+        self.app.post_message(OpenIntegration(row.id))
 
     def action_mark(self) -> None:
         self.integration_list.toggle_mark()

@@ -166,7 +166,7 @@ class IntegrationList(LineList[IntegrationRow]):
         self._styles: dict[str, Style] = {}
         self._styles_theme: object = None
         self._widths_cache: dict[int, list[tuple[Column, int]]] = {}
-        #: Kombo's side of the integrations that have something to mark (the app's map,
+        #: Kombo's side of the integrations that have something to mark (the model's map,
         #: updated in place with the rows: a changed mark always comes with a changed row).
         self.kombo: Mapping[str, KomboMark] = {}
 
