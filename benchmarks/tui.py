@@ -403,7 +403,7 @@ def _changed_rows(app: SyncwatchApp, rng: random.Random) -> list[IntegrationRow]
     """100 changed rows: 80 with a newer sync, 20 in another state."""
     live = [r for r in app.rows.values() if not r.deleted]
     picked = rng.sample(live, _CHANGED)
-    revision = (app.revision or 0) + 1
+    revision = (app.model.revision or 0) + 1
     states = [s for s in IntegrationState if s is not IntegrationState.DELETED]
     out: list[IntegrationRow] = []
     for i, row in enumerate(picked):

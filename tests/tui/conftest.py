@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
 from syncwatch.importer import import_parsed, parse_bytes
-from syncwatch.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

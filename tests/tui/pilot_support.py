@@ -8,15 +8,17 @@ simulated clock runs on) with ones the test advances itself.
 from __future__ import annotations
 
 import contextlib
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from textual.app import App
-from textual.notifications import SeverityLevel
+from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
+
+_SEEN: WeakKeyDictionary[App[Any], list[Notification]] = WeakKeyDictionary()
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -28,45 +30,22 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
 
 
-# --------------------------------------------------------------------------- notifications
+def run(app: App[Any], size: tuple[int, int] = (160, 45)) -> Any:
+    """``app.run_test(size=size)``, recording every notification the app shows (read them
+    with :func:`notifications`): the operator's view, taken from the messages, not from the
+    app's insides."""
+    seen = _SEEN.setdefault(app, [])
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            seen.append(message.notification)
+
+    return app.run_test(size=size, message_hook=hook)
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
-    """One notification the app raised."""
-
-    title: str
-    message: str
-    severity: str
-
-
-_RECORDED: weakref.WeakKeyDictionary[App[Any], list[Note]] = weakref.WeakKeyDictionary()
-
-
-def record_notifications(app: App[Any]) -> list[Note]:
-    """Every notification ``app`` raises from now on, in order, through its public
-    ``notify`` (which still shows them). Unlike the toasts on screen, none expires."""
-    notes = _RECORDED[app] = []
-    show = app.notify
-
-    def notify(
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        notes.append(Note(title, message, severity))
-        show(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    app.notify = notify  # type: ignore[method-assign]
-    return notes
-
-
-def notifications(app: App[Any]) -> list[Note]:
-    """What :func:`record_notifications` recorded for ``app`` so far."""
-    return _RECORDED[app]
+def notifications(app: App[Any]) -> list[Notification]:
+    """The notifications ``app`` showed so far (run with :func:`run`), oldest first."""
+    return list(_SEEN.get(app, []))
 
 
 # --------------------------------------------------------------------------- time

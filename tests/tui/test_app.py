@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pilot_support import ManualTimers, notifications, record_notifications, settle
+from pilot_support import notifications, run, settle
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from syncwatch.actions import Action, perform
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store, StoreError
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store, StoreError
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.screens.confirm import ConfirmDelete
@@ -33,9 +34,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the fixed clock of conftest.p
 
 
 def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
-    app = SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
-    record_notifications(app)
-    return app
+    return SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
 
 
 def plain(app: SyncwatchApp, selector: str) -> str:
@@ -73,6 +72,12 @@ def note_text(app: SyncwatchApp) -> str:
     return "\n".join(f"{t}: {m}" for t, m, _ in notes(app))
 
 
+def palette(app: SyncwatchApp) -> dict[str, Callable[[], Awaitable[None]]]:
+    """The command palette's commands over the current screen, by name."""
+    provider = SyncwatchCommands(app.screen)
+    return {name: callback for name, _help, callback in provider.commands()}
+
+
 async def put_cursor(pilot: Pilot[object], app: SyncwatchApp, integration_id: str) -> None:
     assert the_list(app).select_id(integration_id)
     await pilot.pause()
@@ -83,7 +88,7 @@ async def put_cursor(pilot: Pilot[object], app: SyncwatchApp, integration_id: st
 
 async def test_main_screen_lists_integrations_worst_first(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         # Deleted ones are hidden by default; the worst state is on top.
@@ -103,7 +108,7 @@ async def test_main_screen_lists_integrations_worst_first(store: Store, clock: F
 
 async def test_cursor_keys_move_and_preview_follows(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         lst = the_list(app)
         assert lst.cursor == 0
@@ -123,7 +128,7 @@ async def test_cursor_keys_move_and_preview_follows(store: Store, clock: FixedCl
 
 async def test_preview_hidden_on_narrow_terminal(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, (80, 24)) as pilot:
         await settle(pilot)
         assert not app.main.query_one("#preview-pane").display
         titles = [c.title for c in the_list(app).visible_columns(80)]
@@ -133,7 +138,7 @@ async def test_preview_hidden_on_narrow_terminal(store: Store, clock: FixedClock
 
 async def test_sort_cycles_columns_and_reverses(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         lst = the_list(app)
         await put_cursor(pilot, app, "deel:mosaic")
@@ -146,7 +151,7 @@ async def test_sort_cycles_columns_and_reverses(store: Store, clock: FixedClock)
         await pilot.press("S")
         assert [r.organization for r in lst.items] == list(reversed(orgs))
         assert lst.cursor_row is not None and lst.cursor_row.id == "deel:mosaic"
-        app.sort_by("state")
+        await palette(app)["Sort by state"]()
         await pilot.press("S")
         # Reversed state sort: the least severe first.
         assert lst.items[0].state is IntegrationState.ACTIVE
@@ -154,7 +159,7 @@ async def test_sort_cycles_columns_and_reverses(store: Store, clock: FixedClock)
 
 async def test_filter_by_text(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
@@ -177,7 +182,7 @@ async def test_a_view_with_no_match_says_so_and_how_to_change_it(
     store: Store, clock: FixedClock
 ) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"no-such-org", "enter")
         await pilot.pause()
@@ -191,7 +196,7 @@ async def test_a_view_with_no_match_says_so_and_how_to_change_it(
 async def test_an_empty_database_says_how_to_get_data(tmp_path: Path, clock: FixedClock) -> None:
     empty = Store.open(tmp_path / "empty.db")
     app = make_app(empty, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         line = the_list(app).render_line(1).text
         assert "No integrations yet: syncwatch import FILE" in line
@@ -201,7 +206,7 @@ async def test_an_empty_database_says_how_to_get_data(tmp_path: Path, clock: Fix
 
 async def test_state_filters_and_deleted_toggle(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await pilot.press("v")
         assert the_list(app).state_filter is StateFilter.ATTENTION
@@ -215,7 +220,7 @@ async def test_state_filters_and_deleted_toggle(store: Store, clock: FixedClock)
         await pilot.press("full_stop")
         assert "lever:foxglove" not in shown_ids(app)
         # The palette offers the same views.
-        app.set_state_filter(StateFilter.FAILING)
+        await palette(app)["Show only failing"]()
         await pilot.pause()
         assert shown_ids(app) == ["greenhouse:orchid"]
 
@@ -225,7 +230,7 @@ async def test_state_filters_and_deleted_toggle(store: Store, clock: FixedClock)
 
 async def test_refused_action_is_greyed_out_and_says_why(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "greenhouse:orchid")
         assert app.check_action("op", ("reactivate",)) is None
@@ -241,7 +246,7 @@ async def test_refused_action_is_greyed_out_and_says_why(store: Store, clock: Fi
 
 async def test_action_applies_and_notifies_new_state(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "hibob:vantage")
         await pilot.press("r")
@@ -270,7 +275,7 @@ async def test_action_applies_and_notifies_new_state(store: Store, clock: FixedC
 
 async def test_delete_cancelled_changes_nothing(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "personio:acme")
         await pilot.press("d")
@@ -293,7 +298,7 @@ async def test_delete_cancelled_changes_nothing(store: Store, clock: FixedClock)
 
 async def test_delete_confirmed(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "personio:acme")
         await pilot.press("d")
@@ -306,7 +311,7 @@ async def test_delete_confirmed(store: Store, clock: FixedClock) -> None:
 
 async def test_bulk_action_on_marked_rows_reports_refusals(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         for iid in ("personio:acme", "greenhouse:orchid", "hibob:vantage"):
             await put_cursor(pilot, app, iid)
@@ -326,7 +331,7 @@ async def test_bulk_action_on_marked_rows_reports_refusals(store: Store, clock: 
 
 async def test_bulk_delete_states_the_count(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         for iid in ("personio:acme", "deel:mosaic"):
             await put_cursor(pilot, app, iid)
@@ -342,7 +347,7 @@ async def test_bulk_delete_states_the_count(store: Store, clock: FixedClock) -> 
 
 async def test_read_only_blocks_every_action(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock, read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "hibob:vantage")
         before = {r.id: r.revision for r in store.integrations()}
@@ -359,19 +364,32 @@ async def test_read_only_blocks_every_action(store: Store, clock: FixedClock) ->
 
 async def test_palette_provider_offers_and_checks_actions(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "greenhouse:orchid")
-        provider = SyncwatchCommands(app.screen)
-        commands = {name: callback for name, _help, callback in provider.commands()}
+        commands = palette(app)
         assert "Release from QA (a)" in commands
         assert "Show only failing" in commands
-        commands["Release from QA (a)"]()
+        assert "Demo: faster (+)" not in commands  # the clock is not simulated
+        # An action that is not allowed says why, as its key does.
+        await commands["Release from QA (a)"]()
         await settle(pilot)
         assert "not held in quality assurance" in note_text(app)
-        commands["Show only failing"]()
+        await commands["Show only failing"]()
         await pilot.pause()
         assert shown_ids(app) == ["greenhouse:orchid"]
+        # Over the drill-down: its own keys, not the list's; an allowed action runs.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IntegrationScreen)
+        commands = palette(app)
+        assert "Show only failing" not in commands
+        assert "Wrap long log lines or not (w)" in commands
+        await commands["Wrap long log lines or not (w)"]()
+        assert not app.screen.wrap
+        await commands["Deactivate (x)"]()
+        await settle(pilot)
+        assert app.rows["greenhouse:orchid"].state is IntegrationState.INACTIVE
 
 
 # --------------------------------------------------------------------------- the evaluator
@@ -381,7 +399,7 @@ async def test_change_from_another_process_appears_after_a_pass(
     db_path: Path, store: Store, clock: FixedClock
 ) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "personio:acme")
         index_before = the_list(app).cursor
@@ -406,7 +424,7 @@ async def test_many_changes_make_one_summary_notification(
     from syncwatch.actions import perform_many
 
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         ids = ["personio:acme", "greenhouse:orchid", "ashby:quill", "deel:mosaic"]
         perform_many(store, Action.DEACTIVATE, ids, NOW, actor="test")
@@ -420,7 +438,7 @@ async def test_failing_pass_is_reported_and_the_app_keeps_running(
     store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
 
         def locked(*_args: object, **_kwargs: object) -> None:
@@ -432,31 +450,30 @@ async def test_failing_pass_is_reported_and_the_app_keeps_running(
         failed = [n for n in notes(app) if n[0] == "Evaluation pass failed"]
         assert failed and failed[0][2] == "error" and "locked" in failed[0][1]
         monkeypatch.undo()
-        passes = app.passes
+        passes = app.model.passes
         await refresh(pilot)
-        assert app.passes == passes + 1
+        assert app.model.passes == passes + 1
 
 
 async def test_pause_and_refresh_now(store: Store, clock: FixedClock) -> None:
     app = SyncwatchApp(store, clock, interval=3600)
-    live = ManualTimers(app, 3600)  # the live refresh's timer, fired by the test
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
-        assert app.live and len(live.armed) == 1
-        passes = app.passes
-        await live.fire(pilot)  # the interval is up: a pass, and the timer is armed again
-        assert app.passes == passes + 1 and len(live.armed) == 1
+        assert app.scheduler.live and app.scheduler.armed
         await pilot.press("p")
-        assert app.paused and live.armed == []
+        assert app.paused and not app.scheduler.armed
         assert "PAUSED" in plain(app, "#status")
-        passes = app.passes
+        assert "paused" in app.sub_title
+        passes = app.model.passes
         await pilot.press("g")
         await settle(pilot)
-        assert app.passes == passes + 1
-        assert live.armed == []  # a manual pass does not re-arm while paused
+        assert app.model.passes == passes + 1
+        assert not app.scheduler.armed  # a manual pass does not re-arm while paused
         await pilot.press("p")
         await settle(pilot)
-        assert not app.paused and len(live.armed) == 1
+        assert not app.paused and app.scheduler.armed
+        assert "Live refresh paused (p resumes)." in note_text(app)
+        assert "Live refresh resumed." in note_text(app)
 
 
 # --------------------------------------------------------------------------- drill-down
@@ -466,7 +483,7 @@ async def test_drill_down_shows_facts_history_syncs_and_logs(
     store: Store, clock: FixedClock
 ) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "greenhouse:orchid")
         await pilot.press("enter")
@@ -519,7 +536,7 @@ async def test_drill_down_follows_new_entries(
     from syncwatch.importer import import_parsed, parse_bytes
 
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await put_cursor(pilot, app, "greenhouse:orchid")
         await pilot.press("enter")
@@ -572,7 +589,7 @@ async def test_drill_down_follows_new_entries(
 
 async def test_help_lists_every_binding(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -609,7 +626,7 @@ async def test_help_lists_every_binding(store: Store, clock: FixedClock) -> None
 
 async def test_escape_clears_marks(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await pilot.press("space")
         assert the_list(app).marks
@@ -619,7 +636,7 @@ async def test_escape_clears_marks(store: Store, clock: FixedClock) -> None:
 
 async def test_ctrl_q_quits(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -629,7 +646,7 @@ async def test_ctrl_q_quits(store: Store, clock: FixedClock) -> None:
 
 async def test_light_theme_renders(store: Store, clock: FixedClock) -> None:
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         app.theme = "textual-light"
         await pilot.pause()

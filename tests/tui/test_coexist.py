@@ -20,13 +20,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pilot_support import ManualTimers, record_notifications, settle
+from pilot_support import ManualTimers, notifications, run, settle
 
 from builders import NOW, ago, integration_record, sync_record
 from syncwatch.clock import FixedClock, iso
+from syncwatch.db import Store
 from syncwatch.importer import import_parsed, parse_bytes
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.widgets.integration_list import IntegrationList
 
@@ -40,7 +40,7 @@ HANG = 120.0
 EVALUATOR = """
 import os, sys
 from syncwatch.cli import main
-from syncwatch.store import Store
+from syncwatch.db import Store
 evaluate_pass = Store.evaluate_pass
 def announced(self, now, **kwargs):
     os.write(int(sys.argv[1]), b".")
@@ -105,9 +105,8 @@ async def test_ui_live_pass_and_headless_evaluator_coexist(db_url: str, tmp_path
     try:
         # A FixedClock keeps the app from ticking on its own; the live timer still runs passes.
         app = SyncwatchApp(store, FixedClock(NOW), interval=INTERVAL, live=True)
-        notes = record_notifications(app)
         live = ManualTimers(app, INTERVAL)
-        async with app.run_test(size=SIZE) as pilot:
+        async with run(app, SIZE) as pilot:
             await settle(pilot)
             assert app.rows, "the first pass loaded the list"
             the_list = app.main.query_one(IntegrationList)
@@ -124,7 +123,7 @@ async def test_ui_live_pass_and_headless_evaluator_coexist(db_url: str, tmp_path
                 await passes.wait_started(2)
                 await settle(pilot)
                 assert app.rows[target].state is IntegrationState.INACTIVE
-            errors = [n.message for n in notes if n.severity == "error"]
+            errors = [n.message for n in notifications(app) if n.severity == "error"]
             assert errors == []
         assert evaluator.poll() is None, "the headless evaluator stopped on its own"
     finally:

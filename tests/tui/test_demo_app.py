@@ -8,9 +8,9 @@ from pathlib import Path
 from pilot_support import ManualRealTime, ManualTimers, settle
 
 from syncwatch.clock import SimulatedClock
+from syncwatch.db import Store
 from syncwatch.demo import DemoEngine
 from syncwatch.states import IntegrationState
-from syncwatch.store import Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.widgets.integration_list import IntegrationList
 

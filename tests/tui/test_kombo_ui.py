@@ -13,17 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pilot_support import notifications, record_notifications, settle
+from pilot_support import notifications, run, settle
 from rich.console import Console
 from textual.widgets import Static
 
 from syncwatch.cli import main as cli_main
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
 from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
 from syncwatch.kombo.pull import pull
-from syncwatch.kombo.remote import KomboSettings
-from syncwatch.store import Store
+from syncwatch.kombo.remote import KomboRemote, KomboSettings
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.integration_list import IntegrationList
@@ -54,9 +54,7 @@ def remote_env(fake: FakeKombo) -> dict[str, str]:
 
 def make_app(store: Store, clock: FixedClock, **kwargs: object) -> SyncwatchApp:
     kwargs.setdefault("env", {})
-    app = SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
-    record_notifications(app)
-    return app
+    return SyncwatchApp(store, clock, live=False, **kwargs)  # type: ignore[arg-type]
 
 
 def note_text(app: SyncwatchApp) -> str:
@@ -164,7 +162,7 @@ async def test_drill_down_shows_kombo_issues_open_first_and_the_log_url(
     )  # fmt: skip
     sync_finished(store)
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         # Where the operator scans: the list row and the preview.
         assert "⚑1" in row_text(app, "personio:acme")
@@ -220,7 +218,7 @@ async def test_an_integration_gone_from_kombo_is_flagged(
 ) -> None:
     fake.add("greenhouse:orchid")  # Kombo knows this one, not personio:acme
     app = make_app(store, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert "gone" not in row_text(app, "personio:acme")
         settings = KomboSettings(API_KEY, server_url=fake.url)
@@ -252,12 +250,20 @@ async def test_an_integration_gone_from_kombo_is_flagged(
 
 
 async def test_a_remote_action_kombo_accepts_changes_the_state(
-    store: Store, clock: FixedClock, fake: FakeKombo
+    store: Store, clock: FixedClock, fake: FakeKombo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.add("hibob:vantage", status="INACTIVE")
+    closed: list[KomboRemote] = []
+    close = KomboRemote.close
+
+    def spy_close(remote: KomboRemote) -> None:
+        closed.append(remote)
+        close(remote)
+
+    monkeypatch.setattr(KomboRemote, "close", spy_close)
     waits: list[float] = []
     app = make_app(store, clock, env=remote_env(fake), kombo_sleep=waits.append)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert "actions go to Kombo" in app.sub_title
         assert app.main.query_one(IntegrationList).select_id("hibob:vantage")
@@ -271,17 +277,10 @@ async def test_a_remote_action_kombo_accepts_changes_the_state(
         assert "Asking Kombo to reactivate hibob:vantage first" in note_text(app)
         assert "Reactivate: done" in note_text(app)
         assert app.rows["hibob:vantage"].enabled
-        remote = app.remote
-        assert remote is not None
-        closed: list[bool] = []
-        close = remote.close
-
-        def closing() -> None:
-            closed.append(True)
-            close()
-
-        remote.close = closing  # type: ignore[method-assign]
-    assert closed == [True], "the remote (and its connections) is closed with the app"
+        remote = app.gateway.remote
+        assert remote is not None and not closed
+    # Closed with the app.
+    assert closed == [remote]
 
 
 async def test_a_remote_action_kombo_refuses_changes_nothing(
@@ -292,7 +291,7 @@ async def test_a_remote_action_kombo_refuses_changes_nothing(
     waits: list[float] = []
     app = make_app(store, clock, env=remote_env(fake), kombo_sleep=waits.append)
     before = store.get("personio:acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         assert app.main.query_one(IntegrationList).select_id("personio:acme")
         await pilot.press("x")
@@ -313,12 +312,12 @@ async def test_a_bad_kombo_setting_is_shown_and_actions_stay_local(
     store: Store, clock: FixedClock
 ) -> None:
     app = make_app(store, clock, env={"SYNCWATCH_KOMBO_REMOTE": "1"})
-    async with app.run_test(size=SIZE) as pilot:
+    async with run(app, SIZE) as pilot:
         await settle(pilot)
         text = note_text(app)
         assert "Kombo remote actions are off" in text and "KOMBO_API_KEY" in text
         assert "Kombo" not in app.sub_title
-        assert app.remote is None
+        assert app.gateway.remote is None
         assert app.main.query_one(IntegrationList).select_id("personio:acme")
         await pilot.press("x")
         await settle(pilot)

@@ -26,11 +26,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
+from syncwatch.db.tables import integrations as I
 from syncwatch.importer import load_sample
 from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
 from syncwatch.states import IntegrationState, SyncState
-from syncwatch.store import I, Store
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen

@@ -1,18 +1,18 @@
-"""The widgets that keep key presses cheap, and the Textual internals the app relies on."""
+"""The widgets that keep key presses cheap, and the drill-down built ahead of time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pilot_support import settle
+import pytest
+from pilot_support import run, settle
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.screen import Screen
 
 from syncwatch.clock import FixedClock
+from syncwatch.db import Store
 from syncwatch.rows import LogRow
-from syncwatch.store import Store
-from syncwatch.tui.app import SyncwatchApp
+from syncwatch.tui.app import DETAIL_SCREEN, SyncwatchApp
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.footer import FooterItem, KeyFooter, fit
 from syncwatch.tui.widgets.line_list import LineList
@@ -146,7 +146,9 @@ class _LogApp(App[None]):
         yield LogView(id="log")
 
 
-async def test_log_view_folds_long_entries_and_renders_only_what_is_in_view() -> None:
+async def test_log_view_folds_long_entries_and_renders_only_what_is_in_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     app = _LogApp()
     async with app.run_test(size=(60, 10)) as pilot:
         log = app.query_one(LogView)
@@ -154,14 +156,14 @@ async def test_log_view_folds_long_entries_and_renders_only_what_is_in_view() ->
         entries = [_entry(0, long, "ERROR", "hris.field")] + [
             _entry(i, f"entry {i}") for i in range(1, 5000)
         ]
-        rendered: set[int] = set()  # the entries styled for painting (the costly part)
-        style = log.entry_text
+        rendered: list[LogRow] = []
+        entry_text = LogView.entry_text
 
-        def entry_text(entry: LogRow) -> Text:
-            rendered.add(id(entry))
-            return style(entry)
+        def spy(view: LogView, entry: LogRow) -> Text:
+            rendered.append(entry)
+            return entry_text(view, entry)
 
-        log.entry_text = entry_text  # type: ignore[method-assign]
+        monkeypatch.setattr(LogView, "entry_text", spy)
         log.show(entries, wrap=True)
         await pilot.pause()
         width = log.scrollable_content_region.width
@@ -170,7 +172,7 @@ async def test_log_view_folds_long_entries_and_renders_only_what_is_in_view() ->
         expected = 1 + -(-(body - (width - prefix)) // (width - prefix))
         assert log.virtual_size.height == expected + 4999
         # Only the entries on screen were rendered.
-        assert 0 < len(rendered) <= log.size.height
+        assert 0 < len(set(map(id, rendered))) <= log.size.height
         lines = [log.render_line(y).text for y in range(expected)]
         assert all(len(line) == width for line in lines)
         assert all(line.startswith(" " * prefix) for line in lines[1:])
@@ -195,38 +197,24 @@ async def test_log_view_shows_markup_as_text_and_says_when_empty() -> None:
         assert log.render_line(0).text.startswith("No log entries.")
 
 
-# --------------------------------------------------------------------------- Textual internals
+# --------------------------------------------------------------------------- the drill-down
 
 
-async def test_drill_down_is_built_and_laid_out_ahead_of_time(
+async def test_drill_down_is_built_ahead_of_time_off_screen(
     store: Store, clock: FixedClock
 ) -> None:
-    """Pins the Textual internals the prebuilt drill-down uses: ``App._get_screen`` starts an
-    installed screen without showing it, and ``Screen._refresh_layout`` / ``_compositor``
-    lay it out off screen (without them it is built when first opened, more slowly).
-
-    TODO(issue 11): the pins of Textual's private names go when the TUI stops using them
-    (item 4: no private Textual API); what the app does is observed through public API.
-    """
-    assert callable(getattr(App, "_get_screen", None))
-    assert callable(getattr(Screen, "_refresh_layout", None))
+    """The drill-down is composed and laid out while the list stays on screen (and keeps its
+    focus), and the first opening shows that screen, not a new one."""
     app = SyncwatchApp(store, clock, live=False)
-    installed: list[Screen[object]] = []  # what the app installs, through the public call
-    install = app.install_screen
-
-    def install_screen(screen: Screen[object], name: str) -> None:
-        installed.append(screen)
-        install(screen, name)
-
-    app.install_screen = install_screen  # type: ignore[assignment]
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with run(app) as pilot:
         await settle(pilot)
+        focused = app.focused
         app.prebuild_detail()
         await settle(pilot)
-        (screen,) = installed
-        assert isinstance(screen, IntegrationScreen)
+        assert app.screen is app.main and app.focused is focused
+        assert app.is_screen_installed(DETAIL_SCREEN)
+        screen = app.get_screen(DETAIL_SCREEN)
         assert screen.is_mounted and not screen.is_current
-        assert hasattr(screen, "_compositor")
         assert screen.query_one(TextPane).size.width > 0  # laid out while hidden
         assert app.main.integration_list.select_id("greenhouse:orchid")
         await pilot.press("enter")

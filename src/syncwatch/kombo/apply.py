@@ -24,8 +24,7 @@ from syncwatch.clock import to_utc
 from syncwatch.db import Connection, Store
 from syncwatch.db import kombo as db_kombo
 from syncwatch.db.actions import cancel_running_syncs
-from syncwatch.db.kombo import integration_issues as integration_issues  # temporary
-from syncwatch.db.kombo import stored_events as stored_events  # temporary (used here too)
+from syncwatch.db.kombo import stored_events
 from syncwatch.kombo.events import (
     IntegrationCreated,
     IntegrationDeleted,
@@ -37,12 +36,8 @@ from syncwatch.kombo.events import (
     UnknownEvent,
     parse_event,
 )
-from syncwatch.rows import IssueRow as IssueRow  # temporary
 from syncwatch.rows import PassResult
 from syncwatch.states import QaStatus
-
-# Imported ``as`` themselves ("temporary"): re-exported for modules other branches are
-# restructuring, which import them from here; removed when the renovation is merged.
 
 #: The reason shown for an integration Kombo reported INACTIVE.
 KOMBO_INACTIVE_REASON = "set inactive in Kombo"

@@ -24,7 +24,6 @@ import httpx
 from syncwatch.clock import iso, to_utc
 from syncwatch.db import Store
 from syncwatch.db import kombo as db_kombo
-from syncwatch.db.kombo import upstream_info as upstream_info  # temporary
 from syncwatch.kombo.apply import upstream_facts
 from syncwatch.kombo.remote import (
     KomboCallFailed,
@@ -35,11 +34,7 @@ from syncwatch.kombo.remote import (
 )
 from syncwatch.present import transition_json
 from syncwatch.rows import Transition
-from syncwatch.rows import UpstreamInfo as UpstreamInfo  # temporary
 from syncwatch.states import IntegrationState
-
-# Imported ``as`` themselves ("temporary"): re-exported for modules other branches are
-# restructuring, which import them from here; removed when the renovation is merged.
 
 #: The reason shown for an integration Kombo reports INACTIVE.
 #: Reads may be retried more patiently than interactive actions.

@@ -1,70 +1,69 @@
-"""The command palette: operator actions, views, sorting and the evaluator."""
+"""The command palette: everything a key does, findable by name.
+
+Made from the key table (:mod:`syncwatch.tui.keys`): each key with a palette name, on the
+screen the palette was opened over, runs what pressing the key would (an operator action
+that is not allowed says why), plus the list's views and sort columns by name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING, cast
+from collections.abc import Awaitable, Callable, Sequence
 
+from textual.actions import parse as parse_action
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 
-from syncwatch.tui.keys import ACTION_KEYS
-from syncwatch.tui.widgets.integration_list import COLUMNS, StateFilter
+from syncwatch.tui.keys import APP_KEYS, DETAIL_KEYS, LIST_KEYS, Key
+from syncwatch.tui.screens.detail import IntegrationScreen
+from syncwatch.tui.screens.main import PALETTE_EXTRAS, MainScreen
 
-if TYPE_CHECKING:
-    from syncwatch.tui.app import SyncwatchApp
-
-Command = tuple[str, str, Callable[[], object]]
+Command = tuple[str, str, Callable[[], Awaitable[None]]]
 
 
 class SyncwatchCommands(Provider):
-    """Everything a key does, findable by name."""
+    """Commands for the keys of the screen the palette was opened over, and the app's."""
 
     def commands(self) -> list[Command]:
-        app = cast("SyncwatchApp", self.app)
+        """(name, help, callback) of every command offered here."""
+        app, screen = self.app, self.screen
         found: list[Command] = []
-        for action, key in ACTION_KEYS.items():
-            found.append(
-                (
-                    f"{action.label} ({key})",
-                    action.description,
-                    partial(app.action_op, action.value),
-                )
-            )
-        for mode in StateFilter:
-            found.append(
-                (
-                    f"Show {mode.value}",
-                    f"Filter the list: {mode.value}",
-                    partial(app.set_state_filter, mode),
-                )
-            )
-        found.append(
-            (
-                "Show or hide deleted integrations (.)",
-                "Deleted ones are hidden by default",
-                app.toggle_deleted,
-            )
-        )
-        found.append(("Filter by text (/)", "Organisation, tool or id", app.open_filter))
-        for column in COLUMNS:
-            found.append(
-                (
-                    f"Sort by {column.title.lower()}",
-                    "Sort the integration list",
-                    partial(app.sort_by, column.key),
-                )
-            )
-        found.append(
-            (
-                "Pause or resume live refresh (p)",
-                "Stop or restart the background evaluator",
-                app.action_toggle_pause,
-            )
-        )
-        found.append(("Evaluate now (g)", "Run an evaluation pass now", app.action_refresh_now))
-        found.append(("Help: key bindings (?)", "Every key binding", app.action_help))
+        if isinstance(screen, MainScreen):
+            found += self._keys(screen, LIST_KEYS)
+            found += [
+                (name, help_text, self._runner(screen, [action]))
+                for name, help_text, action in PALETTE_EXTRAS
+            ]
+        elif isinstance(screen, IntegrationScreen):
+            found += self._keys(screen, DETAIL_KEYS)
+        return self._keys(app, APP_KEYS) + found
+
+    def _keys(self, node: DOMNode, keys: Sequence[Key]) -> list[Command]:
+        """A command per named key of ``node``'s, unless ``node`` hides it (a demo's speed
+        on a real clock)."""
+        found: list[Command] = []
+        for key in keys:
+            if key.command is None:
+                continue
+            _namespace, name, params = parse_action(key.action)
+            if node.check_action(name, params) is False:
+                continue
+            # Like a key press: when the key's action is disabled, the next binding of the
+            # same key (an operator action's explanation) runs instead.
+            chain = [k.action for k in keys if k.key == key.key]
+            shown = self.app.get_key_display(Binding(key.first_key, key.action))
+            found.append((f"{key.command} ({shown})", key.tooltip, self._runner(node, chain)))
         return found
+
+    def _runner(self, node: DOMNode, actions: Sequence[str]) -> Callable[[], Awaitable[None]]:
+        app = self.app
+
+        async def run() -> None:
+            for action in actions:
+                if await app.run_action(action, node):
+                    return
+
+        return run
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self.commands():

@@ -1,7 +1,17 @@
-"""Which key takes which operator action: shared by the bindings, the help screen, the
-command palette and the next step the drill-down shows."""
+"""Every key binding of the terminal UI, in one table.
+
+The screens' and the app's ``BINDINGS``, the ``?`` help screen, the footer and the command
+palette are all made from the :class:`Key` entries here: a key's description, tooltip and
+palette name are written once. Which key takes which operator action is here too; the
+drill-down's next step names that key.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
 
 from syncwatch.actions import Action
 
@@ -23,3 +33,199 @@ ACTION_SHORT: dict[Action, str] = {
     Action.CONFIGURE_FILTERS: "Filters",
     Action.DELETE: "Delete",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key binding: what it does, how the footer and help name it, and the command
+    palette's name for it (``command``; None: not offered there)."""
+
+    key: str
+    action: str
+    description: str = ""
+    tooltip: str = ""
+    show: bool = True
+    priority: bool = False
+    id: str | None = None
+    command: str | None = None
+
+    def binding(self) -> Binding:
+        """The Textual binding for this key."""
+        return Binding(
+            self.key,
+            self.action,
+            self.description,
+            show=self.show,
+            priority=self.priority,
+            tooltip=self.tooltip,
+            id=self.id,
+        )
+
+    @property
+    def first_key(self) -> str:
+        """The first of the keys (``up`` of ``up,k``): the one the palette names."""
+        return self.key.split(",")[0].strip()
+
+
+def bindings(keys: Iterable[Key]) -> list[BindingType]:
+    """The Textual bindings of ``keys``, in order."""
+    return [k.binding() for k in keys]
+
+
+#: Every list with a cursor (the integrations, a drill-down's syncs).
+CURSOR_KEYS: tuple[Key, ...] = (
+    Key("up,k", "cursor_up", "Up", show=False),
+    Key("down,j", "cursor_down", "Down", show=False),
+    Key("pageup", "page_up", "Page up", show=False),
+    Key("pagedown", "page_down", "Page down", show=False),
+    Key("home", "first", "First", show=False),
+    Key("end", "last", "Last", show=False),
+)
+
+#: The main screen's list.
+LIST_KEYS: tuple[Key, ...] = (
+    Key(
+        "enter",
+        "open",
+        "Open",
+        "Drill down: facts, history, syncs, logs",
+        command="Open the highlighted integration",
+    ),
+    Key("space", "mark", "Mark", "Mark or unmark the row for a bulk action"),
+    Key(
+        "slash",
+        "filter",
+        "Filter",
+        "Filter by organisation, tool or id",
+        command="Filter by text",
+    ),
+    Key("v", "cycle_view", "View", "All → needs attention → only failing"),
+    Key(
+        "full_stop",
+        "toggle_deleted",
+        "Deleted",
+        "Show or hide deleted",
+        show=False,
+        command="Show or hide deleted integrations",
+    ),
+    Key("s", "cycle_sort", "Sort", "Sort by the next column"),
+    Key(
+        "S",
+        "reverse_sort",
+        "Reverse",
+        "Reverse the sort order",
+        show=False,
+        command="Reverse the sort order",
+    ),
+    Key("escape", "clear", "Clear filter/marks", show=False),
+)
+
+#: The operator actions (the app's: they apply on the list and in the drill-down).
+OPERATOR_KEYS: tuple[Key, ...] = tuple(
+    Key(
+        key,
+        f"op({action.value!r})",
+        ACTION_SHORT[action],
+        action.description,
+        id=action.value,
+        command=action.label,
+    )
+    for action, key in ACTION_KEYS.items()
+)
+
+#: Tried only when the operator action of the same key is disabled: says why instead of
+#: doing nothing.
+EXPLAIN_KEYS: tuple[Key, ...] = tuple(
+    Key(key, f"explain({action.value!r})", show=False) for action, key in ACTION_KEYS.items()
+)
+
+#: The drill-down.
+DETAIL_KEYS: tuple[Key, ...] = (
+    Key("escape", "back", "Back", "Back to the list (or close the search)"),
+    Key(
+        "e",
+        "toggle_issues",
+        "Warn+err",
+        "Show only warnings and errors",
+        command="Show only warnings and errors, or every level",
+    ),
+    Key("slash", "search", "Search", "Highlight and filter log text", command="Search the log"),
+    Key("w", "toggle_wrap", "Wrap", "Wrap long log lines", command="Wrap long log lines or not"),
+    Key(
+        "l",
+        "toggle_follow",
+        "Follow",
+        "Follow new entries on each refresh",
+        command="Follow new log entries or not",
+    ),
+    Key("tab", "switch_focus", "Pane", "Move focus between syncs and log"),
+    Key(
+        "u",
+        "copy_log_url",
+        "Copy log URL",
+        "Copy the selected sync's Kombo log URL to the clipboard",
+        show=False,
+        command="Copy the sync's Kombo log URL",
+    ),
+)
+
+#: Anywhere (the app's).
+GLOBAL_KEYS: tuple[Key, ...] = (
+    Key(
+        "p",
+        "toggle_pause",
+        "Pause",
+        "Pause or resume live refresh",
+        command="Pause or resume live refresh",
+    ),
+    Key(
+        "plus",
+        "speed(2.0)",
+        "Faster",
+        "Demo: run the simulated clock faster",
+        command="Demo: faster",
+    ),
+    Key(
+        "minus",
+        "speed(0.5)",
+        "Slower",
+        "Demo: run the simulated clock slower",
+        command="Demo: slower",
+    ),
+    Key("g", "refresh_now", "Refresh", "Run an evaluation pass now", command="Evaluate now"),
+    Key("question_mark", "help", "Help", "Every key binding", command="Help: key bindings"),
+    Key("ctrl+q", "quit", "Quit", priority=True),
+)
+
+#: Textual binds the command palette itself; listed so the help names it.
+PALETTE_KEY = Key("ctrl+p", "command_palette", "Command palette")
+
+#: The app's own bindings, in the order the footer shows them.
+APP_KEYS: tuple[Key, ...] = (*OPERATOR_KEYS, *EXPLAIN_KEYS, *GLOBAL_KEYS)
+
+#: The help screen and the delete confirmation.
+HELP_SCREEN_KEYS: tuple[Key, ...] = (Key("escape,q,question_mark", "close", "Close"),)
+CONFIRM_KEYS: tuple[Key, ...] = (
+    Key("escape", "cancel", "Cancel"),
+    Key("left,right", "switch", "Switch button", show=False),
+)
+
+HelpSection = tuple[str, Sequence[Key]]
+
+#: What the ``?`` screen lists, by where the keys apply.
+HELP_SECTIONS: tuple[HelpSection, ...] = (
+    ("The list", (*LIST_KEYS, *CURSOR_KEYS)),
+    ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
+    ("Drill-down", DETAIL_KEYS),
+    ("Anywhere", (*GLOBAL_KEYS, PALETTE_KEY)),
+)
+
+HELP_NOTES = (
+    "Greyed-out actions are not allowed for the highlighted integration; pressing one says why.\n"
+    "State sort puts the worst first. Marks (space) make actions apply to every marked row.\n"
+    "Beside an organisation: gone = Kombo answered 404 (deleted there?); ⚑2 = 2 open Kombo "
+    "issues.\n"
+    "With KOMBO_API_KEY and SYNCWATCH_KOMBO_REMOTE=1, reactivate, deactivate and delete go to "
+    "Kombo first.\n"
+    "Times are UTC. The list refreshes from the database every interval; p pauses it."
+)

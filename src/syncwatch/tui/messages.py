@@ -1,4 +1,8 @@
-"""Messages the thread workers post to the app. Workers never touch widgets."""
+"""The typed messages of the terminal UI.
+
+Results the thread workers (:mod:`syncwatch.tui.gateway`) post to the app (workers never
+touch widgets), and requests the screens send up to the app (no screen imports the app).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,13 @@ from syncwatch.actions import Action, ActionResult, Refusal
 from syncwatch.rows import HistoryRow, IntegrationRow, KomboMark, LogRow, PassResult, SyncRow
 
 if TYPE_CHECKING:
-    from syncwatch.kombo.apply import IssueRow
-    from syncwatch.kombo.pull import UpstreamInfo
+    # Plain row types that live beside their queries for now; named here once for the
+    # views (re-exported), so no view names the Kombo package.
+    from syncwatch.rows import IssueRow as IssueRow
+    from syncwatch.rows import UpstreamInfo as UpstreamInfo
+
+
+# --------------------------------------------------------------------------- worker results
 
 
 class PassFinished(Message):
@@ -100,3 +109,31 @@ class KomboConnected(Message):
         super().__init__()
         self.remote = remote
         self.error = error
+
+
+# --------------------------------------------------------------------------- screen requests
+
+
+class OpenIntegration(Message):
+    """The operator asked for an integration's drill-down."""
+
+    def __init__(self, integration_id: str) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+
+
+class DetailWanted(Message):
+    """The drill-down wants its integration's syncs, history and Kombo issues (again)."""
+
+    def __init__(self, integration_id: str) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+
+
+class LogsWanted(Message):
+    """The drill-down wants the log of one sync."""
+
+    def __init__(self, integration_id: str, sync_id: str) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.sync_id = sync_id

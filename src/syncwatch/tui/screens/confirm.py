@@ -7,12 +7,13 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from syncwatch.rows import IntegrationRow
+from syncwatch.tui.keys import CONFIRM_KEYS, bindings
 
 _SHOWN = 8
 
@@ -20,10 +21,7 @@ _SHOWN = 8
 class ConfirmDelete(ModalScreen[bool]):
     """Ask before deleting; dismisses with ``True`` only when Delete is pressed."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("left,right", "switch", "Switch button", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(CONFIRM_KEYS)
 
     def __init__(self, rows: list[IntegrationRow], refused: int = 0) -> None:
         super().__init__()

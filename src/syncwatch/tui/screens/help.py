@@ -1,4 +1,4 @@
-"""The ``?`` screen: every key binding, grouped by where it applies."""
+"""The ``?`` screen: every key binding, grouped by where it applies (from :mod:`..keys`)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HelpSection = tuple[str, Sequence[Binding]]
+from syncwatch.tui.keys import HELP_SCREEN_KEYS, HelpSection, bindings
 
 
 class HelpScreen(ModalScreen[None]):
     """Key bindings; Escape, q or ? closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "Close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(HELP_SCREEN_KEYS)
 
     def __init__(self, sections: Sequence[HelpSection], notes: str = "") -> None:
         super().__init__()
@@ -29,25 +27,26 @@ class HelpScreen(ModalScreen[None]):
         self.notes = notes
 
     def help_text(self) -> Text:
+        """Every section's keys with their descriptions and tooltips, then the notes."""
         text = Text()
         bold = Style(bold=True)
         seen: set[tuple[str, str]] = set()
-        for title, bindings in self.sections:
+        for title, keys in self.sections:
             text.append(f"{title}\n", bold + Style(underline=True))
-            for binding in bindings:
-                if not binding.description:
+            for key in keys:
+                if not key.description:
                     continue
-                key = ", ".join(
-                    self.app.get_key_display(Binding(k.strip(), binding.action))
-                    for k in binding.key.split(",")
+                shown = ", ".join(
+                    self.app.get_key_display(Binding(k.strip(), key.action))
+                    for k in key.key.split(",")
                 )
-                if (key, binding.description) in seen:
+                if (shown, key.description) in seen:
                     continue
-                seen.add((key, binding.description))
-                text.append(f"  {key:<18}", bold)
-                text.append(binding.description)
-                if binding.tooltip:
-                    text.append(f"  ({binding.tooltip})", Style(dim=True))
+                seen.add((shown, key.description))
+                text.append(f"  {shown:<18}", bold)
+                text.append(key.description)
+                if key.tooltip:
+                    text.append(f"  ({key.tooltip})", Style(dim=True))
                 text.append("\n")
             text.append("\n")
         if self.notes:

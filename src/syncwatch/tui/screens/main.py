@@ -1,33 +1,41 @@
-"""The main screen: summary, the integration list, and a preview of the highlighted one."""
+"""The main screen: summary, the integration list, and a preview of the highlighted one.
+
+Fed from above: it reads the app's model (never changes it), is told what changed
+(:meth:`MainScreen.show_changes`), and asks the action gate which keys apply. It sends
+requests up as messages (:class:`~syncwatch.tui.messages.OpenIntegration`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
 from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.tui.gate import ActionGate
+from syncwatch.tui.keys import LIST_KEYS, bindings
+from syncwatch.tui.messages import OpenIntegration
+from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.integration_list import (
     COLUMN_BY_KEY,
+    COLUMNS,
+    LIST_VIEW,
     IntegrationList,
     StateFilter,
 )
 from syncwatch.tui.widgets.line_list import LineList
 from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
-
-if TYPE_CHECKING:
-    from syncwatch.tui.app import SyncwatchApp
 
 #: The preview pane shows from this terminal width up.
 PREVIEW_MIN_WIDTH = 140
@@ -38,31 +46,25 @@ _VIEWS = (StateFilter.ALL, StateFilter.ATTENTION, StateFilter.FAILING)
 class MainScreen(Screen[None]):
     """Every integration, its state, and what to do about it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", tooltip="Drill down: facts, history, syncs, logs"),
-        Binding("space", "mark", "Mark", tooltip="Mark or unmark the row for a bulk action"),
-        Binding("slash", "filter", "Filter", tooltip="Filter by organisation, tool or id"),
-        Binding("v", "cycle_view", "View", tooltip="All → needs attention → only failing"),
-        Binding(
-            "full_stop", "toggle_deleted", "Deleted", tooltip="Show or hide deleted", show=False
-        ),
-        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
-        Binding("S", "reverse_sort", "Reverse", tooltip="Reverse the sort order", show=False),
-        Binding("escape", "clear", "Clear filter/marks", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(LIST_KEYS)
 
-    def __init__(self) -> None:
+    #: Live refresh is paused (bound to the app's).
+    paused: var[bool] = var(False, init=False)
+
+    def __init__(
+        self, model: Model, gate: ActionGate, *, live: bool = False, interval: float = 0.0
+    ) -> None:
         super().__init__(id="main")
+        self.model = model
+        self.gate = gate
+        self.live = live
+        self.interval = interval
         self.ready = False
-        self._bindings_signature: tuple[bool | None, ...] = ()
+        self._bindings_signature: tuple[bool, ...] = ()
         self._preview_key: tuple[object, ...] = ()
         self._facts_cache: dict[
             str, tuple[IntegrationRow, datetime, object, KomboMark | None, RenderOnce]
         ] = {}
-
-    @property
-    def sw(self) -> SyncwatchApp:
-        return cast("SyncwatchApp", self.app)
 
     @property
     def integration_list(self) -> IntegrationList:
@@ -88,10 +90,13 @@ class MainScreen(Screen[None]):
         self.ready = True
         self.query_one("#filter", Input).display = False
         lst = self.integration_list
-        lst.now = self.sw.now
-        lst.kombo = self.sw.kombo
-        lst.set_rows(self.sw.rows.values())
+        lst.now = self.model.now
+        lst.kombo = self.model.kombo
+        lst.set_rows(self.model.rows.values())
         lst.focus()
+        # What the list shows changed: the status line says so (after the list's own watcher).
+        for view_setting in LIST_VIEW:
+            self.watch(lst, view_setting, self.refresh_chrome, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint())
         self.refresh_chrome()
 
@@ -99,32 +104,40 @@ class MainScreen(Screen[None]):
         self.integration_list.refresh()
         self.refresh_chrome()
 
+    def watch_paused(self) -> None:
+        self.refresh_chrome()
+
     # -- data from the app ------------------------------------------------------------
 
-    def apply_rows(self, rows: list[IntegrationRow], *, full: bool) -> None:
-        """Changed integrations from a pass or an action: only these rows are touched."""
+    def show_changes(self, changes: Changes) -> None:
+        """Rows changed in the model (a pass or an action): only these rows are touched."""
         if not self.ready:
             return
         lst = self.integration_list
-        lst.now = self.sw.now
-        if full:
-            lst.set_rows(self.sw.rows.values())
+        lst.now = self.model.now
+        if changes.full or changes.removed:
+            lst.set_rows(self.model.rows.values())
         else:
-            lst.update_rows(rows)
+            lst.update_rows(changes.rows)
         self.refresh_chrome()
+
+    def after_action(self, bulk: bool) -> None:
+        """An operator action finished: a bulk one (or one on marked rows) clears the marks."""
+        if bulk or self.integration_list.marks:
+            self.clear_marks()
 
     def refresh_chrome(self) -> None:
         """Summary counts, status line, preview and which bindings apply."""
         if not self.ready:
             return
         lst = self.integration_list
-        self.query_one(SummaryBar).show_counts(self.sw.state_counts)
+        self.query_one(SummaryBar).show_counts(self.model.state_counts)
         column = COLUMN_BY_KEY[lst.sort_key]
         self.query_one(StatusLine).show_status(
-            paused=self.sw.paused,
-            live=self.sw.live,
-            interval=self.sw.interval,
-            read_only=self.sw.read_only,
+            paused=self.paused,
+            live=self.live,
+            interval=self.interval,
+            read_only=self.gate.read_only,
             shown=len(lst.items),
             total=len(lst.rows),
             view=lst.state_filter.value,
@@ -145,7 +158,8 @@ class MainScreen(Screen[None]):
 
     def sync_bindings(self) -> None:
         """Tell the footer about bindings only when what is enabled changed (it recomposes)."""
-        signature = tuple(self.sw.check_action("op", (a.value,)) for a in Action)
+        enabled = self.gate.enabled(self.action_targets())
+        signature = tuple(a in enabled for a in Action)
         if signature != self._bindings_signature:
             self._bindings_signature = signature
             self.refresh_bindings()
@@ -158,10 +172,10 @@ class MainScreen(Screen[None]):
         preview = self.query_one("#preview", Static)
         key = (
             row,
-            self.sw.now,
+            self.model.now,
             self.app.theme,
             preview.size.width,
-            self.sw.kombo.get(row.id) if row else None,
+            self.model.kombo.get(row.id) if row else None,
         )
         if key == self._preview_key:
             return
@@ -173,8 +187,8 @@ class MainScreen(Screen[None]):
 
     def _facts(self, row: IntegrationRow) -> RenderOnce:
         """The preview of ``row`` (kept for recently shown rows, for going back and forth)."""
-        now, variables = self.sw.now, self.app.theme_variables
-        mark = self.sw.kombo.get(row.id)
+        now, variables = self.model.now, self.app.theme_variables
+        mark = self.model.kombo.get(row.id)
         cached = self._facts_cache.get(row.id)
         if (
             cached is not None
@@ -210,13 +224,8 @@ class MainScreen(Screen[None]):
         row = lst.cursor_row
         return [row] if row is not None else []
 
-    def clear_marks(self, ids: Iterable[str] | None = None) -> None:
-        lst = self.integration_list
-        if ids is None:
-            lst.clear_marks()
-        else:
-            lst.marks.difference_update(ids)
-            lst.refresh()
+    def clear_marks(self) -> None:
+        self.integration_list.clear_marks()
         self.refresh_chrome()
 
     # -- key actions --------------------------------------------------------------------
@@ -226,7 +235,8 @@ class MainScreen(Screen[None]):
         if row is None:
             self.notify("No integration is highlighted.", severity="warning")
             return
-        self.sw.open_integration(row.id)
+        # Straight to the app, its only handler (not queued behind this screen's messages).
+        self.app.post_message(OpenIntegration(row.id))
 
     def action_mark(self) -> None:
         self.integration_list.toggle_mark()
@@ -240,8 +250,7 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.integration_list.set_filter_text(event.value)
-        self.refresh_chrome()
+        self.integration_list.filter_text = event.value
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -255,39 +264,47 @@ class MainScreen(Screen[None]):
         if field.has_focus or lst.filter_text:
             field.value = ""
             field.display = False
-            lst.set_filter_text("")
+            lst.filter_text = ""
             lst.focus()
         elif lst.marks:
             lst.clear_marks()
         self.refresh_chrome()
 
-    def set_view(self, mode: StateFilter) -> None:
-        self.integration_list.set_state_filter(mode)
-        self.refresh_chrome()
+    def action_set_view(self, mode: str) -> None:
+        """Show the integrations of one view (``all``, ``needs attention``, ``only failing``)."""
+        self.integration_list.state_filter = StateFilter(mode)
 
     def action_cycle_view(self) -> None:
         current = self.integration_list.state_filter
-        self.set_view(_VIEWS[(_VIEWS.index(current) + 1) % len(_VIEWS)])
+        self.action_set_view(_VIEWS[(_VIEWS.index(current) + 1) % len(_VIEWS)])
         self.notify(f"Showing {self.integration_list.state_filter.value}.", timeout=2)
 
-    def set_show_deleted(self, show: bool) -> None:
-        self.integration_list.set_show_deleted(show)
-        self.refresh_chrome()
-
     def action_toggle_deleted(self) -> None:
-        self.set_show_deleted(not self.integration_list.show_deleted)
-
-    def sort_by(self, key: str, reverse: bool = False) -> None:
         lst = self.integration_list
-        lst.sort_key = key
-        lst.sort_reverse = reverse
-        lst.rebuild()
-        self.refresh_chrome()
+        lst.show_deleted = not lst.show_deleted
+
+    def action_sort_by(self, key: str) -> None:
+        """Sort by one column (its key in :data:`COLUMNS`), in its natural order."""
+        if key in COLUMN_BY_KEY:
+            self.integration_list.sort_by(key)
 
     def action_cycle_sort(self) -> None:
         self.integration_list.cycle_sort()
-        self.refresh_chrome()
 
     def action_reverse_sort(self) -> None:
-        self.integration_list.reverse_sort()
-        self.refresh_chrome()
+        lst = self.integration_list
+        lst.sort_reverse = not lst.sort_reverse
+
+
+#: The views and sort columns the command palette offers, as (name, help, action) for
+#: this screen's actions.
+PALETTE_EXTRAS: tuple[tuple[str, str, str], ...] = (
+    *(
+        (f"Show {mode.value}", f"Filter the list: {mode.value}", f"set_view({mode.value!r})")
+        for mode in StateFilter
+    ),
+    *(
+        (f"Sort by {c.title.lower()}", "Sort the integration list", f"sort_by({c.key!r})")
+        for c in COLUMNS
+    ),
+)

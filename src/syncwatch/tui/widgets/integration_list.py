@@ -12,6 +12,7 @@ from typing import Any, ClassVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.reactive import var
 
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
@@ -94,6 +95,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
+#: The list's settings of what it shows and how (reactives of :class:`IntegrationList`).
+LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted")
 GAP = 1
 _BOLD = Style(bold=True)
 _DELETED = Style(strike=True, dim=True)
@@ -140,16 +143,21 @@ class IntegrationList(LineList[IntegrationRow]):
 
     show_header: ClassVar[bool] = True
 
+    #: The column the rows are sorted by (its key in :data:`COLUMNS`).
+    sort_key: var[str] = var("state", init=False)
+    #: Shown back to front.
+    sort_reverse: var[bool] = var(False, init=False)
+    #: Only rows whose organisation, tool or id contains this (case-insensitive).
+    filter_text: var[str] = var("", init=False)
+    #: Which states are shown.
+    state_filter: var[StateFilter] = var(StateFilter.ALL, init=False)
+    show_deleted: var[bool] = var(False, init=False)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: dict[str, IntegrationRow] = {}
         self.marks: set[str] = set()
         self.now: datetime = datetime.now(UTC)
-        self.sort_key = "state"
-        self.sort_reverse = False
-        self.filter_text = ""
-        self.state_filter = StateFilter.ALL
-        self.show_deleted = False
         #: The shown rows in ascending sort order (the screen shows this, or it reversed).
         self._shown: SortedRows[IntegrationRow] = SortedRows()
         #: Every row (deleted and filtered-out ones too), sorted the same way.
@@ -158,7 +166,7 @@ class IntegrationList(LineList[IntegrationRow]):
         self._styles: dict[str, Style] = {}
         self._styles_theme: object = None
         self._widths_cache: dict[int, list[tuple[Column, int]]] = {}
-        #: Kombo's side of the integrations that have something to mark (the app's map,
+        #: Kombo's side of the integrations that have something to mark (the model's map,
         #: updated in place with the rows: a changed mark always comes with a changed row).
         self.kombo: Mapping[str, KomboMark] = {}
 
@@ -344,33 +352,37 @@ class IntegrationList(LineList[IntegrationRow]):
         self.marks.clear()
         self.refresh()
 
+    def sort_by(self, key: str, reverse: bool = False) -> None:
+        """Sort by the column ``key`` (reversed or not), keeping the cursor."""
+        self.set_reactive(IntegrationList.sort_reverse, reverse)
+        self.set_reactive(IntegrationList.sort_key, key)
+        # Once, for both (even when neither changed): sort, and tell whoever watches.
+        self.mutate_reactive(IntegrationList.sort_key)
+
     def cycle_sort(self) -> None:
+        """Sort by the next column shown, in its natural order."""
         keys = [c.key for c in self.visible_columns(self.size.width or 160)]
         at = keys.index(self.sort_key) if self.sort_key in keys else -1
-        self.sort_key = keys[(at + 1) % len(keys)]
-        self.sort_reverse = False
+        self.sort_by(keys[(at + 1) % len(keys)])
+
+    def watch_sort_key(self) -> None:
         self.rebuild()
 
-    def reverse_sort(self) -> None:
-        """Reverse the order: the same sorted rows, read back to front (no sort)."""
-        self.sort_reverse = not self.sort_reverse
+    def watch_sort_reverse(self) -> None:
+        # The same sorted rows, read back to front (no sort).
         self._show()
 
-    def set_filter_text(self, text: str) -> None:
-        """Filter by text; typing more of it only looks at the rows still shown."""
-        text = text.strip()
-        old = self.filter_text
-        if text == old:
-            return
-        self.filter_text = text
+    def validate_filter_text(self, text: str) -> str:
+        return text.strip()
+
+    def watch_filter_text(self, old: str, text: str) -> None:
+        # Typing more of the text only looks at the rows still shown.
         self.refilter(narrower=bool(old) and old.casefold() in text.casefold())
 
-    def set_state_filter(self, mode: StateFilter) -> None:
-        self.state_filter = mode
+    def watch_state_filter(self) -> None:
         self.refilter()
 
-    def set_show_deleted(self, show: bool) -> None:
-        self.show_deleted = show
+    def watch_show_deleted(self) -> None:
         self.refilter()
 
     # -- layout and painting ------------------------------------------------------------

@@ -21,8 +21,7 @@ from syncwatch.rows import KomboMark
 from syncwatch.tui.colours import colour_style
 
 if TYPE_CHECKING:
-    from syncwatch.kombo.apply import IssueRow
-    from syncwatch.kombo.pull import UpstreamInfo
+    from syncwatch.tui.messages import IssueRow, UpstreamInfo
 
 GONE_BADGE = "gone"
 _BOLD = Style(bold=True)
@@ -59,8 +58,8 @@ def kombo_section(
     now: datetime,
 ) -> RenderableType | None:
     """The drill-down's Kombo part: gone upstream, what the last pull saw, and the issues
-    (open first, then resolved, as :func:`~syncwatch.kombo.apply.integration_issues`
-    orders them). None when there is nothing from Kombo to show."""
+    (open first, then resolved, as the drill-down's load orders them). None when there is
+    nothing from Kombo to show."""
     muted = colour_style(app, "$text-muted")
     parts: list[RenderableType] = []
     if upstream is not None and upstream.gone_at is not None and not deleted:

@@ -15,11 +15,13 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from syncwatch.tui.keys import CURSOR_KEYS, bindings
 
 T = TypeVar("T")
 
@@ -81,14 +83,7 @@ def cell(text: str, width: int, style: Style, *, right: bool = False) -> Segment
 class LineList(ScrollView, Generic[T], can_focus=True):
     """A scrolling list of rows with a cursor; subclasses say how a row is drawn."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(CURSOR_KEYS)
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "line-list--cursor",

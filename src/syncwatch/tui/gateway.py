@@ -1,0 +1,161 @@
+"""The terminal UI's door to the database and to Kombo: the bodies of its thread workers.
+
+The only TUI module that imports the store, the Kombo modules or the action that writes.
+Each method runs on a worker thread the app starts (never on the UI thread), touches no
+widget, and ends by posting one typed message (:mod:`syncwatch.tui.messages`) holding
+plain rows (:mod:`syncwatch.rows`); the app's handler for it changes the model and the
+screens. A method that fails raises: the app reports worker errors in one place.
+
+The Kombo modules are imported when first needed, not when the app starts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from syncwatch.actions import Action, perform_many
+from syncwatch.clock import Clock
+from syncwatch.db import Store, StoreError
+from syncwatch.db.kombo import kombo_marks
+from syncwatch.tui.messages import (
+    ActionFinished,
+    DetailLoaded,
+    KomboConnected,
+    LogsLoaded,
+    PassFinished,
+)
+
+if TYPE_CHECKING:
+    from syncwatch.demo import DemoEngine
+    from syncwatch.kombo.remote import KomboRemote
+
+__all__ = ["Gateway", "Store"]
+
+#: What the drill-down loads at most.
+DETAIL_SYNCS = 1000
+LOG_ENTRIES = 5000
+
+
+class Gateway:
+    """Evaluation passes, operator actions (local, or Kombo first), the drill-down's and
+    the logs' loads, and the Kombo connection, for one app."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        post: Callable[[Message], object],
+        *,
+        env: Mapping[str, str],
+        kombo_sleep: Callable[[float], None] = time.sleep,
+        demo: DemoEngine | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        #: Demo mode: a simulated sync engine advanced before every pass.
+        self.demo = demo
+        #: Where the results go (the app's ``post_message``: safe from any thread).
+        self._post = post
+        #: Where the Kombo settings come from (``KOMBO_API_KEY``, ``SYNCWATCH_KOMBO_REMOTE``).
+        self._env = env
+        self._kombo_sleep = kombo_sleep
+        self._remote: KomboRemote | None = None
+        #: Set once it is known whether actions go to Kombo (an action waits for it).
+        self._remote_known = threading.Event()
+
+    # -- Kombo --------------------------------------------------------------------------
+
+    @property
+    def remote(self) -> KomboRemote | None:
+        """The remote side of the operator actions, when they go to Kombo too."""
+        return self._remote
+
+    def connect_kombo(self) -> None:
+        """Find out whether actions go to Kombo too (the SDK loads off the UI thread)."""
+        from syncwatch.kombo.remote import KomboConfigError, remote_from_env
+
+        error: str | None = None
+        remote: KomboRemote | None = None
+        try:
+            remote = remote_from_env(self._env, sleep=self._kombo_sleep)
+        except KomboConfigError as err:
+            error = str(err)
+        finally:
+            # Before the message: an action waiting for this goes ahead as decided here.
+            self._remote = remote
+            self._remote_known.set()
+        self._post(KomboConnected(remote is not None, error))
+
+    def goes_to_kombo(self, action: Action) -> bool:
+        """Whether ``action`` is asked of Kombo before it changes syncwatch."""
+        if self._remote is None:
+            return False
+        from syncwatch.kombo.remote import REMOTE_ACTIONS
+
+        return action in REMOTE_ACTIONS
+
+    def close(self) -> None:
+        """Let go of the Kombo connection (when the app ends)."""
+        if self._remote is not None:
+            self._remote.close()
+
+    # -- the evaluation pass ------------------------------------------------------------
+
+    def run_pass(self, since: int | None) -> None:
+        """Evaluate, then load the rows changed since revision ``since`` (every row when
+        None) with their Kombo marks."""
+        now = self.clock.now()
+        if self.demo is not None:
+            # The engine writes the syncs of the simulated time since the last pass, step by
+            # step so short-lived states are not skipped; its steps evaluate as they go (the
+            # demo's own step, the one the CLI uses too).
+            self.demo.catch_up(now)
+        result = self.store.evaluate_pass(now)
+        rows = self.store.integrations(since_revision=since)
+        full = since is None
+        marks = kombo_marks(self.store, None if full else [r.id for r in rows])
+        self._post(PassFinished(now, result, rows, full=full, kombo=marks))
+
+    # -- operator actions ---------------------------------------------------------------
+
+    def perform(self, action: Action, ids: list[str], since: int | None) -> None:
+        """Apply ``action`` to ``ids`` (Kombo first, when actions go there too), then load
+        the rows changed since revision ``since``."""
+        # Network I/O to Kombo, when it is on: on this worker thread.
+        self._remote_known.wait()
+        now = self.clock.now()
+        results, refusals, unknown = perform_many(self.store, action, ids, now, remote=self._remote)
+        rows = self.store.integrations(since_revision=since)
+        marks = kombo_marks(self.store, [r.id for r in rows])
+        self._post(ActionFinished(action, results, refusals, unknown, rows, now, kombo=marks))
+
+    # -- the drill-down -----------------------------------------------------------------
+
+    def load_detail(self, integration_id: str) -> None:
+        """An integration's syncs, state history, Kombo issues and what the last pull saw."""
+        from syncwatch.db.kombo import integration_issues, upstream_info
+
+        syncs = self.store.syncs(integration_id, limit=DETAIL_SYNCS)
+        history = self.store.history(integration_id)
+        issues = integration_issues(self.store, integration_id)
+        upstream = upstream_info(self.store, [integration_id])[integration_id]
+        self._post(DetailLoaded(integration_id, syncs, history, issues, upstream))
+
+    def load_logs(self, integration_id: str, sync_id: str) -> None:
+        """The log entries of one sync, newest first."""
+        logs = self.store.logs(integration_id, sync_id=sync_id, limit=LOG_ENTRIES)
+        self._post(LogsLoaded(integration_id, sync_id, logs))
+
+    # -- errors -------------------------------------------------------------------------
+
+    @staticmethod
+    def error_text(error: BaseException | None) -> str:
+        """A worker's failure in words: the store's own wording, else the exception's."""
+        if isinstance(error, StoreError):
+            return str(error)
+        return f"{type(error).__name__}: {error}"

@@ -1,0 +1,157 @@
+"""What the terminal UI knows: every integration's latest row, how many are in each state,
+Kombo's marks, the change-feed position and the time the rows were read at.
+
+A plain object, no Textual and no database: the app feeds it the rows its workers loaded
+(:meth:`Model.apply`) and pushes the :class:`Changes` it returns down to the screens; the
+notifications are worded from the state changes it reports. Tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.states import IntegrationState
+
+
+class StateChange(NamedTuple):
+    """An integration that now shows another state: the row before and the row after."""
+
+    old: IntegrationRow
+    new: IntegrationRow
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What one :meth:`Model.apply` changed."""
+
+    #: Everything was loaded anew (the screens show the model's rows from scratch).
+    full: bool = False
+    #: The rows taken in (new or newer than the model's), in the order they came.
+    rows: tuple[IntegrationRow, ...] = ()
+    added: frozenset[str] = frozenset()
+    updated: frozenset[str] = frozenset()
+    #: Gone from a full load (never expected: integrations stay as tombstones).
+    removed: frozenset[str] = frozenset()
+    #: State changes to announce: not on a full load, not for the rows an operator just
+    #: acted on (their own notification says it), never into "not evaluated yet".
+    transitions: tuple[StateChange, ...] = ()
+
+    @property
+    def ids(self) -> frozenset[str]:
+        """Every integration whose row changed."""
+        return self.added | self.updated | self.removed
+
+    def __bool__(self) -> bool:
+        return self.full or bool(self.rows or self.removed)
+
+
+@dataclass
+class Model:
+    """The latest row of every integration (deleted ones too) and what follows from them."""
+
+    #: The time the rows were evaluated at (relative times are worked out from it).
+    now: datetime
+    rows: dict[str, IntegrationRow] = field(default_factory=dict)
+    #: How many of ``rows`` are in each state, kept up to date as rows change.
+    state_counts: Counter[IntegrationState | None] = field(default_factory=Counter)
+    #: Kombo's side of the integrations that have something to mark (gone, open issues).
+    #: Updated in place: the list holds this dict.
+    kombo: dict[str, KomboMark] = field(default_factory=dict)
+    #: The change-feed position: rows with a higher revision have not been seen (None:
+    #: nothing loaded yet, the next load is a full one).
+    revision: int | None = None
+    #: When the last evaluation pass ran (the clock's time) and how many have.
+    last_pass_at: datetime | None = None
+    passes: int = 0
+
+    def pass_finished(self, now: datetime) -> None:
+        """An evaluation pass ran at ``now`` (the clock's time, not the wall's)."""
+        self.now = now
+        self.last_pass_at = now
+        self.passes += 1
+
+    def action_applied(self, now: datetime | None) -> None:
+        """An operator action was applied at ``now``: relative times count from it."""
+        if now is not None and now > self.now:
+            self.now = now
+
+    def apply(
+        self,
+        rows: Iterable[IntegrationRow],
+        *,
+        full: bool = False,
+        marks: Mapping[str, KomboMark] | None = None,
+        quiet: Iterable[str] = (),
+    ) -> Changes:
+        """Take in loaded rows and their Kombo marks; return what changed.
+
+        ``full``: ``rows`` are every integration there is, and ``marks`` every mark.
+        Otherwise ``rows`` changed since :attr:`revision` and ``marks`` are theirs (None:
+        the marks were not loaded and stay as they are). A row older than the one held
+        (a lower revision) is ignored. ``quiet``: ids whose state change is not announced.
+        """
+        batch = list(rows)
+        if marks is not None:
+            if full:
+                self.kombo.clear()
+            for iid, mark in marks.items():
+                if mark.empty:
+                    self.kombo.pop(iid, None)
+                else:
+                    self.kombo[iid] = mark
+        self._advance(batch)
+        counts = self.state_counts
+        if full and not self.rows:
+            # The first load: nothing to compare with (ids are unique).
+            self.rows = {row.id: row for row in batch}
+            counts.update(row.state for row in self.rows.values())
+            return Changes(full=True, rows=tuple(self.rows.values()), added=frozenset(self.rows))
+        fresh: list[IntegrationRow] = []
+        added: set[str] = set()
+        updated: set[str] = set()
+        removed: set[str] = set()
+        transitions: list[StateChange] = []
+        quiet_ids = set(quiet)
+        if full:
+            removed = self.rows.keys() - {row.id for row in batch}
+            for iid in removed:
+                counts[self.rows.pop(iid).state] -= 1
+        for row in batch:
+            old = self.rows.get(row.id)
+            if old is not None and old.revision > row.revision:
+                continue
+            self.rows[row.id] = row
+            fresh.append(row)
+            counts[row.state] += 1
+            if old is None:
+                added.add(row.id)
+                continue
+            updated.add(row.id)
+            counts[old.state] -= 1
+            if (
+                not full
+                and old.state != row.state
+                and row.state is not None
+                and row.id not in quiet_ids
+            ):
+                transitions.append(StateChange(old, row))
+        return Changes(
+            full=full,
+            rows=tuple(fresh),
+            added=frozenset(added),
+            updated=frozenset(updated),
+            removed=frozenset(removed),
+            transitions=tuple(transitions),
+        )
+
+    def _advance(self, rows: list[IntegrationRow]) -> None:
+        """Move the change-feed position past ``rows`` (to 0 after an empty first load)."""
+        if rows:
+            self.revision = max(self.revision or 0, max(r.revision for r in rows))
+        elif self.revision is None:
+            self.revision = 0

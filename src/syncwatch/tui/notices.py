@@ -1,0 +1,199 @@
+"""What the app tells the operator: its notifications and the header's sub-title.
+
+Plain functions from facts to words (no Textual): a state change reads as
+:func:`syncwatch.present.state_change_notice` words it, a state as
+:func:`syncwatch.present.state_text`; the UI never words a transition itself. Text from
+data is shown as plain text: the app posts every :class:`Notice` with markup off.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from syncwatch.actions import Action, ActionResult, Refusal
+from syncwatch.clock import Clock, FixedClock, SimulatedClock
+from syncwatch.present import fmt_time, state_change_notice, state_text
+from syncwatch.rows import IntegrationRow
+from syncwatch.states import IntegrationState
+from syncwatch.tui.model import StateChange
+
+Severity = Literal["information", "warning", "error"]
+
+#: More state changes than this at once make one summary notification.
+NOTIFY_ONE_BY_ONE = 3
+#: At most this many refusals are listed (then "… and N more").
+REFUSALS_SHOWN = 5
+
+#: How loudly a change into a state is announced (the others: as information).
+_SEVERITY: dict[IntegrationState, Severity] = {
+    IntegrationState.QUALITY_ASSURANCE: "warning",
+    IntegrationState.AUTHENTICATION_FAILING: "warning",
+    IntegrationState.SYNC_FAILING: "error",
+    IntegrationState.CREDENTIALS_INVALID: "error",
+}
+_SEVERITY_RANK: dict[Severity, int] = {"information": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification: its text, title, severity and how long it shows (None: the
+    app's default)."""
+
+    message: str
+    title: str = ""
+    severity: Severity = "information"
+    timeout: float | None = None
+
+
+def notification_severity(state: IntegrationState) -> Severity:
+    """How loudly a change into ``state`` is announced."""
+    return _SEVERITY.get(state, "information")
+
+
+# --------------------------------------------------------------------------- state changes
+
+
+def state_changes(changes: Sequence[StateChange]) -> list[Notice]:
+    """One notice per state change, or one summary when many change at once."""
+    if not changes:
+        return []
+    if len(changes) <= NOTIFY_ONE_BY_ONE:
+        notices = []
+        for old, new in changes:
+            assert new.state is not None
+            notices.append(
+                Notice(
+                    state_change_notice(old, new),
+                    "State changed",
+                    notification_severity(new.state),
+                )
+            )
+        return notices
+    into = Counter(new.state for _old, new in changes if new.state is not None)
+    worst = max((notification_severity(s) for s in into), key=_SEVERITY_RANK.__getitem__)
+    parts = ", ".join(
+        f"{n} → {state_text(s)}" for s, n in sorted(into.items(), key=lambda kv: -kv[0].severity)
+    )
+    return [Notice(f"{len(changes)} integrations changed state: {parts}", "State changes", worst)]
+
+
+# --------------------------------------------------------------------------- operator actions
+
+
+def action_refused(action: Action, problem: str) -> Notice:
+    """An action key pressed where the action is not allowed: why not."""
+    return Notice(problem, f"{action.label}: not allowed", "warning")
+
+
+def action_done(
+    action: Action,
+    results: Sequence[ActionResult],
+    refusals: Sequence[Refusal],
+    unknown: Sequence[str],
+    rows: Mapping[str, IntegrationRow],
+) -> list[Notice]:
+    """What an applied action did (the new state, or how many went into which) and what
+    was refused."""
+    notices: list[Notice] = []
+    title = f"{action.label}: done"
+    if len(results) == 1:
+        r = results[0]
+        row = rows.get(r.integration_id)
+        name = f"{row.organization} ({r.integration_id})" if row else r.integration_id
+        notices.append(Notice(f"{name} is now {state_text(r.state_after)}.\n{r.reason}", title))
+    elif results:
+        into = Counter(r.state_after for r in results)
+        parts = ", ".join(f"{n} {state_text(s)}" for s, n in into.items())
+        notices.append(Notice(f"Applied to {len(results)} integrations; now {parts}.", title))
+    problems = [r.message for r in refusals]
+    problems += [f"no integration with id {i!r}" for i in unknown]
+    if problems:
+        shown = "\n".join(f"• {p}" for p in problems[:REFUSALS_SHOWN])
+        more = len(problems) - REFUSALS_SHOWN
+        if more > 0:
+            shown += f"\n… and {more} more"
+        notices.append(Notice(shown, f"{action.label}: {len(problems)} refused", "warning"))
+    return notices
+
+
+def asking_kombo(action: Action, ids: Sequence[str]) -> Notice:
+    """Said while an action waits for Kombo (the call can take seconds, retries included)."""
+    what = f"{len(ids)} integrations" if len(ids) > 1 else ids[0]
+    text = f"Asking Kombo to {action.label.lower()} {what} first ..."
+    return Notice(text, action.label, timeout=3)
+
+
+def delete_cancelled() -> Notice:
+    return Notice("Delete cancelled; nothing changed.", timeout=3)
+
+
+def kombo_off(error: str) -> Notice:
+    """Remote actions were asked for but cannot be used."""
+    return Notice(
+        f"{error}. Actions change syncwatch only, not Kombo.",
+        "Kombo remote actions are off",
+        "error",
+        timeout=15,
+    )
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def pass_failed(error: str, retry_in: float | None) -> Notice:
+    """An evaluation pass failed; ``retry_in``: seconds to the next one (None: none due)."""
+    retry = f" Retrying in {retry_in:g} s." if retry_in is not None else ""
+    return Notice(f"{error}.{retry}", "Evaluation pass failed", "error")
+
+
+def action_failed(error: str) -> Notice:
+    return Notice(f"{error}. Nothing was changed.", "Action failed", "error")
+
+
+def load_failed(error: str) -> Notice:
+    return Notice(error, "Could not load", "error")
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+def paused(clock: Clock) -> Notice:
+    what = "Demo paused" if isinstance(clock, SimulatedClock) else "Live refresh paused"
+    return Notice(f"{what} (p resumes).", timeout=3)
+
+
+def resumed(clock: Clock) -> Notice:
+    simulated = isinstance(clock, SimulatedClock)
+    return Notice("Demo resumed." if simulated else "Live refresh resumed.", timeout=3)
+
+
+def clock_speed(speed: float) -> Notice:
+    return Notice(f"Simulated clock: ×{speed:g}", timeout=2)
+
+
+def sub_title(
+    clock: Clock,
+    last_pass_at: datetime | None,
+    *,
+    paused: bool,
+    live: bool,
+    remote: bool,
+) -> str:
+    """The header's second line: the clock, live or paused, the last pass, and whether
+    actions go to Kombo."""
+    now = clock.now()
+    kind = " (fixed)" if isinstance(clock, FixedClock) else ""
+    if isinstance(clock, SimulatedClock):
+        kind = f" (simulated ×{clock.speed:g}{', paused' if clock.paused else ''})"
+    when = f"{fmt_time(now)}:{now:%S} UTC{kind}"
+    if last_pass_at is None:
+        last = "evaluator: first pass running"
+    else:
+        last = f"last pass {last_pass_at:%H:%M:%S}"
+    state = "paused" if paused else ("live" if live else "manual refresh")
+    kombo = " · actions go to Kombo" if remote else ""
+    return f"{when} · {state} · {last}{kombo}"
