@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -69,20 +70,14 @@ def sync_facts(r: Row[Any]) -> SyncFacts:
     )
 
 
+def _fields(r: Row[Any], cls: Any) -> dict[str, Any]:
+    """The columns of ``r`` named like the fields of the dataclass ``cls``."""
+    return {f.name: getattr(r, f.name) for f in dataclasses.fields(cls)}
+
+
 def sync_row(r: Row[Any]) -> SyncRow:
     """A sync as the drill-down and ``show`` list it."""
-    return SyncRow(
-        r.id,
-        r.integration_id,
-        r.type,
-        SyncState(r.state),
-        r.started_at,
-        r.ended_at,
-        r.warnings,
-        r.errors,
-        r.headline,
-        r.log_url,
-    )
+    return SyncRow(**{**_fields(r, SyncRow), "state": SyncState(r.state)})
 
 
 def log_row(r: Row[Any]) -> LogRow:
@@ -112,17 +107,7 @@ def event_row(r: Row[Any]) -> EventRow:
 
 def issue_row(r: Row[Any]) -> IssueRow:
     """One Kombo issue."""
-    return IssueRow(
-        r.id,
-        r.integration_id,
-        r.type,
-        r.title,
-        r.status,
-        r.message,
-        r.first_observed_at,
-        r.resolved_at,
-        r.updated_at,
-    )
+    return IssueRow(**_fields(r, IssueRow))
 
 
 def stored_event(r: Row[Any]) -> StoredEvent:

@@ -286,6 +286,19 @@ def _gave_up(failure: KomboFailure, attempt: int, policy: RetryPolicy) -> KomboC
     )
 
 
+def _retry_wait(err: Exception, attempt: int, policy: RetryPolicy, api_key: str | None) -> float:
+    """How long to wait before trying again after ``err`` failed attempt ``attempt``; raises
+    ``err`` itself when it is not a failure of Kombo's, and :class:`KomboCallFailed` when the
+    policy gives up (shared by :func:`call` and :func:`call_async`)."""
+    failure = classify(err, api_key)
+    if failure is None:
+        raise err
+    wait = policy.delay(failure, attempt)
+    if wait is None:
+        raise _gave_up(failure, attempt, policy) from None
+    return wait
+
+
 def call(
     fn: Callable[[], T],
     policy: RetryPolicy,
@@ -298,12 +311,7 @@ def call(
         try:
             return fn(), attempt - 1
         except Exception as err:
-            failure = classify(err, api_key)
-            if failure is None:
-                raise
-        wait = policy.delay(failure, attempt)
-        if wait is None:
-            raise _gave_up(failure, attempt, policy)
+            wait = _retry_wait(err, attempt, policy, api_key)
         sleep(wait)
         attempt += 1
 
@@ -320,12 +328,7 @@ async def call_async(
         try:
             return await fn(), attempt - 1
         except Exception as err:
-            failure = classify(err, api_key)
-            if failure is None:
-                raise
-        wait = policy.delay(failure, attempt)
-        if wait is None:
-            raise _gave_up(failure, attempt, policy)
+            wait = _retry_wait(err, attempt, policy, api_key)
         await sleep(wait)
         attempt += 1
 
