@@ -105,8 +105,12 @@ class SyncwatchApp(App[int]):
             kombo_sleep=kombo_sleep,
             demo=demo,
         )
+        # The app's set_timer as it is when a timer is armed (looked up then, not now).
         self.scheduler = PassScheduler(
-            self._start_pass, self.set_timer, interval=interval, live=live
+            self._start_pass,
+            lambda delay, callback: self.set_timer(delay, callback),
+            interval=interval,
+            live=live,
         )
         self.main = MainScreen(self.model, self.gate, live=self.scheduler.live, interval=interval)
         self._detail_screen: IntegrationScreen | None = None
