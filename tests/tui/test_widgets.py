@@ -223,6 +223,19 @@ async def test_drill_down_is_built_ahead_of_time_off_screen(
         assert "Orchid Biotech" in screen.query_one(TextPane).text
 
 
+async def test_the_drill_down_is_not_built_over_a_dialog(store: Store, clock: FixedClock) -> None:
+    """With the help (or a dialog) open, building the drill-down waits: pushing a screen
+    over it would take its focus."""
+    app = SyncwatchApp(store, clock, live=False)
+    async with run(app) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        app.prebuild_detail()
+        await settle(pilot)
+        assert app.screen is help_screen and not app.is_screen_installed(DETAIL_SCREEN)
+
+
 async def test_text_pane_rewraps_on_resize() -> None:
     class PaneApp(App[None]):
         def compose(self) -> ComposeResult:

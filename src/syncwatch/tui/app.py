@@ -307,9 +307,11 @@ class SyncwatchApp(App[int]):
         """
         if self._detail_screen is not None:
             return
-        if self.screen is not self.main:
-            # A dialog or the help is open: not now (pushing would change its focus).
-            if self.PREBUILD_DETAIL_AFTER is not None:
+        stack = self.screen_stack
+        if not stack or stack[-1] is not self.main:
+            # A dialog or the help is open: not now (pushing would move its focus). No
+            # screen at all: the app is closing.
+            if stack and self.PREBUILD_DETAIL_AFTER is not None:
                 self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
             return
         screen = IntegrationScreen(self.model)
