@@ -73,12 +73,19 @@ _HEADER_NAMES = ("proxy-authorization", "authorization", "x-api-key", "api-key")
 _COOKIE_NAMES = ("set-cookie", "cookie")
 _ALL_NAMES = (*_PASSWORD_NAMES, *_KEY_NAMES, *_SIGNATURE_NAMES, *_HEADER_NAMES, *_COOKIE_NAMES)
 
-# Where the next secret starts: a secret-named parameter or header, a Bearer/Basic
-# credential, a PEM key. A value never begins with one ("token=Cookie: SID=..."): taking
-# "Cookie:" as the token's value would hide the cookie from the scan.
+_B64TOKEN = r"[a-z0-9_.~+/%-]"  # RFC 6750 b64token characters, and %-escapes
+_TOKEN_END = r"(?![a-z0-9_.~+/%=\[-])"  # a token is never cut short of its last char
+# A Bearer token; a short all-letter word is prose ("Bearer token expired").
+_BEARER_TOKEN = rf"(?![a-z]{{1,19}}{_TOKEN_END}){_B64TOKEN}+=*{_TOKEN_END}"
+
+# Where a secret of more than one part starts: a secret-named parameter or header, a
+# Bearer/Basic credential, a PEM key, an AWS key id, a URL with a password. A value never
+# begins with one ("token: Cookie: SID=..."): taken as the token's value, "Cookie:" would
+# be scrubbed and the cookie itself left.
 _NEXT_SECRET = (
-    rf"(?!-----begin|(?:bearer|basic)(?:{_SP}|%20|\+)"
-    rf"|(?:[a-z0-9]+[_.-])*(?:{'|'.join(_ALL_NAMES)}){_Q}?{_SEP})"
+    rf"(?!-----begin|bearer{_SCHEME_SEP}{_BEARER_TOKEN}|basic{_SCHEME_SEP}[a-z0-9+/%]{{8}}"
+    r"|(?:akia|asia)[0-9a-z]{16}(?![0-9a-z])|[a-z][a-z0-9+.-]*://[^\s/?#@\\]*:[^\s/?#\\]*@"
+    rf"|(?:[a-z]+[_.-]){{0,4}}(?:{'|'.join(_ALL_NAMES)}){_Q}?{_SEP})"
 )
 
 # Credential of an Authorization-style header: a list of ``name=value`` auth params
@@ -118,8 +125,6 @@ _KV_TAIL = (
 _USERINFO = r"(?P<user>[^\s:/?#@\\]*):(?P<pw>[^\s/?#\\]+)@"  # user:password@ (after ://)
 _CURL_CRED = r"""(?:[ \t]+|=)["']?(?P<user>[^\s:"'\\]*):(?P<pw>[^\s"'\\]*)"""
 _B64URL = r"[a-z0-9_-]"
-_B64TOKEN = r"[a-z0-9_.~+/%-]"  # RFC 6750 b64token characters, and %-escapes
-_TOKEN_END = r"(?![a-z0-9_.~+/%=\[-])"  # a token is never cut short of its last char
 _AWS_SECRET = r"(?<![a-z0-9/+])(?P<secret>[a-z0-9/+]{40})(?![a-z0-9/+=])"
 # Between an AWS key id and its secret: separators and at most two plain words
 # ("AKIA... wJalr...", "AKIA...:wJalr...", "id AKIA... secret wJalr...").
@@ -134,9 +139,9 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # --------------------------------------------------------------------------------------
 # Handlers. Each gets the original text, the match (found in the lower-cased copy, same
 # offsets) and the alternative's index ``i`` (its groups are named ``<name>_<i>``), and
-# returns the replacement for the whole match.
+# returns the replacement for the whole match, or None to decline it.
 # --------------------------------------------------------------------------------------
-_Handler = Callable[[str, "re.Match[str]", int], str]
+_Handler = Callable[[str, "re.Match[str]", int], str | None]
 
 
 def _edit(text: str, m: re.Match[str], *spans: tuple[int, int, str]) -> str:
@@ -196,32 +201,29 @@ def _sub_kv(text: str, m: re.Match[str], i: int) -> str:
     return _edit(text, m, (start + quote, end - quote, REDACTED))
 
 
-def _sub_basic(text: str, m: re.Match[str], i: int) -> str:
+def _sub_basic(text: str, m: re.Match[str], i: int) -> str | None:
     """Scrub a bare ``Basic <base64>``, unless what follows is a word ("Basic plan")."""
     start, end = m.span(f"cred_{i}")
     cred = text[start:end].rstrip("=")
     if cred.isalpha() and not any(c.isupper() for c in cred[1:]):
-        return text[m.start() : m.end()]
+        return None
     return _edit(text, m, (start, end, REDACTED))
 
 
-def _sub_jwt(text: str, m: re.Match[str], i: int) -> str:
+def _sub_jwt(text: str, m: re.Match[str], i: int) -> str | None:
     """Scrub a whole JWT (confirming the case-sensitive ``eyJ`` start)."""
-    if text.startswith("eyJ", m.start()):
-        return REDACTED
-    return text[m.start() : m.end()]
+    return REDACTED if text.startswith("eyJ", m.start()) else None
 
 
 def _vendor(prefixes: tuple[str, ...]) -> _Handler:
     """Build a handler for vendor keys: keep the public type prefix (``sk_live_``,
     ``ghp_``) when it is written exactly so, and scrub the rest ("SK_LIVE_..." is no key)."""
 
-    def handler(text: str, m: re.Match[str], i: int) -> str:
-        key = text[m.start() : m.end()]
+    def handler(text: str, m: re.Match[str], i: int) -> str | None:
         for prefix in prefixes:
-            if key.startswith(prefix):
+            if text.startswith(prefix, m.start()):
                 return prefix + REDACTED
-        return key
+        return None
 
     return handler
 
@@ -229,13 +231,13 @@ def _vendor(prefixes: tuple[str, ...]) -> _Handler:
 _AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
 
 
-def _sub_aws(text: str, m: re.Match[str], i: int) -> str:
+def _sub_aws(text: str, m: re.Match[str], i: int) -> str | None:
     """Scrub an AWS key id (keeping ``AKIA``/``ASIA``) and the secret key beside it."""
     spans: list[tuple[int, int, str]] = []
     if f"id_{i}" in m.re.groupindex:  # the id's tail: its "a" is the pattern's first letter
         start, end = m.span(f"id_{i}")
         if not _AWS_ID.fullmatch(text, start - 1, end):  # "akia..." is no key id
-            return text[m.start() : m.end()]
+            return None
         spans.append((start + 3, end, REDACTED))
         gap_start, gap_end = m.span(f"gap_{i}")
         if gap_end > gap_start:  # words between id and secret: hidden from the scan
@@ -342,10 +344,7 @@ FAMILIES: tuple[Family, ...] = (
         redacted="auth=Bearer%20[REDACTED]&x=1, Bearer\u00a0[REDACTED]",
         triggers=("bearer",),
         handler=_redact_group("tok"),
-        patterns=(
-            rf"b(?<![a-z]b)earer{_SCHEME_SEP}(?P<tok>{_R}"
-            rf"|(?![a-z]{{1,19}}{_TOKEN_END}){_B64TOKEN}+=*{_TOKEN_END})",
-        ),
+        patterns=(rf"b(?<![a-z]b)earer{_SCHEME_SEP}(?P<tok>{_R}|{_BEARER_TOKEN})",),
     ),
     Family(
         name="basic",
@@ -519,8 +518,8 @@ def _precheck(families: tuple[Family, ...], gates: str = "_-") -> Callable[[str]
     ('ghp_' in s or ...))``) from the table's constant strings: run on every log line,
     a Python loop over twenty triggers costs more than the searches.
     """
-    every = {t for family in families for t in family.triggers}
-    needed = sorted(t for t in every if not any(o != t and o in t for o in every))
+    every = list(dict.fromkeys(t for family in families for t in family.triggers))
+    needed = [t for t in every if not any(o != t and o in t for o in every)]  # table order
     terms = [f"{t!r} in s" for t in needed if not any(g in t for g in gates)]
     for k, gate in enumerate(gates):
         gated = [t for t in needed if gate in t and not any(g in t for g in gates[:k])]
@@ -552,14 +551,15 @@ def _scrub(text: str) -> str:
         assert marker is not None
         i = int(marker[1:])
         new = _HANDLERS[i](text, m, i)
-        if new == text[start:end]:
-            # Declined ("AKIA" in lower case, "Basic plan") or already clean: what the
-            # match spanned may still hold a secret, so look again from the next position.
+        if new is None:
+            # Declined ("akia..." in lower case, "Basic plan"): what the match spanned may
+            # still hold a secret, so look again from the next position.
             m = search(lowered, start + 1)
             continue
-        out.append(text[pos:start])
-        out.append(new)
-        pos = end
+        if new != text[start:end]:
+            out.append(text[pos:start])
+            out.append(new)
+            pos = end
         m = search(lowered, end)
     if not out:
         return text
