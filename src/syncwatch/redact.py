@@ -1,142 +1,135 @@
-"""Secret scrubbing for sync-log text.
+"""Secret scrubbing: one table of secret families, one fast scan.
 
-:func:`redact` replaces credentials that leak into engine log messages (auth headers,
-bearer tokens, JWTs, ``password=``-style parameters, URL passwords, vendor API keys and
-PEM private keys) with :data:`REDACTED`, and leaves everything else byte-identical.
+:func:`redact` replaces credentials in text that syncwatch stores or shows (log messages,
+headlines, organisation names, Kombo event bodies and issues) with :data:`REDACTED` and
+leaves everything else byte-identical. What it finds is the table :data:`FAMILIES`, one
+entry per kind of secret: what it matches, an example and what the example becomes.
+:func:`redact_fields` and :func:`redact_json` apply it to records and JSON documents.
 
-It runs on the import path for every stored log message, so it is built for speed:
+It runs on every imported log message, so it is built for speed:
 
-* A substring pre-check on the lower-cased text returns the common case (a plain message
-  with no secret-looking trigger word) without touching the regex engine.
-* Everything else is scanned by a single combined compiled regex. It runs on the
-  lower-cased text (no ``re.IGNORECASE``, which is slow in ``re``) and every top-level
-  alternative starts with a literal character, so the engine can skip positions that
-  cannot start a match and reject alternatives after a one-character compare. Each
-  alternative ends with an empty marker group whose name says which handler builds the
-  replacement; handlers read values from the original text at the same offsets.
+* A substring pre-check on the lower-cased text returns the common case (no trigger
+  word of any family) without touching the regex engine. Triggers with ``_`` or ``-`` in
+  them are looked for only when the text has that character (few log lines do).
+* Everything else is scanned by one combined regex on the lower-cased text (no
+  ``re.IGNORECASE``, which is slow in ``re``). Every alternative starts with a literal
+  character and those sharing it are joined under it, so the engine skips positions that
+  cannot start a match and tries one branch per character. Each alternative ends with an
+  empty marker group naming the handler that builds the replacement; handlers read the
+  original text at the same offsets and confirm case-exact prefixes (``AKIA``) there.
 
-The result is idempotent: ``redact(redact(x)) == redact(x)``. Every value pattern accepts
-an already-redacted ``[REDACTED]`` and reproduces it unchanged, and when a scan changed
-something, the text is scanned again until it is stable (one extra scan in practice).
+``redact(redact(x)) == redact(x)``: value patterns accept an already-redacted
+``[REDACTED]`` (or cannot match it), and a changed text is scanned again until stable.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["REDACTED", "redact"]
+__all__ = [
+    "FAMILIES",
+    "REDACTED",
+    "Family",
+    "is_secret_name",
+    "redact",
+    "redact_fields",
+    "redact_json",
+]
 
 REDACTED = "[REDACTED]"
 """Replacement marker for a scrubbed secret."""
-
-# --------------------------------------------------------------------------------------
-# Pre-check: every alternative of the combined regex needs one of these lower-case
-# substrings, so text containing none of them cannot match. ``in`` on a str is a fast C
-# search, much cheaper than any regex scan.
-# --------------------------------------------------------------------------------------
-_TRIGGERS: tuple[str, ...] = (
-    "token",  # token=, access_token, refreshToken, X-Auth-Token
-    "pass",  # password, passwd, passphrase
-    "secret",  # secret, client_secret, whsec_ is separate
-    "key",  # api_key, apikey, x-api-key, private_key, -----BEGIN ... PRIVATE KEY-----
-    "auth",  # (Proxy-)Authorization
-    "bearer",
-    "cookie",  # Cookie, Set-Cookie
-    "pwd",
-    "eyj",  # JWT
-    "k_live_",  # sk_/rk_/pk_live_
-    "k_test_",
-    "whsec_",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "xox",  # Slack xoxb-/xoxp-/...
-    "akia",  # AWS access key ids
-    "asia",
-    "aiza",  # Google API keys
-    "slack.com/",  # Slack webhooks
-    "-u",  # curl -u user:pass, curl --user user:pass
-)
 
 # --------------------------------------------------------------------------------------
 # Building blocks. All patterns run on lower-cased text, so letters are lower-case.
 # --------------------------------------------------------------------------------------
 _R = r"\[redacted\]"  # an already-redacted value, tried first so re-runs are no-ops
 _Q = r"""(?:\\?["'])"""  # a quote, optionally JSON-escaped (\")
-_SEP = r"[ \t]*[:=][ \t]*"
+# Horizontal space: ASCII, the Unicode spaces (no-break, thin, ideographic, ...) and the
+# zero-width ones. "Bearer\u00a0<token>" is as much a header as "Bearer <token>".
+_SP = "[ \t\u00a0\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff]"
+_SEP = rf"{_SP}*[:=]{_SP}*"
+# Between an auth scheme and its credential: space, or URL-encoded space (%20 or +).
+_SCHEME_SEP = rf"(?:{_SP}|%20|\+)+"
+
+# Parameter names whose value is a secret. A name may carry any prefix (``page_token``,
+# ``clientSecret``, ``x_api_key``) but must be followed directly by its separator, so
+# ``password_last_changed`` or ``tokens`` never match. ``pass`` and ``sig`` are short:
+# they must not follow a letter (``bypass``, ``design``).
+_PASSWORD_NAMES = (r"passw(?:or)?d", r"passphrase", r"passcode", r"p(?<![a-z]p)ass", r"pwd")
+# (Each starts with a literal letter; AccountKey and SharedAccessKey are Azure's.)
+_KEY_NAMES = (
+    r"a(?:pi|ccess|ccount)[_-]?key",
+    r"s(?:ecret|igning|ecret[_-]?access|hared[_-]?access)[_-]?key",
+    r"private[_-]?key",
+    r"encryption[_-]?key",
+    r"token",
+    r"secret",
+)
+_SIGNATURE_NAMES = (r"signature", r"s(?<![a-z]s)ig")
+_HEADER_NAMES = ("proxy-authorization", "authorization", "x-api-key", "api-key")
+_COOKIE_NAMES = ("set-cookie", "cookie")
+_ALL_NAMES = (*_PASSWORD_NAMES, *_KEY_NAMES, *_SIGNATURE_NAMES, *_HEADER_NAMES, *_COOKIE_NAMES)
+
+_B64TOKEN = r"[a-z0-9_.~+/%-]"  # RFC 6750 b64token characters, and %-escapes
+_TOKEN_END = r"(?![a-z0-9_.~+/%=\[-])"  # a token is never cut short of its last char
+# A Bearer token; a short all-letter word is prose ("Bearer token expired").
+_BEARER_TOKEN = rf"(?![a-z]{{1,19}}{_TOKEN_END}){_B64TOKEN}+=*{_TOKEN_END}"
+
+# Where a secret of more than one part starts: a secret-named parameter or header, a
+# Bearer/Basic credential, a PEM key, an AWS key id, a URL with a password. A value never
+# begins with one ("token: Cookie: SID=..."): taken as the token's value, "Cookie:" would
+# be scrubbed and the cookie itself left.
+_NEXT_SECRET = (
+    rf"(?!-----begin|bearer{_SCHEME_SEP}{_BEARER_TOKEN}|basic{_SCHEME_SEP}[a-z0-9+/%]{{8}}"
+    r"|(?:akia|asia)[0-9a-z]{16}(?![0-9a-z])|[a-z][a-z0-9+.-]*://[^\s/?#@\\]*:[^\s/?#\\]*@"
+    rf"|(?:[a-z]+[_.-]){{0,4}}(?:{'|'.join(_ALL_NAMES)}){_Q}?{_SEP})"
+)
 
 # Credential of an Authorization-style header: a list of ``name=value`` auth params
 # (Digest, OAuth 1, AWS4-HMAC-SHA256) or a single token (Bearer/Basic/bare tokens). A
 # list needs at least two params, so base64 padding followed by a closing quote
 # (``Basic YWJjOng="``) is never mistaken for ``name="quoted value"``.
 _AUTH_PARAM = r"""[a-z][\w-]*=(?:"[^"\r\n]*"|[^\s"'\\,&)\]}>]*)"""
-_CRED = rf"""(?:{_R}|{_AUTH_PARAM}(?:[ \t]*,[ \t]*{_AUTH_PARAM})+|[^\s"'\\,;&)\]}}>]+)"""
+_CRED = (
+    rf"""(?:{_R}|{_AUTH_PARAM}(?:{_SP}*,{_SP}*{_AUTH_PARAM})+"""
+    rf"""|{_NEXT_SECRET}[^\s"'\\,;&)\]}}>\u200b-\u200d\u2060\ufeff]+)"""
+)
 _AUTH_SCHEMES = r"bearer|basic|digest|token|bot|negotiate|ntlm|oauth|apikey|ssws|aws4-hmac-sha256"
-_HDR_TAIL = rf"{_Q}?{_SEP}{_Q}?(?:(?:{_AUTH_SCHEMES})[ \t]+)?(?P<cred>{_CRED})"
+_HDR_TAIL = rf"{_Q}?{_SEP}{_Q}?(?:(?:{_AUTH_SCHEMES}){_SCHEME_SEP})?(?P<cred>{_CRED})"
 
 _COOKIE_TAIL = rf"""{_Q}?{_SEP}{_Q}?(?P<val>{_R}|[^\r\n"'\\()]*[^\s"'\\()])"""
 
 # ``key=value``, ``key: value``, ``"key": "value"``, ``'key': 'value'``, ``\"key\": \"v\"``.
 # Declined values are rejected inside the regex (lookaheads), not by the handler, so the
 # scan resumes right after the key and a secret following a declined value is still seen.
-_KV_BARE = r"""[^\s&"'\\,;<>(){}\[\]]"""  # bare value: query string, form body, logfmt
+_KV_BARE = r"""[^\s&"'\\,;<>(){}\[\]\u200b-\u200d\u2060\ufeff]"""  # query, form, logfmt
 _NOT_LITERAL = rf"(?!(?:true|false|null|none)(?!{_KV_BARE}))"  # JSON literals: no secret
 # After an unquoted ``key: `` (prose-like) a plain word or a short number is left alone,
 # e.g. "Invalid token: expired", "POST /oauth/token: 401 Unauthorized".
 _NOT_PROSE = rf"(?!(?:[a-z]+|\d{{1,5}})(?!{_KV_BARE}))"
 _KV_TAIL = (
-    rf"(?:{_Q}{_SEP}|[ \t]*=[ \t]*|[ \t]*:(?![ \t])|[ \t]*:[ \t]+{_NOT_PROSE})"
+    rf"(?:(?:{_Q}{_SEP}|{_SP}*={_SP}*|{_SP}*:(?!{_SP})|{_SP}*:{_SP}+{_NOT_PROSE})"
     rf"(?P<val>{_R}"
     r"""|\\"(?:[^"\\\r\n]|\\[^"\r\n])*\\\""""  # \"json-escaped string\"
     r"""|"(?:[^"\\\r\n]|\\.)*\""""  # "json string"
     r"""|'[^'\r\n]*'"""  # 'python repr string'
-    rf"|{_NOT_LITERAL}{_KV_BARE}+)"
-)
-# Parameter names whose value is a secret. A name may carry any prefix (``page_token``,
-# ``clientSecret``, ``x_api_key``) but must be followed directly by its separator, so
-# ``password_last_changed`` or ``tokens`` never match.
-_KEYWORDS = (
-    r"api[_-]?key",
-    r"secret[_-]?access[_-]?key",
-    r"private[_-]?key",
-    r"token",
-    r"secret",
-    r"passw(?:or)?d",
-    r"passphrase",
-    r"pwd",
+    rf"|{_NOT_LITERAL}{_NEXT_SECRET}{_KV_BARE}+)"
+    # A URL-encoded "=" (a query string inside a query string): the value ends at the
+    # next encoded "&".
+    r"|%3d(?P<enc>(?:(?!%26)[a-z0-9%._~+/-])+))"
 )
 
 _USERINFO = r"(?P<user>[^\s:/?#@\\]*):(?P<pw>[^\s/?#\\]+)@"  # user:password@ (after ://)
 _CURL_CRED = r"""(?:[ \t]+|=)["']?(?P<user>[^\s:"'\\]*):(?P<pw>[^\s"'\\]*)"""
 _B64URL = r"[a-z0-9_-]"
-_B64TOKEN = r"[a-z0-9_.~+/-]"  # RFC 6750 b64token characters (before "=" padding)
-_TOKEN_END = r"(?![a-z0-9_.~+/=\[-])"  # a token is never cut short of its last char
+_AWS_SECRET = r"(?<![a-z0-9/+])(?P<secret>[a-z0-9/+]{40})(?![a-z0-9/+=])"
+# Between an AWS key id and its secret: separators and at most two plain words
+# ("AKIA... wJalr...", "AKIA...:wJalr...", "id AKIA... secret wJalr...").
+_AWS_GAP = r"(?:[^a-z0-9/+\r\n]{1,4}(?:[a-z_]{1,30}[^a-z0-9/+\r\n]{1,4}){0,2})"
 
-# Vendor keys with well-known prefixes. The finder alternatives are case-folded; a hit
-# is confirmed against the original text with the case-sensitive ``_VENDOR_EXACT``.
-_VENDOR_ALTS = (
-    r"s(?<![a-z0-9]s)k_(?:live|test)_[a-z0-9]{8,}",  # Stripe secret key
-    r"r(?<![a-z0-9]r)k_(?:live|test)_[a-z0-9]{8,}",  # Stripe restricted key
-    r"p(?<![a-z0-9]p)k_(?:live|test)_[a-z0-9]{8,}",  # Stripe publishable key
-    r"w(?<![a-z0-9]w)hsec_[a-z0-9]{16,}",  # Stripe webhook signing secret
-    r"g(?<![a-z0-9]g)h[pousr]_[a-z0-9]{20,}",  # GitHub tokens
-    r"g(?<![a-z0-9]g)ithub_pat_[a-z0-9_]{20,}",  # GitHub fine-grained PAT
-    r"x(?<![a-z0-9]x)ox[abposr]-[a-z0-9-]{10,}",  # Slack tokens
-    r"a(?<![a-z0-9]a)(?:kia|sia)[0-9a-z]{16}(?![0-9a-z])",  # AWS access key id
-    r"a(?<![a-z0-9]a)iza[0-9a-z_-]{35}(?![0-9a-z_-])",  # Google API key
-)
-_VENDOR_EXACT = re.compile(
-    r"(?P<prefix>(?:sk|rk|pk)_(?:live|test)_|whsec_|gh[pousr]_|github_pat_|xox[abposr]-|AIza)"
-    r"[A-Za-z0-9_-]+"
-    r"|(?P<aws>AKIA|ASIA)[0-9A-Z]{16}"
-)
-
-# A userinfo "user" that is really an API key (BambooHR: https://<api key>:x@...).
-_KEYLIKE_USER = re.compile(r"(?=[A-Za-z_-]*\d)[A-Za-z0-9_-]{32,}")
 # Upper bound on re-scans in redact(); real log lines never need more than one.
 _MAX_EXTRA_SCANS = 8
 # ASCII-only case folding, used when str.lower() changes the length (e.g. "İ").
@@ -146,16 +139,14 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # --------------------------------------------------------------------------------------
 # Handlers. Each gets the original text, the match (found in the lower-cased copy, same
 # offsets) and the alternative's index ``i`` (its groups are named ``<name>_<i>``), and
-# returns the replacement for the whole match.
+# returns the replacement for the whole match, or None to decline it.
 # --------------------------------------------------------------------------------------
-_Handler = Callable[[str, "re.Match[str]", int], str]
+_Handler = Callable[[str, "re.Match[str]", int], str | None]
 
 
 def _edit(text: str, m: re.Match[str], *spans: tuple[int, int, str]) -> str:
-    """Return the matched part of ``text`` with each ``(start, end, new)`` span replaced.
-
-    Spans are absolute offsets, in ascending order and non-overlapping.
-    """
+    """The matched part of ``text`` with each ``(start, end, new)`` span (absolute offsets,
+    ascending, not overlapping) replaced."""
     out: list[str] = []
     pos = m.start()
     for start, end, new in spans:
@@ -173,17 +164,22 @@ def _redact_group(name: str) -> _Handler:
         start, end = m.span(f"{name}_{i}")
         return _edit(text, m, (start, end, REDACTED))
 
-    handler.__doc__ = f"Replace the ``{name}`` part of the match by REDACTED."
     return handler
 
 
+_KEYLIKE_USER = re.compile(r"(?=[A-Za-z_-]*\d)[A-Za-z0-9_-]{32,}")  # BambooHR: <key>:x@
+
+
 def _sub_userinfo(text: str, m: re.Match[str], i: int) -> str:
-    """Scrub ``user:password``; the user is kept unless it looks like an API key."""
+    """Scrub ``user:password``; the user is kept unless it looks like an API key (and
+    is scanned itself: it is free text that this match hides from the scan)."""
     user_start, user_end = m.span(f"user_{i}")
     pw_start, pw_end = m.span(f"pw_{i}")
     spans: list[tuple[int, int, str]] = []
     if _KEYLIKE_USER.fullmatch(text, user_start, user_end):
         spans.append((user_start, user_end, REDACTED))
+    elif user_end > user_start:
+        spans.append((user_start, user_end, _scrub(text[user_start:user_end])))
     if pw_end > pw_start:
         spans.append((pw_start, pw_end, REDACTED))
     return _edit(text, m, *spans)
@@ -191,7 +187,9 @@ def _sub_userinfo(text: str, m: re.Match[str], i: int) -> str:
 
 def _sub_kv(text: str, m: re.Match[str], i: int) -> str:
     """Scrub the value of a ``password=...``-style parameter, keeping its quotes."""
-    start, end = m.span(f"val_{i}")
+    start, end = m.span(f"enc_{i}")
+    if start < 0:
+        start, end = m.span(f"val_{i}")
     if text.startswith('\\"', start):
         quote = 2
     elif text[start] in "\"'":
@@ -203,99 +201,339 @@ def _sub_kv(text: str, m: re.Match[str], i: int) -> str:
     return _edit(text, m, (start + quote, end - quote, REDACTED))
 
 
-def _sub_jwt(text: str, m: re.Match[str], i: int) -> str:
+def _sub_basic(text: str, m: re.Match[str], i: int) -> str | None:
+    """Scrub a bare ``Basic <base64>``, unless what follows is a word ("Basic plan")."""
+    start, end = m.span(f"cred_{i}")
+    cred = text[start:end].rstrip("=")
+    if cred.isalpha() and not any(c.isupper() for c in cred[1:]):
+        return None
+    return _edit(text, m, (start, end, REDACTED))
+
+
+def _sub_jwt(text: str, m: re.Match[str], i: int) -> str | None:
     """Scrub a whole JWT (confirming the case-sensitive ``eyJ`` start)."""
-    if text.startswith("eyJ", m.start()):
-        return REDACTED
-    return text[m.start() : m.end()]
+    return REDACTED if text.startswith("eyJ", m.start()) else None
 
 
-def _sub_vendor(text: str, m: re.Match[str], i: int) -> str:
-    """Scrub a vendor API key, keeping its public type prefix (``sk_live_``, ``ghp_``)."""
-    key = text[m.start() : m.end()]
-    exact = _VENDOR_EXACT.fullmatch(key)
-    if exact is None:  # e.g. "SK_LIVE_..." or "akia...": not the real, case-exact prefix
-        return key
-    return (exact.group("prefix") or exact.group("aws")) + REDACTED
+def _vendor(prefixes: tuple[str, ...]) -> _Handler:
+    """Build a handler for vendor keys: keep the public type prefix (``sk_live_``,
+    ``ghp_``) when it is written exactly so, and scrub the rest ("SK_LIVE_..." is no key)."""
+
+    def handler(text: str, m: re.Match[str], i: int) -> str | None:
+        for prefix in prefixes:
+            if text.startswith(prefix, m.start()):
+                return prefix + REDACTED
+        return None
+
+    return handler
+
+
+_AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
+
+
+def _sub_aws(text: str, m: re.Match[str], i: int) -> str | None:
+    """Scrub an AWS key id (keeping ``AKIA``/``ASIA``) and the secret key beside it."""
+    spans: list[tuple[int, int, str]] = []
+    if f"id_{i}" in m.re.groupindex:  # the id's tail: its "a" is the pattern's first letter
+        start, end = m.span(f"id_{i}")
+        if not _AWS_ID.fullmatch(text, start - 1, end):  # "akia..." is no key id
+            return None
+        spans.append((start + 3, end, REDACTED))
+        gap_start, gap_end = m.span(f"gap_{i}")
+        if gap_end > gap_start:  # words between id and secret: hidden from the scan
+            spans.append((gap_start, gap_end, _scrub(text[gap_start:gap_end])))
+    start, end = m.span(f"secret_{i}")
+    if start >= 0:
+        spans.append((start, end, REDACTED))
+    return _edit(text, m, *spans)
 
 
 # --------------------------------------------------------------------------------------
-# The combined pattern: (handler, alternatives) in priority order. Every alternative
-# starts with a literal character and has no top-level "|".
+# The table
 # --------------------------------------------------------------------------------------
-_BRANCHES: tuple[tuple[_Handler, tuple[str, ...]], ...] = (
-    # PEM private key: keep the BEGIN/END armour, scrub the body. A block truncated by
-    # the logger (no END line) is scrubbed to the end of the text.
-    (
-        _redact_group("body"),
-        (
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One kind of secret: its ``name`` (tests use it), what it ``matches`` in words, an
+    ``example`` line and that line ``redacted``; the lower-case ``triggers`` of which every
+    match contains one (or ``all_of`` them: the pre-check), the ``patterns`` on the
+    lower-cased text (each starting with a literal character) and the ``handler`` that
+    builds the replacement of a match."""
+
+    name: str
+    matches: str
+    example: str
+    redacted: str
+    triggers: tuple[str, ...]
+    handler: _Handler
+    patterns: tuple[str, ...]
+    all_of: tuple[str, ...] = ()
+
+
+def _kv(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name + _KV_TAIL for name in names)
+
+
+def _vendor_family(
+    name: str, matches: str, example: str, redacted: str, prefixes: str, body: str
+) -> Family:
+    """A family of vendor keys: ``prefixes`` (space-separated, as the vendor writes them)
+    followed by a secret matching ``body``. A prefix must not follow a letter or digit;
+    it is kept, and its lower-case form is a trigger."""
+    keep = tuple(prefixes.split())
+    triggers = tuple(p.lower() for p in keep)
+    patterns = tuple(f"{p[0]}(?<![a-z0-9]{p[0]}){re.escape(p[1:])}{body}" for p in triggers)
+    return Family(name, matches, example, redacted, triggers, _vendor(keep), patterns)
+
+
+# In priority order: where two alternatives can match at the same position, the earlier
+# family wins (headers before bare Bearer, ``api-key:`` headers before ``api_key=``).
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        name="pem_private_key",
+        matches="a PEM private key's body (armour kept; cut short: to the end of the text)",
+        example="key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+        redacted="key: -----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END RSA PRIVATE KEY-----",
+        triggers=("private key",),
+        handler=_redact_group("body"),
+        patterns=(
             r"-----begin [a-z0-9 ]*private key-----"
             r"(?P<body>(?s:.*?)(?=-----end [a-z0-9 ]*private key-----)|(?s:.+))",
         ),
     ),
-    # Authorization-style headers, also as JSON/dict keys; a known scheme word is kept.
-    (
-        _redact_group("cred"),
-        tuple(
-            name + _HDR_TAIL
-            for name in ("proxy-authorization", "authorization", "x-api-key", "api-key")
+    Family(
+        name="auth_header",
+        matches="Authorization, Proxy-Authorization, X-API-Key headers (scheme word kept)",
+        example="401 (Authorization: Bearer%20eyJhbGciOi.x) retry",
+        redacted="401 (Authorization: Bearer%20[REDACTED]) retry",
+        triggers=("authorization", "api-key"),
+        handler=_redact_group("cred"),
+        patterns=tuple(name + _HDR_TAIL for name in _HEADER_NAMES),
+    ),
+    Family(
+        name="cookie",
+        matches="the whole value of a Cookie or Set-Cookie header",
+        example="200, Set-Cookie: PHPSESSID=8f2c1a9d; path=/",
+        redacted="200, Set-Cookie: [REDACTED]",
+        triggers=("cookie",),
+        handler=_redact_group("val"),
+        patterns=tuple(name + _COOKIE_TAIL for name in _COOKIE_NAMES),
+    ),
+    Family(
+        name="url_password",
+        matches="the password of user:password@ in a URL (the user too if it is a key)",
+        example="Acme (https://admin:hunter2@acme.example/x)",
+        redacted="Acme (https://admin:[REDACTED]@acme.example/x)",
+        triggers=(),
+        all_of=("://", "@"),
+        handler=_sub_userinfo,
+        patterns=("://" + _USERINFO,),
+    ),
+    Family(
+        name="curl_user",
+        matches="the password of curl -u user:password / --user=user:password",
+        example="curl -u isu_sync:Wd-P4ss https://x",
+        redacted="curl -u isu_sync:[REDACTED] https://x",
+        triggers=("-u ", "-u\t", "-u=", "--user"),
+        handler=_sub_userinfo,
+        patterns=(r"-(?<![\w-]-)u" + _CURL_CRED, r"-(?<![\w-]-)-user" + _CURL_CRED),
+    ),
+    Family(
+        name="bearer",
+        matches="a Bearer token after any space, Unicode, %20 or + (a short word is prose)",
+        example="auth=Bearer%200b7e3c1a9f2d&x=1, Bearer\u00a0abc123def456",
+        redacted="auth=Bearer%20[REDACTED]&x=1, Bearer\u00a0[REDACTED]",
+        triggers=("bearer",),
+        handler=_redact_group("tok"),
+        patterns=(rf"b(?<![a-z]b)earer{_SCHEME_SEP}(?P<tok>{_R}|{_BEARER_TOKEN})",),
+    ),
+    Family(
+        name="basic",
+        matches="base64 of 8+ after a bare Basic (a word like 'Basic plan' is prose)",
+        example="retrying with Basic dXNlcjpwYXNzd29yZA== now",
+        redacted="retrying with Basic [REDACTED] now",
+        triggers=("basic",),
+        handler=_sub_basic,
+        patterns=(
+            rf"b(?<![a-z]b)asic{_SCHEME_SEP}(?P<cred>[a-z0-9+/%]{{8,}}=*)(?![a-z0-9+/%=_-])",
         ),
     ),
-    # Cookie / Set-Cookie: the whole header value (up to a quote, bracket or line end).
-    (_redact_group("val"), ("set-cookie" + _COOKIE_TAIL, "cookie" + _COOKIE_TAIL)),
-    # Password in a URL's userinfo: scheme://user:password@host.
-    (_sub_userinfo, ("://" + _USERINFO,)),
-    # curl -u user:password / --user=user:password.
-    (_sub_userinfo, (r"-(?<![\w-]-)u" + _CURL_CRED, r"-(?<![\w-]-)-user" + _CURL_CRED)),
-    # Bare "Bearer <token>" anywhere (JSON fragments, curl lines). A short all-letter word
-    # after it is prose ("Bearer token expired") and is rejected by a lookahead.
-    (
-        _redact_group("tok"),
-        (
-            rf"b(?<![a-z]b)earer[ \t]+(?P<tok>{_R}"
-            rf"|(?![a-z]{{1,19}}{_TOKEN_END}){_B64TOKEN}+=*{_TOKEN_END})",
+    Family(
+        name="password",
+        matches="password=, passwd, pwd, passphrase, passcode, pass values (also JSON)",
+        example="login user=bob pass=hunter22 ok",
+        redacted="login user=bob pass=[REDACTED] ok",
+        triggers=("pass", "pwd"),
+        handler=_sub_kv,
+        patterns=_kv(_PASSWORD_NAMES),
+    ),
+    Family(
+        name="secret_parameter",
+        matches="token=, secret, client_secret, api_key, private_key, AccountKey, ... values",
+        example='body {"client_id": "c-1", "client_secret": "gs_9f8e7d"}',
+        redacted='body {"client_id": "c-1", "client_secret": "[REDACTED]"}',
+        triggers=("key", "token", "secret"),
+        handler=_sub_kv,
+        patterns=_kv(_KEY_NAMES),
+    ),
+    Family(
+        name="url_signature",
+        matches="signed URLs: sig= (Azure SAS), signature=, X-Amz-/X-Goog-Signature=",
+        example="GET https://a.blob.core.windows.net/c?sv=2022&sig=abcDEF%2B12%3D&se=1",
+        redacted="GET https://a.blob.core.windows.net/c?sv=2022&sig=[REDACTED]&se=1",
+        triggers=("sig",),
+        handler=_sub_kv,
+        patterns=_kv(_SIGNATURE_NAMES),
+    ),
+    Family(
+        name="aws_access_key",
+        matches="AKIA/ASIA key ids and the 40-character secret beside one or its name",
+        example="AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        redacted="AKIA[REDACTED] [REDACTED]",
+        triggers=("akia", "asia", "secret"),
+        handler=_sub_aws,
+        patterns=(
+            rf"a(?<![a-z0-9]a)(?P<id>(?:kia|sia)[0-9a-z]{{16}})(?![0-9a-z])"
+            rf"(?:(?P<gap>{_AWS_GAP}){_AWS_SECRET})?",
+            rf"secret[_-]?access[_-]?key[^a-z0-9/+\r\n]{{1,8}}{_AWS_SECRET}",
         ),
     ),
-    # Secret-named parameters.
-    (_sub_kv, tuple(keyword + _KV_TAIL for keyword in _KEYWORDS)),
-    # JWT / JWE: base64url segments, the first starting with eyJ ('{"').
-    (
-        _sub_jwt,
-        (
-            rf"e(?<![a-z0-9_-]e)yj{_B64URL}+\.{_B64URL}+\.{_B64URL}*"
-            rf"(?:\.{_B64URL}+){{0,2}}",
+    Family(
+        name="jwt",
+        matches="a JSON Web Token (or JWE): base64url segments, the first starting eyJ",
+        example="received eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln for user 4711",
+        redacted="received [REDACTED] for user 4711",
+        triggers=("eyj",),
+        handler=_sub_jwt,
+        patterns=(
+            rf"e(?<![a-z0-9_-]e)yj{_B64URL}+\.{_B64URL}+\.{_B64URL}*(?:\.{_B64URL}+){{0,2}}",
         ),
     ),
-    # Slack incoming-webhook / workflow URLs: the path after the kind is the secret.
-    (
-        _redact_group("path"),
-        (r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<path>[a-z0-9_/-]+)",),
+    Family(
+        name="slack_webhook",
+        matches="the path of a Slack incoming-webhook or workflow URL",
+        example="posted to https://hooks.slack.com/services/T024/B01A/aBcDeF (200)",
+        redacted="posted to https://hooks.slack.com/services/[REDACTED] (200)",
+        triggers=("slack.com/",),
+        handler=_redact_group("path"),
+        patterns=(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<path>[a-z0-9_/-]+)",),
     ),
-    (_sub_vendor, _VENDOR_ALTS),
+    _vendor_family(
+        name="slack_token",
+        matches="Slack tokens: xoxb-, xoxp-, xoxa-, xoxo-, xoxs-, xoxr-, xoxe-, xapp-",
+        example="notifier xoxb-1234567890-0987654321-AbCdEf failed",
+        redacted="notifier xoxb-[REDACTED] failed",
+        prefixes="xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- xoxe- xapp-",
+        body="[a-z0-9-]{10,}",
+    ),
+    _vendor_family(
+        name="github_token",
+        matches="GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_, github_pat_",
+        example="hook ghp_16C7e42F292c6912E7710c838347Ae178B4a ok",
+        redacted="hook ghp_[REDACTED] ok",
+        prefixes="ghp_ gho_ ghu_ ghs_ ghr_ github_pat_",
+        body="[a-z0-9_]{20,}",
+    ),
+    _vendor_family(
+        name="gitlab_token",
+        matches="GitLab tokens: glpat- (personal), gldt- (deploy), glrt- (runner), and the rest",
+        example="clone with glpat-xY9zAbCdEfGhIjKlMnOp failed",
+        redacted="clone with glpat-[REDACTED] failed",
+        prefixes="glpat- gldt- glrt- glptt- glcbt- glimt- glft- glsoat- gloas- glffct- glagent-",
+        body=r"[a-z0-9_-]{20,}(?:\.[a-z0-9_-]+)*",
+    ),
+    _vendor_family(
+        name="npm_token",
+        matches="npm access tokens: npm_ + 36 characters",
+        example="publish with npm_abcdefghijklmnopqrstuvwxyz0123456789 denied",
+        redacted="publish with npm_[REDACTED] denied",
+        prefixes="npm_",
+        body="[a-z0-9]{36}(?![a-z0-9])",
+    ),
+    _vendor_family(
+        name="stripe_key",
+        matches="Stripe keys sk_live_/sk_test_, rk_, pk_ and webhook secrets whsec_",
+        example="billing keys sk_live_51HqLyjWDarjtT1zdp7dc rk_test_4eC39HqLyjWDarjt",
+        redacted="billing keys sk_live_[REDACTED] rk_test_[REDACTED]",
+        prefixes="sk_live_ sk_test_ rk_live_ rk_test_ pk_live_ pk_test_ whsec_",
+        body="[a-z0-9]{8,}",
+    ),
+    _vendor_family(
+        name="google_key",
+        matches="Google API keys (AIza + 35), OAuth client secrets (GOCSPX-), tokens (ya29.)",
+        example="geocoding with key AIzaSyD3x4mpl3K3yaaaaaaaaaaaaaaaaaaaaaa: 403",
+        redacted="geocoding with key AIza[REDACTED]: 403",
+        prefixes="AIza GOCSPX- ya29.",
+        body=r"[0-9a-z_-]{20,}(?:\.[0-9a-z_-]+)*",
+    ),
+    _vendor_family(
+        name="sk_dash_key",
+        matches="sk- API keys (OpenAI sk-proj-..., Anthropic sk-ant-...): sk- + 32 or more",
+        example="summary with sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 failed",
+        redacted="summary with sk-[REDACTED] failed",
+        prefixes="sk-",
+        body="[a-z0-9_-]{32,}",
+    ),
 )
 
+
+# --------------------------------------------------------------------------------------
+# Compiling the table
+# --------------------------------------------------------------------------------------
 _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
+_NOT_LITERAL_START = set("\\[(.^$*+?{|)")
 
 
-def _compile(
-    branches: tuple[tuple[_Handler, tuple[str, ...]], ...],
-) -> tuple[re.Pattern[str], tuple[_Handler, ...]]:
+def _compile(families: tuple[Family, ...]) -> tuple[re.Pattern[str], tuple[_Handler, ...]]:
     """Join all alternatives into one pattern, suffixing group names with their index.
 
     Alternative ``i`` gets an empty marker group ``_i`` at its end; being the last group
-    to close, it is the match's ``lastgroup`` and selects ``handlers[i]``.
+    to close, it is the match's ``lastgroup`` and selects ``handlers[i]``. Alternatives
+    are grouped by their first character, ``s(?:et-cookie...|ecret...)``: two that start
+    differently never match at the same position, so only the order within a group
+    matters, and it is kept.
     """
-    parts: list[str] = []
+    by_first: dict[str, list[str]] = {}
     handlers: list[_Handler] = []
-    for handler, alternatives in branches:
-        for alternative in alternatives:
+    for family in families:
+        for alternative in family.patterns:
+            first = alternative[0]
+            assert first not in _NOT_LITERAL_START and alternative[1] not in "*+?{", alternative
             i = len(handlers)
-            parts.append(_GROUP_NAME.sub(rf"(?P<\g<1>_{i}>", alternative) + f"(?P<_{i}>)")
-            handlers.append(handler)
+            body = _GROUP_NAME.sub(rf"(?P<\g<1>_{i}>", alternative[1:]) + f"(?P<_{i}>)"
+            by_first.setdefault(first, []).append(body)
+            handlers.append(family.handler)
+    parts = [
+        re.escape(first) + "(?:" + "|".join(bodies) + ")" for first, bodies in by_first.items()
+    ]
     return re.compile("|".join(parts)), tuple(handlers)
 
 
-_PATTERN, _HANDLERS = _compile(_BRANCHES)
+def _precheck(families: tuple[Family, ...], gates: str = "_-") -> Callable[[str], bool]:
+    """The pre-check, a function of the lower-cased text: true when some family's
+    triggers are in it.
+
+    A trigger that contains another one is left out (the shorter finds it); one with a
+    gate character in it is looked for only when the text has that character. It is
+    compiled into a single ``or`` expression (``'token' in s or ... or ('_' in s and
+    ('ghp_' in s or ...))``) from the table's constant strings: run on every log line,
+    a Python loop over twenty triggers costs more than the searches.
+    """
+    every = list(dict.fromkeys(t for family in families for t in family.triggers))
+    needed = [t for t in every if not any(o != t and o in t for o in every)]  # table order
+    terms = [f"{t!r} in s" for t in needed if not any(g in t for g in gates)]
+    for k, gate in enumerate(gates):
+        gated = [t for t in needed if gate in t and not any(g in t for g in gates[:k])]
+        if gated:
+            terms.append(f"({gate!r} in s and ({' or '.join(f'{t!r} in s' for t in gated)}))")
+    for family in families:
+        if family.all_of:
+            terms.append("(" + " and ".join(f"{part!r} in s" for part in family.all_of) + ")")
+    check: Callable[[str], bool] = eval(f"lambda s: {' or '.join(terms)}")
+    return check
+
+
+_PATTERN, _HANDLERS = _compile(FAMILIES)
+_TRIGGERED = _precheck(FAMILIES)
 
 
 def _scrub(text: str) -> str:
@@ -304,14 +542,25 @@ def _scrub(text: str) -> str:
     if len(lowered) != len(text):  # keep offsets aligned with the original text
         lowered = text.translate(_ASCII_LOWER)
     out: list[str] = []
-    pos = 0
-    for m in _PATTERN.finditer(lowered):
+    pos = 0  # text before pos is in out
+    search = _PATTERN.search
+    m = search(lowered)
+    while m is not None:
+        start, end = m.span()
         marker = m.lastgroup
         assert marker is not None
         i = int(marker[1:])
-        out.append(text[pos : m.start()])
-        out.append(_HANDLERS[i](text, m, i))
-        pos = m.end()
+        new = _HANDLERS[i](text, m, i)
+        if new is None:
+            # Declined ("akia..." in lower case, "Basic plan"): what the match spanned may
+            # still hold a secret, so look again from the next position.
+            m = search(lowered, start + 1)
+            continue
+        if new != text[start:end]:
+            out.append(text[pos:start])
+            out.append(new)
+            pos = end
+        m = search(lowered, end)
     if not out:
         return text
     out.append(text[pos:])
@@ -320,11 +569,7 @@ def _scrub(text: str) -> str:
 
 def _may_contain_secret(text: str) -> bool:
     """Cheap pre-check: can any alternative of the combined pattern match ``text``?"""
-    lowered = text.lower()
-    for trigger in _TRIGGERS:
-        if trigger in lowered:
-            return True
-    return "@" in text and "://" in text  # scheme://user:password@host
+    return _TRIGGERED(text.lower())
 
 
 def redact(text: str) -> str:
@@ -341,3 +586,62 @@ def redact(text: str) -> str:
             break
         previous, result = result, _scrub(result)
     return result
+
+
+# --------------------------------------------------------------------------------------
+# Records and JSON documents
+# --------------------------------------------------------------------------------------
+_SECRET_NAME = re.compile(f"(?:{'|'.join(_ALL_NAMES)})\\Z")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a field or parameter called ``name`` holds a secret (``client_secret``,
+    ``password``, ``X-Api-Key``, ``Authorization``), by the same rule as :func:`redact`:
+    the name ends with a secret word (``password_last_changed`` and ``tokens`` do not)."""
+    return _SECRET_NAME.search(name.lower()) is not None
+
+
+def redact_fields(mapping: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``mapping`` with the text values of ``keys`` redacted.
+
+    Keys that are missing, and values that are not text (None, numbers, times), are left
+    as they are. For the free-text fields of a record that is stored or shown, e.g. an
+    integration's ``tool`` and ``organization``.
+    """
+    out = dict(mapping)
+    for key in keys:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = redact(value)
+    return out
+
+
+def redact_json(value: Any, keep: Callable[[str], bool] | None = None) -> Any:
+    """A copy of a parsed JSON document with every secret in it replaced.
+
+    Every string (keys too) is passed through :func:`redact`. Under a key that names a
+    secret (:func:`is_secret_name`: ``"password"``, ``"client_secret"``), every string and
+    number is replaced whole: ``{"password": "hunter2"}`` holds no pattern :func:`redact`
+    could see once the JSON is parsed. Empty strings, booleans and null stay. Values under
+    a key for which ``keep(key)`` is true (identifiers, enums, times) are kept exactly.
+    """
+
+    def walk(node: Any, key: str, secret: bool) -> Any:
+        if isinstance(node, str):
+            if keep is not None and keep(key):
+                return node
+            if secret and node and node != REDACTED:
+                return REDACTED
+            return redact(node)
+        if isinstance(node, dict):
+            return {
+                redact(k) if isinstance(k, str) else k: walk(v, k, secret or is_secret_name(k))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v, key, secret) for v in node]
+        if secret and isinstance(node, int | float) and not isinstance(node, bool):
+            return REDACTED
+        return node
+
+    return walk(value, "", False)
