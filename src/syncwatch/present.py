@@ -34,11 +34,14 @@ __all__ = [
     "fmt_ago",
     "fmt_duration",
     "fmt_time",
+    "gone_warning",
     "integration_facts",
     "iso",
     "kombo_mark_facts",
+    "kombo_status_text",
     "last_sync_fact",
     "plural",
+    "pulled_text",
     "safe_text",
     "state_change_notice",
     "state_text",
@@ -224,6 +227,24 @@ def kombo_mark_facts(
             )
         )
     return facts
+
+
+def gone_warning(gone_at: datetime, integration_id: str) -> str:
+    """What to say of an integration Kombo answered 404 for (not for a deleted one)."""
+    return (
+        f"Gone from Kombo: it answered 404 on {fmt_time(gone_at)}. Deleted there, or another "
+        f"region or API key. To delete it here only: syncwatch delete {integration_id} --local."
+    )
+
+
+def kombo_status_text(status: str | None) -> str:
+    """Kombo's status as the last pull saw it: ``status ACTIVE``."""
+    return f"status {status or 'unknown'}"
+
+
+def pulled_text(checked_at: datetime | None, now: datetime) -> str:
+    """When that pull was: ``, pulled 5 min ago`` (nothing when never pulled)."""
+    return f", pulled {fmt_ago(checked_at, now)}" if checked_at is not None else ""
 
 
 def integration_facts(

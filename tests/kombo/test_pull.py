@@ -354,7 +354,7 @@ def test_pull_command_prints_changes_and_never_the_key(
     assert "personio:gone  [gone from Kombo]" in listed
     assert "1 gone from Kombo" in listed
     main(["--db", cli_db, "show", "personio:gone"])
-    assert "Kombo no longer knows this integration (404 at" in capsys.readouterr().out
+    assert "Gone from Kombo: it answered 404 on" in capsys.readouterr().out
     main(["--db", cli_db, "list", "--json"])
     rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["personio:gone"]["upstream_gone_at"] == "2026-11-26T12:00:00Z"

@@ -270,7 +270,15 @@ _SYNCS_SHOWN = 20
 def _print_show(shown: _Shown, now: datetime) -> None:
     from rich.text import Text
 
-    from syncwatch.present import fmt_ago, fmt_duration, fmt_time, integration_facts, safe_text
+    from syncwatch.present import (
+        fmt_duration,
+        fmt_time,
+        gone_warning,
+        integration_facts,
+        kombo_status_text,
+        pulled_text,
+        safe_text,
+    )
     from syncwatch.rows import KomboMark
 
     row, upstream, issues, syncs = shown.row, shown.upstream, shown.issues, shown.syncs
@@ -284,14 +292,8 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     terminal.print(title)
     terminal.print(Text(f"  {safe_text(row.state_reason or '')}"))
     if upstream.gone_at is not None and not row.deleted:
-        terminal.print(
-            Text(
-                f"  Kombo no longer knows this integration (404 at {fmt_time(upstream.gone_at)})"
-                ": deleted there, or another region or API key. Delete it here with "
-                f"syncwatch delete {safe_text(row.id)} --local.",
-                style="bold red",
-            )
-        )
+        warning = gone_warning(upstream.gone_at, row.id)
+        terminal.print(Text(f"  {safe_text(warning)}", style="bold red"))
     terminal.print(Text(f"  Next step: {shown.next_step}"))
     n_open = sum(1 for i in issues if i.open)
     mark = KomboMark(open_issues=n_open, gone_at=upstream.gone_at)
@@ -300,9 +302,9 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         terminal.print(Text(f"  {fact.name:<20} {safe_text(fact.value)}"))
     if upstream.status or upstream.checked_at:
         # What the last pull saw, as the drill-down's Kombo part says it.
-        checked = f", pulled {fmt_ago(upstream.checked_at, now)}" if upstream.checked_at else ""
         line = Text("Kombo", style="bold")
-        line.append(f" status {safe_text(upstream.status or 'unknown')}{checked}")
+        line.append(f" {safe_text(kombo_status_text(upstream.status))}")
+        line.append(pulled_text(upstream.checked_at, now))
         terminal.print(line)
     terminal.print(Text("History", style="bold"))
     for h in shown.history:

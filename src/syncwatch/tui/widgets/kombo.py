@@ -16,7 +16,15 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
-from syncwatch.present import ISSUE_GLYPH, fmt_ago, fmt_time
+from syncwatch.present import (
+    ISSUE_GLYPH,
+    fmt_ago,
+    fmt_time,
+    gone_warning,
+    kombo_status_text,
+    pulled_text,
+    safe_text,
+)
 from syncwatch.rows import KomboMark
 from syncwatch.tui.colours import colour_style
 
@@ -43,9 +51,7 @@ def badge_parts(mark: KomboMark | None, deleted: bool) -> list[tuple[str, str]]:
 def gone_text(app: App[object], gone_at: datetime, integration_id: str) -> Text:
     """The warning for an integration Kombo no longer knows."""
     return Text(
-        f"Gone from Kombo: it answered 404 on {fmt_time(gone_at)}. Deleted there, or another "
-        f"region or API key. To delete it here only: syncwatch delete {integration_id} --local.",
-        colour_style(app, "$error") + _BOLD,
+        safe_text(gone_warning(gone_at, integration_id)), colour_style(app, "$error") + _BOLD
     )
 
 
@@ -66,9 +72,8 @@ def kombo_section(
         parts.append(gone_text(app, upstream.gone_at, integration_id))
     if upstream is not None and (upstream.status or upstream.checked_at):
         line = Text("Kombo ", _BOLD)
-        line.append(f"status {upstream.status or 'unknown'}")
-        if upstream.checked_at is not None:
-            line.append(f", pulled {fmt_ago(upstream.checked_at, now)}", muted)
+        line.append(safe_text(kombo_status_text(upstream.status)))
+        line.append(pulled_text(upstream.checked_at, now), muted)
         parts.append(line)
     if issues:
         n_open = sum(1 for i in issues if i.open)
