@@ -80,7 +80,7 @@ async def nothing(pilot: Pilot[Any], app: SyncwatchApp) -> None:
 
 
 async def drill_down(pilot: Pilot[Any], app: SyncwatchApp) -> None:
-    target = failing_integration(app.store)
+    target = failing_integration(app.gateway.store)
     assert app.main.integration_list.select_id(target), target
     await pilot.pause()
     await pilot.press("enter")
@@ -125,7 +125,7 @@ def kombo_reports(store: Store, target: str) -> None:
 
 
 async def kombo_drill_down(pilot: Pilot[Any], app: SyncwatchApp) -> None:
-    kombo_reports(app.store, failing_integration(app.store))
+    kombo_reports(app.gateway.store, failing_integration(app.gateway.store))
     await pilot.press("g")  # a pass brings the change in
     await settle(pilot)
     await drill_down(pilot, app)
