@@ -87,7 +87,8 @@ _BEARER_TOKEN = rf"(?![a-z]{{1,19}}{_TOKEN_END}){_B64TOKEN}+=*{_TOKEN_END}"
 # begins with one ("token: Cookie: SID=..."): taken as the token's value, "Cookie:" would
 # be scrubbed and the cookie itself left.
 _NEXT_SECRET = (
-    rf"(?!-----begin|bearer{_SCHEME_SEP}{_BEARER_TOKEN}|basic{_SCHEME_SEP}[a-z0-9+/%]{{8}}"
+    rf"(?!-----begin|bearer{_SCHEME_SEP}(?:{_R}|{_BEARER_TOKEN})"
+    rf"|basic{_SCHEME_SEP}(?:{_R}|[a-z0-9+/%]{{8}})"
     r"|(?:akia|asia)[0-9a-z]{16}(?![0-9a-z])|[a-z][a-z0-9+.-]*://[^\s/?#@\\]*:[^\s/?#\\]*@"
     rf"|(?:[a-z]+[_.-]){{0,4}}(?:{'|'.join(_ALL_NAMES)}){_Q}?{_SEP})"
 )
@@ -117,9 +118,12 @@ _NOT_PROSE = rf"(?!(?:[a-z]+|\d{{1,5}})(?!{_KV_BARE}))"
 _KV_TAIL = (
     rf"(?:(?:{_Q}{_SEP}|{_SP}*={_SP}*|{_SP}*:(?!{_SP})|{_SP}*:{_SP}+{_NOT_PROSE})"
     rf"(?P<val>{_R}"
-    r"""|\\"(?:[^"\\\r\n]|\\[^"\r\n])*\\\""""  # \"json-escaped string\"
+    # A quoted value is scrubbed whole, unless it is an AWS key id: its secret may follow
+    # ('"access_key": "AKIA...", "wJalr..."'), and the AWS family takes both.
+    rf"|(?!{_Q}(?:akia|asia)[0-9a-z]{{16}}{_Q})(?:"
+    r"""\\"(?:[^"\\\r\n]|\\[^"\r\n])*\\\""""  # \"json-escaped string\"
     r"""|"(?:[^"\\\r\n]|\\.)*\""""  # "json string"
-    r"""|'[^'\r\n]*'"""  # 'python repr string'
+    r"""|'[^'\r\n]*')"""  # 'python repr string'
     rf"|{_NOT_LITERAL}{_NEXT_SECRET}{_KV_BARE}+)"
     # A URL-encoded "=" (a query string inside a query string): the value ends at the
     # next encoded "&".
