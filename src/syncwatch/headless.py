@@ -150,10 +150,17 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         yield
         return
 
+    signalled = False
+
     def handler(signum: int, _frame: FrameType | None) -> None:
-        if stop.is_set():
+        nonlocal signalled
+        if signalled:
             raise _Abandon
-        stop.set()
+        signalled = True
+        # Not stop.set() here: it takes the event's lock, which the main thread holds for a
+        # moment on every entry to and exit from stop.wait(); a signal landing then would
+        # block the handler forever (seen: 20 hangs in 40 SIGTERMs). A thread sets it.
+        threading.Thread(target=stop.set, name="syncwatch-stop", daemon=True).start()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
