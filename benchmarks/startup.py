@@ -1,0 +1,464 @@
+"""Start-up: from the process starting to real rows on screen, and the quick commands.
+
+What the user waits for is the figure: this starts syncwatch in a real pseudo-terminal
+(160x45, driven by this script), reads what it draws and notes when the first integration
+row is on screen (an organisation name of the database, drawn in the list), and how much
+memory the process held by then and once it settles. It also times ``--help``,
+``list --json`` and ``show ID --json`` to their exit.
+
+In the same run, and alternated with it round by round:
+
+* floors: ``python -c pass``, ``python -c "import textual.app"`` and a minimal Textual app
+  that draws one line in the same pseudo-terminal (the least a Textual app can take);
+* with ``--baseline REF``, the same figures for that commit's syncwatch (checked out with
+  ``git worktree``, run with this tree's virtual environment and its own ``src`` first on
+  ``PYTHONPATH``; each side builds its own databases with its own code).
+
+    uv run python benchmarks/startup.py [--sizes sample,100,10000,100000] [--rounds 5]
+                                        [--baseline REF] [--json]
+
+The sample case runs ``syncwatch`` with no ``--db`` in a fresh data directory
+(``XDG_DATA_HOME``), as a newcomer does; the first run, which creates the database and
+imports the bundled sample, is reported apart (``first_start``). The generated databases
+(``benchmarks/tui.py``'s builder: about 2 syncs and 2 log entries per integration,
+evaluated at its fixed instant) are opened with ``--now`` at that instant, so nothing is
+due and the figure is the start itself. Medians are in milliseconds; ratios are new /
+baseline (below 1 is faster). Nothing here asserts a time: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import contextlib
+import fcntl
+import os
+import re
+import select
+import shutil
+import signal
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from _common import dump_json, print_table, progress  # noqa: E402
+
+NOW_TEXT = "2026-11-26T12:00:00Z"  # _common.NOW: the builder evaluates at this instant
+COLS, ROWS = 160, 45
+#: How long one start may take before the run counts as failed (a benchmark, not a test).
+DEADLINE_S = 120.0
+#: After the rows are on screen, how long the output must stay quiet to count as settled.
+QUIET_S = 1.0
+
+TARGETS_MS: dict[str, float] = {
+    "tui.sample.venv": 500,
+    "tui.sample.uv_run": 700,
+    "tui.10000": 800,
+    "tui.100000": 2000,
+    "cli.help": 150,
+    "cli.list_json.100": 300,
+    "cli.list_json.10000": 800,
+    "cli.show_json.10000": 300,
+}
+
+_FLOOR_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Floor(App):
+    def compose(self):
+        yield Static("floor-marker-line")
+Floor().run()
+"""
+
+
+@dataclass
+class Tree:
+    """A syncwatch to measure: this working tree, or a baseline commit's checkout."""
+
+    name: str
+    path: Path
+    data: Path  # its own databases and data directory
+    dbs: dict[int, Path] = field(default_factory=dict)
+    ids: dict[int, str] = field(default_factory=dict)
+    markers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", **extra)
+        env.pop("SYNCWATCH_DB", None)
+        env.pop("SYNCWATCH_NOW", None)
+        env.pop("NO_COLOR", None)
+        if self.name != "new":
+            env["PYTHONPATH"] = str(self.path / "src")
+        else:
+            env.pop("PYTHONPATH", None)
+        return env
+
+
+@dataclass
+class Screen:
+    """What one start in the pseudo-terminal gave."""
+
+    first_output_s: float
+    rows_s: float
+    rss_at_rows_mb: float
+    rss_peak_mb: float
+
+
+def venv_bin(name: str) -> str:
+    return str(ROOT / ".venv" / "bin" / name)
+
+
+def org_marker(db: Path) -> re.Pattern[str]:
+    """A pattern matching any organisation of the database as the list draws it (its first
+    14 characters: the list cuts long names, and the start of a name is always drawn)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        names = {row[0][:14] for row in con.execute("SELECT organization FROM integration")}
+    finally:
+        con.close()
+    names = {n for n in names if len(n) >= 4}
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
+def _rss_mb(pid: int, key: str) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def run_in_pty(
+    cmd: Sequence[str], env: dict[str, str], marker: re.Pattern[str], cwd: Path
+) -> Screen:
+    """Start ``cmd`` on a fresh pseudo-terminal and read its output until ``marker`` shows;
+    then until the output is quiet for :data:`QUIET_S`; then stop it."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        list(cmd), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+        start_new_session=True, close_fds=True,
+    )  # fmt: skip
+    os.close(slave)
+    first = rows = None
+    rss_at_rows = float("nan")
+    tail = ""
+    last_output = time.perf_counter()
+    try:
+        while True:
+            now = time.perf_counter()
+            if now - t0 > DEADLINE_S:
+                raise RuntimeError(f"no rows on screen after {DEADLINE_S:.0f} s: {' '.join(cmd)}")
+            if rows is not None and now - last_output > QUIET_S:
+                break
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                if proc.poll() is not None and rows is None:
+                    raise RuntimeError(
+                        f"exited with {proc.returncode} before rows: {' '.join(cmd)}"
+                    )
+                continue
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            if not chunk:
+                if rows is None:
+                    raise RuntimeError(f"output ended before rows: {' '.join(cmd)}")
+                break
+            now = last_output = time.perf_counter()
+            if first is None:
+                first = now - t0
+            if rows is None:
+                text = tail + decoder.decode(chunk)
+                if marker.search(text):
+                    rows = now - t0
+                    rss_at_rows = _rss_mb(proc.pid, "VmRSS")
+                tail = text[-256:]
+        peak = _rss_mb(proc.pid, "VmHWM")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
+    assert first is not None and rows is not None
+    return Screen(first, rows, rss_at_rows, peak)
+
+
+def run_to_exit(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds from start to exit of a command whose output goes to a pipe."""
+    t0 = time.perf_counter()
+    done = subprocess.run(list(cmd), env=env, cwd=cwd, capture_output=True)
+    took = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]!r}")
+    return took
+
+
+# ------------------------------------------------------------------------------ building
+
+
+def build(tree: Tree, n: int) -> None:
+    """The tree's own code builds an ``n``-integration database (in a child process)."""
+    db = tree.data / f"db-{n}.sqlite"
+    if not db.exists():
+        progress(f"{tree.name}: building {n:,} integrations")
+        subprocess.run(
+            [sys.executable, str(HERE / "startup.py"), "--child-build", str(n), "--db", str(db)],
+            env=tree.env(), cwd=tree.path, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        (tree.ids[n],) = con.execute(
+            "SELECT id FROM integration WHERE deleted_at IS NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    tree.dbs[n] = db
+    tree.markers[str(n)] = org_marker(db)
+
+
+def child_build(n: int, db: str) -> None:
+    from tui import build_db  # benchmarks/tui.py: the same data as the UI benchmark
+
+    build_db(Path(db), n)
+
+
+def prepare_sample(tree: Tree) -> float:
+    """The newcomer's first start: creates the default database with the sample. Returns
+    its time to rows (the marker is the sample's organisations, read from the bundled file)."""
+    import json
+
+    sample = tree.path / "sample_data" / "integrations.json"
+    orgs = {i["organization"][:14] for i in json.loads(sample.read_text())["integrations"]}
+    tree.markers["sample"] = re.compile("|".join(re.escape(o) for o in orgs if len(o) >= 4))
+    xdg = tree.data / "xdg"
+    shutil.rmtree(xdg, ignore_errors=True)
+    xdg.mkdir()
+    screen = run_in_pty(
+        [venv_bin("syncwatch")], tree.env(XDG_DATA_HOME=str(xdg)), tree.markers["sample"], tree.path
+    )
+    return screen.rows_s
+
+
+# ------------------------------------------------------------------------------ the cases
+
+
+def cases(tree: Tree, sizes: Sequence[str]) -> dict[str, Any]:
+    """name -> a function returning figures (seconds, MB) for one start of ``tree``."""
+    out: dict[str, Any] = {}
+    sw = venv_bin("syncwatch")
+    xdg = {"XDG_DATA_HOME": str(tree.data / "xdg")}
+    for size in sizes:
+        if size == "sample":
+            marker = tree.markers["sample"]
+            out["tui.sample.venv"] = lambda m=marker: run_in_pty(
+                [sw], tree.env(**xdg), m, tree.path
+            )
+            out["tui.sample.uv_run"] = lambda m=marker: run_in_pty(
+                ["uv", "run", "--project", str(ROOT), "syncwatch"], tree.env(**xdg), m, tree.path
+            )
+            continue
+        n = int(size)
+        db, marker = str(tree.dbs[n]), tree.markers[str(n)]
+        base = [sw, "--db", db, "--now", NOW_TEXT]
+        if n >= 1000:
+            out[f"tui.{n}"] = lambda b=base, m=marker: run_in_pty(b, tree.env(), m, tree.path)
+        out[f"cli.list_json.{n}"] = lambda b=base: run_to_exit(
+            [*b, "list", "--json"], tree.env(), tree.path
+        )
+        if n >= 1000:
+            out[f"cli.show_json.{n}"] = lambda b=base, i=tree.ids[n]: run_to_exit(
+                [*b, "show", i, "--json"], tree.env(), tree.path
+            )
+    out["cli.help"] = lambda: run_to_exit([sw, "--help"], tree.env(), tree.path)
+    return out
+
+
+def floors() -> dict[str, Any]:
+    py = venv_bin("python")
+    env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor")
+    marker = re.compile("floor-marker-line")
+    return {
+        "floor.python": lambda: run_to_exit([py, "-c", "pass"], env, ROOT),
+        "floor.import_textual_app": lambda: run_to_exit(
+            [py, "-c", "import textual.app"], env, ROOT
+        ),
+        "floor.textual_app_on_screen": lambda: run_in_pty(
+            [py, "-c", _FLOOR_APP], env, marker, ROOT
+        ),
+    }
+
+
+def figures_of(result: Any, name: str) -> dict[str, float]:
+    if isinstance(result, Screen) and name.endswith("uv_run"):
+        # The process measured is uv's, not syncwatch's: its memory says nothing.
+        return {"ms": result.rows_s * 1000, "first_output_ms": result.first_output_s * 1000}
+    if isinstance(result, Screen):
+        return {
+            "ms": result.rows_s * 1000,
+            "first_output_ms": result.first_output_s * 1000,
+            "rss_at_rows_mb": result.rss_at_rows_mb,
+            "rss_peak_mb": result.rss_peak_mb,
+        }
+    return {"ms": float(result) * 1000}
+
+
+def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
+    keys = runs[0].keys()
+    out: dict[str, Any] = {
+        f"median_{k}": round(statistics.median(r[k] for r in runs), 1) for k in keys
+    }
+    out["runs_ms"] = [round(r["ms"], 1) for r in runs]
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--sizes", default="sample,100,10000,100000", help="sample and/or integration counts"
+    )
+    p.add_argument("--rounds", type=int, default=5, help="starts of each case and side (default 5)")
+    p.add_argument("--baseline", help="a commit to compare with, in the same run (e.g. HEAD~1)")
+    p.add_argument("--keep", help="build the databases here and keep them (reused next time)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--child-build", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--db", help=argparse.SUPPRESS)
+    ns = p.parse_args(argv)
+    if ns.rounds < 1:
+        p.error("--rounds must be at least 1")
+    return ns
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parse_args(argv)
+    if ns.child_build:
+        child_build(ns.child_build, ns.db)
+        return 0
+    sizes = [s.strip() for s in ns.sizes.split(",") if s.strip()]
+    work = Path(ns.keep) if ns.keep else Path(tempfile.mkdtemp(prefix="syncwatch-startup-"))
+    work.mkdir(parents=True, exist_ok=True)
+    trees = [Tree("new", ROOT, work / "new")]
+    base_checkout = None
+    if ns.baseline:
+        base_checkout = work / "baseline-tree"
+        shutil.rmtree(base_checkout, ignore_errors=True)
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "worktree",
+                "add",
+                "--detach",
+                "-q",
+                str(base_checkout),
+                ns.baseline,
+            ],
+            check=True,
+        )
+        trees.append(Tree("baseline", base_checkout, work / "baseline"))
+    try:
+        first_start: dict[str, float] = {}
+        for tree in trees:
+            tree.data.mkdir(parents=True, exist_ok=True)
+            for size in sizes:
+                if size != "sample":
+                    build(tree, int(size))
+            if "sample" in sizes:
+                first_start[tree.name] = prepare_sample(tree) * 1000
+        plan = {t.name: cases(t, sizes) for t in trees}
+        plan["floor"] = floors()
+        runs: dict[str, dict[str, list[dict[str, float]]]] = {side: {} for side in plan}
+        for i in range(ns.rounds):
+            order = list(plan) if i % 2 == 0 else list(reversed(plan))
+            for side in order:
+                for name, fn in plan[side].items():
+                    progress(f"round {i + 1}/{ns.rounds}: {side} {name}")
+                    runs[side].setdefault(name, []).append(figures_of(fn(), name))
+    finally:
+        if base_checkout is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_checkout)],
+                check=False,
+            )
+        if not ns.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    result: dict[str, Any] = {
+        "rounds": ns.rounds,
+        "baseline": ns.baseline,
+        "terminal": f"{COLS}x{ROWS}",
+        "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "first_start_ms": {k: round(v, 1) for k, v in first_start.items()},
+        "cases": {},
+    }
+    for name in plan["new"]:
+        entry: dict[str, Any] = {
+            "new": summarise(runs["new"][name]),
+            "target_ms": TARGETS_MS.get(name),
+        }
+        if "baseline" in runs and name in runs["baseline"]:
+            entry["baseline"] = summarise(runs["baseline"][name])
+            entry["ratio"] = round(entry["new"]["median_ms"] / entry["baseline"]["median_ms"], 3)
+        result["cases"][name] = entry
+    result["floors"] = {name: summarise(r) for name, r in runs["floor"].items()}
+    if ns.json:
+        dump_json(result)
+        return 0
+    headers = ["case", "new ms", "target", "peak MB"]
+    if ns.baseline:
+        headers += ["baseline ms", "ratio"]
+    table = []
+    for name, e in result["cases"].items():
+        row: list[Any] = [
+            name,
+            e["new"]["median_ms"],
+            e["target_ms"] or "-",
+            e["new"].get("median_rss_peak_mb", "-"),
+        ]
+        if ns.baseline:
+            row += [e.get("baseline", {}).get("median_ms", "-"), e.get("ratio", "-")]
+        table.append(row)
+    for name, e in result["floors"].items():
+        table.append(
+            [
+                name,
+                e["median_ms"],
+                "-",
+                e.get("median_rss_peak_mb", "-"),
+                *(["-", "-"] if ns.baseline else []),
+            ]
+        )
+    print(f"start-up, medians of {ns.rounds} alternated runs, {COLS}x{ROWS} pseudo-terminal")
+    print_table(headers, table)
+    if first_start:
+        print("first start (creates the database, imports the sample): "
+              + ", ".join(f"{k} {v:,.0f} ms" for k, v in first_start.items()))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
