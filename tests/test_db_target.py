@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -201,7 +201,9 @@ def test_a_folder_that_does_not_exist_is_an_error_and_is_not_created(
     assert not (tmp_path / "typo-dir").exists()
 
 
-def test_a_path_under_a_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_path_under_a_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "plain").write_text("x")
     code, _out, err = run(capsys, "--db", str(tmp_path / "plain" / "fleet.db"), "list")
     assert code == 2
