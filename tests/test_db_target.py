@@ -308,7 +308,7 @@ def test_a_postgresql_database_of_another_program_is_refused(
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE TABLE users (id SERIAL PRIMARY KEY, name TEXT)")
-        for command in (["list"], ["db", "upgrade"]):
+        for command in (["list"], ["db", "upgrade"], ["db", "current"]):
             code, _out, err = run(capsys, "--db", pg_url, *command)
             assert code == 2, err
             assert "not a syncwatch database" in err, err

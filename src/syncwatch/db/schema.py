@@ -68,8 +68,6 @@ class SchemaStatus:
                 "none: the first released schema, unversioned (syncwatch db upgrade stamps "
                 f"it {migrations.FIRST_RELEASE} and upgrades it to {self.head})"
             )
-        if self.state == "foreign":
-            return f"none: not a syncwatch database ({_found(self)})"
         return f"none: an empty database (opening or upgrading it creates schema {self.head})"
 
 
@@ -340,9 +338,12 @@ def schema_status(url_or_path: str | Path) -> SchemaStatus:
         engine = new_engine(url)
         try:
             with engine.connect() as conn:
-                return _schema_status(conn)
+                status = _schema_status(conn)
         finally:
             engine.dispose()
+    if status.state == "foreign":
+        _refuse(status, url)  # not a revision to describe: the same refusal as opening it
+    return status
 
 
 def upgrade_schema(url_or_path: str | Path) -> tuple[SchemaStatus, SchemaStatus]:
