@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,13 +20,43 @@ if TYPE_CHECKING:
     from syncwatch.db import Store
 
 
-def _duration_arg(text: str) -> timedelta:
-    from syncwatch.demo import parse_duration
+#: ``--until``: a second to a year of simulated time (a year at the default step is 35,000
+#: steps; 99999999999w overflowed Python's dates).
+UNTIL_RANGE = (timedelta(seconds=1), timedelta(days=366))
+#: ``--step``: a minute (a demo that takes long, not forever: 16 days are 23,000 steps) to a
+#: day (the longest step that still shows each day's syncs).
+STEP_RANGE = (timedelta(minutes=1), timedelta(days=1))
 
-    try:
-        return parse_duration(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+
+def _duration_arg(option: str, bounds: tuple[timedelta, timedelta]) -> Callable[[str], timedelta]:
+    """The argparse type of a duration option: a duration within ``bounds``."""
+    low, high = bounds
+
+    def parse(text: str) -> timedelta:
+        from syncwatch.demo import parse_duration  # only when the option is given
+
+        try:
+            value = parse_duration(text)
+        except OverflowError:
+            value = None
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{option} must be {_short(low)} to {_short(high)}, not {text!r}"
+            )
+        return value
+
+    parse.__name__ = option
+    return parse
+
+
+def _short(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def add_demo_parser(sub: Subcommands) -> None:
@@ -56,14 +87,14 @@ def add_demo_parser(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--until",
-        type=_duration_arg,
+        type=_duration_arg("--until", UNTIL_RANGE),
         metavar="DURATION",
         help="headless: stop at this simulated time after the start, e.g. 5d or 36h "
         "(default: long enough for the scenario)",
     )
     p.add_argument(
         "--step",
-        type=_duration_arg,
+        type=_duration_arg("--step", STEP_RANGE),
         default=None,
         metavar="DURATION",
         help="headless: simulated time per engine step (default 15m; 1h for steady)",

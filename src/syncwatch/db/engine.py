@@ -28,11 +28,44 @@ WRITE_LOCK_ATTEMPTS = 2
 
 
 def database_url(url_or_path: str | Path) -> str:
-    """Turn a file path into a SQLite URL; leave SQLAlchemy URLs as they are."""
+    """Turn a file path into a SQLite URL; leave SQLAlchemy URLs as they are.
+
+    An empty path and ``:memory:`` are refused (:func:`sqlite_path` says why).
+    """
     text = str(url_or_path)
+    if not text.strip():
+        raise StoreError("no database given: the path or URL is empty")
     if "://" in text:
         return text
+    if text == ":memory:":
+        raise StoreError(_IN_MEMORY)
     return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+_IN_MEMORY = (
+    "an in-memory SQLite database is refused: it would vanish when this command ends, "
+    "taking everything it stored with it; give a file path"
+)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for another database); an in-memory one is refused.
+
+    Every syncwatch command is a process of its own, so an in-memory database would be empty
+    at each start and lost at each end; and ``:memory:`` taken as a path would be a file of
+    that name in the current folder.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or parsed.query.get("mode") == "memory"
+    ):
+        raise StoreError(_IN_MEMORY)
+    return Path(database)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -57,13 +90,12 @@ def _configure_sqlite(engine: Engine) -> None:
 def new_engine(url: str) -> Engine:
     """An engine for ``url`` set up the way syncwatch needs it; the schema is not looked at.
 
-    SQLite: the file's folder is created, WAL, foreign keys, and ``BEGIN`` left to the
-    writers (so they can ask for ``IMMEDIATE``). PostgreSQL: JIT off, connections pinged.
+    SQLite: WAL, foreign keys, and ``BEGIN`` left to the writers (so they can ask for
+    ``IMMEDIATE``); the file's folder is never created (a typo in it would otherwise look
+    like an empty fleet), and opening it switches the file to WAL: look at a file first
+    (:func:`syncwatch.db.schema.check_target`). PostgreSQL: JIT off, connections pinged.
     """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 10})
         _configure_sqlite(engine)
         return engine
