@@ -482,7 +482,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, pycache: Path) -> World:
 
 @pytest.fixture
 def cli(tmp_path: Path, pycache: Path) -> Cli:
-    """A CLI on a database that does not exist yet."""
+    """A CLI on a database that does not exist yet, in a folder that does."""
+    (tmp_path / "db").mkdir()
     return Cli(tmp_path, pycache, tmp_path / "db" / "syncwatch.db")
 
 
@@ -1125,7 +1126,6 @@ def test_out_of_range_times_in_an_import_file(
 @pytest.mark.parametrize("kind", ["random-bytes", "text-file", "truncated"])
 def test_corrupt_database_exits_2_with_a_clear_message(cli: Cli, world: World, kind: str) -> None:
     assert cli.db is not None
-    cli.db.parent.mkdir(parents=True)
     if kind == "random-bytes":
         content = random.Random(1234).randbytes(8192)
     elif kind == "text-file":
