@@ -6,6 +6,7 @@ records built in code as the dicts a file gives, and time shifting.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from pathlib import Path
 from typing import cast
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.importer.errors import ImportRejected, Problem, json_path
 from syncwatch.importer.schema import IntegrationIn, Record, file_validator
+from syncwatch.limits import NAME_LIMIT
 from syncwatch.states import SyncState
 
 _TIME_FIELDS = ("created_at", "last_api_request_at", "credentials_updated_at", "deleted_at")
@@ -32,19 +35,54 @@ class ParsedFile:
     integrations: Sequence[Record | IntegrationIn]
 
 
+#: Error types of a time that is not an ISO 8601 string (a number, digits, another form).
+_NOT_ISO = frozenset(
+    {"string_type", "string_pattern_mismatch", "datetime_parsing", "datetime_type"}
+)
+#: Error types of a boolean that is not JSON true or false.
+_NOT_BOOL = frozenset({"bool_type", "bool_parsing"})
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value from the file as JSON, shortened: for error messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # pragma: no cover - values come from JSON
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _message(item: ErrorDetails) -> str:
+    """What is wrong, in the import format's words."""
+    kind, loc, value = item["type"], item["loc"], item.get("input")
+    key = loc[-1] if loc else ""
+    is_time = isinstance(key, str) and (key == "at" or key.endswith("_at"))
+    if kind == "extra_forbidden":
+        return "unknown field (check its spelling)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "timezone_aware":
+        return f"time {value!r} must carry a time zone (Z or +01:00)"
+    if is_time and kind in _NOT_ISO:
+        return (
+            f"{_shown(value)} is not a time: write an ISO 8601 string with a zone, "
+            '"2026-11-01T09:00:00Z" (a number is not read as a Unix time)'
+        )
+    if kind in _NOT_BOOL:
+        return f"{_shown(value)} is not a boolean: write true or false (JSON, unquoted)"
+    if kind == "string_too_long":
+        length = len(value) if isinstance(value, str) else 0
+        return f"{length:,} characters: longer than the {NAME_LIMIT:,}-character limit for names"
+    message = item["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return message
+
+
 def _problems_from(err: ValidationError, file: str, limit: int = 20) -> list[Problem]:
     problems = []
     for item in err.errors(include_url=False)[:limit]:
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (check its spelling)"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        elif item["type"] == "timezone_aware":
-            message = f"time {item.get('input')!r} must carry a time zone (Z or +01:00)"
-        problems.append(Problem(file, json_path(item["loc"]), message))
+        problems.append(Problem(file, json_path(item["loc"]), _message(item)))
     extra = err.error_count() - limit
     if extra > 0:
         problems.append(Problem(file, "", f"... and {extra} more problems"))
