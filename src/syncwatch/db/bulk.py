@@ -313,14 +313,31 @@ class ImportLoad:
                     found[row.id] = dict(row._mapping)
         return found
 
-    def log_ids(self, sync_ids: Sequence[str]) -> set[str]:
-        """The ids of the stored log entries of these syncs."""
+    def log_ids(self, sync_ids: Sequence[str]) -> dict[str, str]:
+        """The stored log entries of these syncs: their ids, each with its sync's id."""
         ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-        stored_logs = sa.select(log_table.c.id).where(log_table.c.sync_id.in_(ids_param))
-        found: set[str] = set()
+        stored_logs = sa.select(log_table.c.id, log_table.c.sync_id).where(
+            log_table.c.sync_id.in_(ids_param)
+        )
+        found: dict[str, str] = {}
         for chunk in _chunks(sync_ids):
-            for (lid,) in self._conn.execute(stored_logs, {"ids": chunk}):
-                found.add(lid)
+            for lid, sid in self._conn.execute(stored_logs, {"ids": chunk}):
+                found[lid] = sid
+        return found
+
+    def log_owners(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The stored log entries among ``ids``: each id with its sync's and its
+        integration's id. (Nothing is looked up in an empty table, as on a first import.)"""
+        found: dict[str, tuple[str, str]] = {}
+        if not ids or self._conn.execute(sa.select(log_table.c.id).limit(1)).first() is None:
+            return found
+        ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+        owners = sa.select(log_table.c.id, log_table.c.sync_id, log_table.c.integration_id).where(
+            log_table.c.id.in_(ids_param)
+        )
+        for chunk in _chunks(ids):
+            for lid, sid, iid in self._conn.execute(owners, {"ids": chunk}):
+                found[lid] = (sid, iid)
         return found
 
     def next_revision(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -94,6 +95,9 @@ def import_files(
     shift: timedelta | None = None,
 ) -> ImportReport:
     """Validate every file, then import them all in one transaction, or nothing."""
+    same = _same_files(paths)
+    if same:
+        raise ImportRejected(same)
     with _gc_paused(), preparation_worker(store, paths, shift) as worker:
         parsed: list[ParsedFile] = []
         problems: list[Problem] = []
@@ -105,6 +109,36 @@ def import_files(
         if problems:
             raise ImportRejected(problems)
         return import_parsed(store, parsed, now, shift=shift, worker=worker)
+
+
+def _same_files(paths: Sequence[str]) -> list[Problem]:
+    """A file given twice, under any spelling (``a.json ./a.json``, a link to it): refused,
+    rather than imported once, because the second name may be a slip for another file."""
+    problems: list[Problem] = []
+    first: dict[object, tuple[int, str]] = {}
+    for n, path in enumerate(paths, 1):
+        key: object
+        if path == "-":
+            key = "-"
+        else:
+            try:
+                st = os.stat(path)
+                key = (st.st_dev, st.st_ino)
+            except OSError:
+                key = os.path.abspath(path)  # read_file says what is wrong with it
+        if key in first:
+            m, name = first[key]
+            what = "standard input" if path == "-" else "the same file"
+            problems.append(
+                Problem(
+                    "<stdin>" if path == "-" else path,
+                    "",
+                    f"{what} as argument {m} ({name!r}): give each file once",
+                )
+            )
+        else:
+            first[key] = (n, path)
+    return problems
 
 
 @contextmanager
@@ -137,7 +171,18 @@ def import_parsed(
     seen: dict[str, str] = {}
     problems: list[Problem] = []
     sync_seen: dict[str, str] = {}
+    # Log ids the files give: id -> (file, JSON path, sync id). (Each file's own were
+    # checked when it was parsed.)
+    log_ids: dict[str, tuple[str, str, str]] = {}
     for pf in parsed:
+        for lid, (path, sid) in pf.log_ids.items():
+            first = log_ids.setdefault(lid, (pf.name, path, sid))
+            if first[0] != pf.name:
+                problems.append(
+                    Problem(
+                        pf.name, f"{path}.id", f"log id {lid!r} is also {first[0]}: {first[1]}.id"
+                    )
+                )
         for i, rec in enumerate(records_of(pf, shift)):
             rid = rec["id"]
             if rid in seen and seen[rid] != pf.name:
@@ -158,11 +203,20 @@ def import_parsed(
     report = ImportReport(files=[p.name for p in parsed])
     try:
         with import_load(store) as load:
-            _upsert(load, records, report, now, worker)
+            _upsert(load, records, log_ids, report, now, worker)
     except LoadConflict as err:  # pragma: no cover - reported as a whole
         files = ", ".join(report.files)
         raise ImportRejected([Problem(files, "", f"conflict: {err}")]) from None
     return report
+
+
+def _taken(place: tuple[str, str, str], lid: str, sync_id: str, owner: str) -> Problem:
+    file, path, _ = place
+    return Problem(
+        file,
+        f"{path}.id",
+        f"log id {lid!r} already belongs to sync {sync_id!r} of integration {owner!r}",
+    )
 
 
 def _headline_key(row: Row, at: int = LOG_COLUMNS.index("at")) -> tuple[Any, str]:
@@ -192,6 +246,7 @@ def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
 def _upsert(
     load: ImportLoad,
     records: list[tuple[str, int, Record]],
+    given_log_ids: dict[str, tuple[str, str, str]],
     report: ImportReport,
     now: datetime,
     worker: PreparationWorker | None = None,
@@ -201,7 +256,8 @@ def _upsert(
     # work in proportion to the file, not to the stored history.
     sync_ids = [s["id"] for _, _, rec in records for s in rec.get("syncs", ())]
     old_syncs = load.syncs(sync_ids)
-    old_logs = load.log_ids(list(old_syncs))
+    stored_logs = load.log_ids(list(old_syncs))
+    old_logs = set(stored_logs)
 
     # A sync id that belongs to another integration is a conflict, named by its path.
     problems = [
@@ -215,6 +271,18 @@ def _upsert(
         for j, s in enumerate(rec.get("syncs", ()))
         if s["id"] in old_syncs and old_syncs[s["id"]]["integration_id"] != rec["id"]
     ]
+    # A log id stored under another sync than the file's (of this integration or another):
+    # named by its path, not left to the database's "UNIQUE constraint failed".
+    elsewhere: list[str] = []
+    for lid, (_, _, sid) in given_log_ids.items():
+        stored_sid = stored_logs.get(lid)
+        if stored_sid is None:
+            elsewhere.append(lid)
+        elif stored_sid != sid:
+            owner = old_syncs[stored_sid]["integration_id"]
+            problems.append(_taken(given_log_ids[lid], lid, stored_sid, owner))
+    for lid, (stored_sid, owner) in load.log_owners(elsewhere).items():
+        problems.append(_taken(given_log_ids[lid], lid, stored_sid, owner))
     if problems:
         raise ImportRejected(problems)
 
