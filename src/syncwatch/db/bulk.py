@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from syncwatch import limits
 from syncwatch.db import tables
 from syncwatch.db.store import Store
 from syncwatch.rows import PassResult
@@ -400,8 +401,9 @@ class ImportLoad:
         )
 
     def recount(self, sync_ids: Sequence[str]) -> None:
-        """Recompute the warning and error counts and the headline (the earliest error,
-        else warning) of syncs that got new log entries."""
+        """Recompute the warning and error counts and the headline (the short form,
+        :func:`syncwatch.limits.headline`, of the earliest error, else warning) of syncs
+        that got new log entries."""
 
         def level_count(level: str) -> sa.ScalarSelect[Any]:
             return (
@@ -437,6 +439,26 @@ class ImportLoad:
                     warnings=level_count("WARNING"), errors=level_count("ERROR"), headline=headline
                 )
             )
+            # The one-line short form is Python's (limits.headline), so it is applied to
+            # what SQL picked: few syncs are recounted, and only long or multi-line
+            # messages change.
+            picked = self._conn.execute(
+                sa.select(sync_table.c.id, sync_table.c.headline).where(
+                    sync_table.c.id.in_(chunk), sync_table.c.headline.is_not(None)
+                )
+            ).all()
+            short = [
+                {"b_id": sid, "headline": limits.headline(text)}
+                for sid, text in picked
+                if limits.headline(text) != text
+            ]
+            if short:
+                self._conn.execute(
+                    sync_table.update()
+                    .where(sync_table.c.id == sa.bindparam("b_id"))
+                    .values(headline=sa.bindparam("headline")),
+                    short,
+                )
 
     def mark_changed(self, ids: Sequence[str], revision: int) -> None:
         """Mark stored integrations as changed at ``revision``: the evaluator looks again."""

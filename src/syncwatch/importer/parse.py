@@ -21,6 +21,7 @@ from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.importer.errors import ImportRejected, Problem, json_path
 from syncwatch.importer.schema import IntegrationIn, Record, file_validator
 from syncwatch.limits import NAME_LIMIT
+from syncwatch.redact import redact
 from syncwatch.states import SyncState
 
 _TIME_FIELDS = ("created_at", "last_api_request_at", "credentials_updated_at", "deleted_at")
@@ -134,6 +135,14 @@ def _utc_time(value: datetime, path: str, problems: _Problems) -> datetime:
         return value
 
 
+#: Ids are stored and matched exactly, so one cannot be redacted: it is refused. (The
+#: message does not repeat the id: it would print the secret.)
+_SECRET_ID = (
+    "the id contains what looks like a secret (a token, key or password); ids are kept "
+    "exactly as given, never redacted, so it is refused"
+)
+
+
 def _log_content(log: Record) -> tuple[object, ...]:
     return (log["at"], log["level"], log["message"], log.get("field"))
 
@@ -178,6 +187,8 @@ def _check_records(records: list[Record], name: str) -> dict[str, LogPlace]:
                 f"{rec['created_at'].isoformat()}",
             )
         rid = rec["id"]
+        if redact(rid) != rid:
+            problems.add(f"integrations[{i}].id", _SECRET_ID)
         if rid in seen:
             problems.add(
                 f"integrations[{i}].id",
@@ -210,6 +221,8 @@ def _check_records(records: list[Record], name: str) -> dict[str, LogPlace]:
                         f"ended_at {ended.isoformat()} is before started_at {started.isoformat()}",
                     )
             sid = sync["id"]
+            if redact(sid) != sid:
+                problems.add(f"integrations[{i}].syncs[{j}].id", _SECRET_ID)
             if sid in sync_seen:
                 problems.add(
                     f"integrations[{i}].syncs[{j}].id",
@@ -226,6 +239,8 @@ def _check_records(records: list[Record], name: str) -> dict[str, LogPlace]:
                 lid = log.get("id")
                 if lid is None:
                     continue
+                if redact(lid) != lid:
+                    problems.add(f"integrations[{i}].syncs[{j}].logs[{k}].id", _SECRET_ID)
                 first = log_seen.setdefault(lid, (i, j, k))
                 if first == (i, j, k):
                     continue

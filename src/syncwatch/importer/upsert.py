@@ -24,6 +24,8 @@ from syncwatch.importer.errors import ImportRejected, Problem
 from syncwatch.importer.parse import ParsedFile, read_file, records_of
 from syncwatch.importer.prepare import PreparationWorker, preparation_worker, prepared_logs
 from syncwatch.importer.schema import Record
+from syncwatch.limits import MESSAGE_LIMIT, headline
+from syncwatch.redact import redact
 from syncwatch.rows import PassResult
 from syncwatch.states import Environment
 
@@ -41,6 +43,8 @@ _FACT_FIELDS = (
     "qa_status",
     "deleted_at",
 )
+#: The integration's free-text fields (the others are enums, booleans and times).
+_TEXT_FIELDS = ("tool", "organization")
 _DEFAULTS: dict[str, Any] = {
     "environment": Environment.PRODUCTION.value,
     "filters_configured": False,
@@ -64,6 +68,8 @@ class ImportReport:
     syncs_added: int = 0
     syncs_updated: int = 0
     logs_added: int = 0
+    #: Log entries added whose message was longer than MESSAGE_LIMIT and was cut.
+    messages_cut: int = 0
     evaluation: PassResult = field(default_factory=PassResult)
 
 
@@ -229,8 +235,8 @@ def _counts(rows: list[Row]) -> tuple[int, int, str | None]:
     errors = [r for r in rows if r[level] == "ERROR"]
     warnings = [r for r in rows if r[level] == "WARNING"]
     picked = errors or warnings
-    headline = min(picked, key=_headline_key)[message] if picked else None
-    return len(warnings), len(errors), headline
+    first = headline(min(picked, key=_headline_key)[message]) if picked else None
+    return len(warnings), len(errors), first
 
 
 def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
@@ -287,6 +293,7 @@ def _upsert(
         raise ImportRejected(problems)
 
     revision = load.next_revision()
+    message = LOG_COLUMNS.index("message")
     new_integrations: list[dict[str, Any]] = []
     fact_updates: list[tuple[str, dict[str, Any]]] = []
     new_syncs: list[Row] = []
@@ -298,6 +305,8 @@ def _upsert(
     def flush() -> None:
         load.insert(new_integrations, new_syncs, new_logs)
         report.logs_added += len(new_logs)
+        # A cut message is MESSAGE_LIMIT characters plus the marker that says so.
+        report.messages_cut += sum(len(row[message]) > MESSAGE_LIMIT for row in new_logs)
         new_integrations.clear()
         new_syncs.clear()
         new_logs.clear()
@@ -314,6 +323,9 @@ def _upsert(
                 report.skipped_deleted.append(rid)
                 continue
             given = {name: _value(rec[name]) for name in _FACT_FIELDS if name in rec}
+            for name in _TEXT_FIELDS:  # stored and shown: never with a secret in it
+                if name in given:
+                    given[name] = redact(given[name])
             source = _source_json(given)
             if old is None:
                 fresh: dict[str, Any] = {"id": rid, **_DEFAULTS, **given}
