@@ -97,9 +97,10 @@ def cmd_import(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     if report.messages_cut:
         from syncwatch.limits import MESSAGE_LIMIT
 
+        n = report.messages_cut
         out(
-            f"{report.messages_cut} messages cut: longer than {MESSAGE_LIMIT:,} characters, "
-            "each keeps its start and says at its end how long it was."
+            f"{n} {'message' if n == 1 else 'messages'} cut: longer than {MESSAGE_LIMIT:,} "
+            "characters, the start is kept and its end says how long it was."
         )
     for iid in report.skipped_deleted:
         out(f"Skipped {safe_text(iid)}: it is deleted, and an import never undoes a deletion.")
