@@ -5,9 +5,13 @@ the other core for large imports.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import marshal
 import multiprocessing as mp
+import os
+import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
@@ -246,7 +250,15 @@ class PreparationWorker:
         self._receiver, sender = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=_worker,
-            args=(list(paths), shift, self._bounds, self._lock, sender),
+            args=(
+                list(paths),
+                shift,
+                self._bounds,
+                self._lock,
+                sender,
+                os.getpid(),
+                self._receiver,
+            ),
             daemon=True,
         )
         self._process.start()
@@ -305,14 +317,56 @@ class PreparationWorker:
                     worker_done = True
 
 
-def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, sender: Any) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    False where that is not available. Called in a forked child, first thing."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no libc or no prctl in it
+        return False
+
+
+def _end_with_parent(parent: int, receiver: Any) -> None:
+    """Make sure the worker does not outlive the importing process, whatever ends it
+    (kill -9 included): the worker would hold the files' memory and the database's file
+    descriptors for as long as nobody killed it.
+
+    On Linux the kernel kills it when the parent dies. A parent that died between the
+    fork and the prctl call is not covered by it, so the parent id is checked after.
+    Everywhere, the worker closes its copy of the pipe's reading end, so a send to a dead
+    parent fails (EPIPE) instead of blocking forever, and it checks the parent id between
+    claims of work.
+    """
+    receiver.close()
+    set_parent_death_signal()
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _worker(
+    paths: list[str],
+    shift: timedelta | None,
+    bounds: Any,
+    lock: Any,
+    sender: Any,
+    parent: int,
+    receiver: Any,
+) -> None:
     """In the forked worker: parse the files as ``import_parsed`` sees them, then
     prepare records from the front until it meets the records the parent took from the
-    back, sending batches of about FLUSH_ROWS entries, then an empty message.
+    back, sending batches of about FLUSH_ROWS entries, then an empty message. It ends
+    with the importing process (:func:`_end_with_parent`).
 
     Batches travel as ``marshal`` data (rows hold only str, int and None on the fast path):
     it loads several times faster than pickle, and loading is on the writing process's path.
     """
+    _end_with_parent(parent, receiver)
     try:
         records = [rec for path in paths for rec in records_of(read_file(path), shift)]
         sizes = [sum(len(s.get("logs", ())) for s in r.get("syncs", ())) for r in records]
@@ -320,7 +374,7 @@ def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, s
         batch: list[list[PreparedSync]] = []
         rows = 0
         size = FLUSH_ROWS // 10  # a small first batch: the parent may be waiting for it
-        while True:
+        while os.getppid() == parent:
             with lock:
                 start = end = bounds[0]
                 last = min(bounds[1], len(records))
