@@ -94,6 +94,14 @@ def cmd_import(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         f"{report.unchanged} unchanged; {report.syncs_added} syncs added, "
         f"{report.syncs_updated} updated; {report.logs_added} log entries added."
     )
+    if report.messages_cut:
+        from syncwatch.limits import MESSAGE_LIMIT
+
+        n = report.messages_cut
+        out(
+            f"{n} {'message' if n == 1 else 'messages'} cut: longer than {MESSAGE_LIMIT:,} "
+            "characters, the start is kept and its end says how long it was."
+        )
     for iid in report.skipped_deleted:
         out(f"Skipped {safe_text(iid)}: it is deleted, and an import never undoes a deletion.")
     print_transitions(report.evaluation.transitions)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from syncwatch import limits
 from syncwatch.db import tables
 from syncwatch.db.store import Store
 from syncwatch.rows import PassResult
@@ -313,14 +314,31 @@ class ImportLoad:
                     found[row.id] = dict(row._mapping)
         return found
 
-    def log_ids(self, sync_ids: Sequence[str]) -> set[str]:
-        """The ids of the stored log entries of these syncs."""
+    def log_ids(self, sync_ids: Sequence[str]) -> dict[str, str]:
+        """The stored log entries of these syncs: their ids, each with its sync's id."""
         ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-        stored_logs = sa.select(log_table.c.id).where(log_table.c.sync_id.in_(ids_param))
-        found: set[str] = set()
+        stored_logs = sa.select(log_table.c.id, log_table.c.sync_id).where(
+            log_table.c.sync_id.in_(ids_param)
+        )
+        found: dict[str, str] = {}
         for chunk in _chunks(sync_ids):
-            for (lid,) in self._conn.execute(stored_logs, {"ids": chunk}):
-                found.add(lid)
+            for lid, sid in self._conn.execute(stored_logs, {"ids": chunk}):
+                found[lid] = sid
+        return found
+
+    def log_owners(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The stored log entries among ``ids``: each id with its sync's and its
+        integration's id. (Nothing is looked up in an empty table, as on a first import.)"""
+        found: dict[str, tuple[str, str]] = {}
+        if not ids or self._conn.execute(sa.select(log_table.c.id).limit(1)).first() is None:
+            return found
+        ids_param: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+        owners = sa.select(log_table.c.id, log_table.c.sync_id, log_table.c.integration_id).where(
+            log_table.c.id.in_(ids_param)
+        )
+        for chunk in _chunks(ids):
+            for lid, sid, iid in self._conn.execute(owners, {"ids": chunk}):
+                found[lid] = (sid, iid)
         return found
 
     def next_revision(self) -> int:
@@ -383,8 +401,9 @@ class ImportLoad:
         )
 
     def recount(self, sync_ids: Sequence[str]) -> None:
-        """Recompute the warning and error counts and the headline (the earliest error,
-        else warning) of syncs that got new log entries."""
+        """Recompute the warning and error counts and the headline (the short form,
+        :func:`syncwatch.limits.headline`, of the earliest error, else warning) of syncs
+        that got new log entries."""
 
         def level_count(level: str) -> sa.ScalarSelect[Any]:
             return (
@@ -420,6 +439,26 @@ class ImportLoad:
                     warnings=level_count("WARNING"), errors=level_count("ERROR"), headline=headline
                 )
             )
+            # The one-line short form is Python's (limits.headline), so it is applied to
+            # what SQL picked: few syncs are recounted, and only long or multi-line
+            # messages change.
+            picked = self._conn.execute(
+                sa.select(sync_table.c.id, sync_table.c.headline).where(
+                    sync_table.c.id.in_(chunk), sync_table.c.headline.is_not(None)
+                )
+            ).all()
+            short = [
+                {"b_id": sid, "headline": limits.headline(text)}
+                for sid, text in picked
+                if limits.headline(text) != text
+            ]
+            if short:
+                self._conn.execute(
+                    sync_table.update()
+                    .where(sync_table.c.id == sa.bindparam("b_id"))
+                    .values(headline=sa.bindparam("headline")),
+                    short,
+                )
 
     def mark_changed(self, ids: Sequence[str], revision: int) -> None:
         """Mark stored integrations as changed at ``revision``: the evaluator looks again."""

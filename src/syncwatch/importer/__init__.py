@@ -1,7 +1,8 @@
 """Import: the JSON schema, validation with JSON paths, and an atomic, idempotent upsert.
 
 A file with any invalid record imports nothing; several files are imported all or nothing
-together. Log text is redacted before it is stored.
+together. Every stored text (organization, tool, log message, log field) is redacted, and
+log messages are capped at ``limits.MESSAGE_LIMIT``; an id that holds a secret is refused.
 
 One concept per module, imports pointing down the list:
 
@@ -31,7 +32,13 @@ from syncwatch.importer.parse import (
     read_file,
     shift_times,
 )
-from syncwatch.importer.prepare import PreparationWorker, log_id, preparation_worker
+from syncwatch.importer.prepare import (
+    PreparationWorker,
+    derive_log_id,
+    log_id,
+    preparation_worker,
+    stored_text,
+)
 from syncwatch.importer.sample import load_sample, sample_path
 from syncwatch.importer.schema import (
     ImportDoc,
@@ -61,6 +68,7 @@ __all__ = [
     "Record",
     "SyncDoc",
     "SyncIn",
+    "derive_log_id",
     "import_files",
     "import_parsed",
     "json_path",
@@ -72,4 +80,5 @@ __all__ = [
     "read_file",
     "sample_path",
     "shift_times",
+    "stored_text",
 ]

@@ -6,45 +6,93 @@ records built in code as the dicts a file gives, and time shifting.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from syncwatch.clock import EARLIEST, LATEST, check_range
 from syncwatch.importer.errors import ImportRejected, Problem, json_path
 from syncwatch.importer.schema import IntegrationIn, Record, file_validator
+from syncwatch.limits import NAME_LIMIT
+from syncwatch.redact import redact
 from syncwatch.states import SyncState
 
 _TIME_FIELDS = ("created_at", "last_api_request_at", "credentials_updated_at", "deleted_at")
 
 
+#: Where a log id of a file is: its JSON path and its sync's id.
+LogPlace = tuple[str, str]
+
+
 @dataclass(slots=True)
 class ParsedFile:
     """A validated import file: records read from a file (dicts, see :class:`IntegrationDoc`)
-    or built in code (:class:`IntegrationIn`; the demo engine does)."""
+    or built in code (:class:`IntegrationIn`; the demo engine does).
+
+    ``log_ids``: every log id the file gives, with its place (records built in code give
+    none): the import checks them against the other files and the stored entries.
+    """
 
     name: str
     integrations: Sequence[Record | IntegrationIn]
+    log_ids: dict[str, LogPlace] = field(default_factory=dict)
+
+
+#: Error types of a time that is not an ISO 8601 string (a number, digits, another form).
+_NOT_ISO = frozenset(
+    {"string_type", "string_pattern_mismatch", "datetime_parsing", "datetime_type"}
+)
+#: Error types of a boolean that is not JSON true or false.
+_NOT_BOOL = frozenset({"bool_type", "bool_parsing"})
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value from the file as JSON, shortened: for error messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # pragma: no cover - values come from JSON
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _message(item: ErrorDetails) -> str:
+    """What is wrong, in the import format's words."""
+    kind, loc, value = item["type"], item["loc"], item.get("input")
+    key = loc[-1] if loc else ""
+    is_time = isinstance(key, str) and (key == "at" or key.endswith("_at"))
+    if kind == "extra_forbidden":
+        return "unknown field (check its spelling)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "timezone_aware":
+        return f"time {value!r} must carry a time zone (Z or +01:00)"
+    if is_time and kind in _NOT_ISO:
+        return (
+            f"{_shown(value)} is not a time: write an ISO 8601 string with a zone, "
+            '"2026-11-01T09:00:00Z" (a number is not read as a Unix time)'
+        )
+    if kind in _NOT_BOOL:
+        return f"{_shown(value)} is not a boolean: write true or false (JSON, unquoted)"
+    if kind == "string_too_long":
+        length = len(value) if isinstance(value, str) else 0
+        return f"{length:,} characters: longer than the {NAME_LIMIT:,}-character limit for names"
+    message = item["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return message
 
 
 def _problems_from(err: ValidationError, file: str, limit: int = 20) -> list[Problem]:
     problems = []
     for item in err.errors(include_url=False)[:limit]:
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (check its spelling)"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        elif item["type"] == "timezone_aware":
-            message = f"time {item.get('input')!r} must carry a time zone (Z or +01:00)"
-        problems.append(Problem(file, json_path(item["loc"]), message))
+        problems.append(Problem(file, json_path(item["loc"]), _message(item)))
     extra = err.error_count() - limit
     if extra > 0:
         problems.append(Problem(file, "", f"... and {extra} more problems"))
@@ -87,9 +135,27 @@ def _utc_time(value: datetime, path: str, problems: _Problems) -> datetime:
         return value
 
 
-def _check_records(records: list[Record], name: str) -> None:
-    """Check what the schema cannot: time ranges, a sync's end, unique ids. Converts every
-    time to UTC in place; raises :class:`ImportRejected` naming each problem's JSON path."""
+#: Ids are stored and matched exactly, so one cannot be redacted: it is refused. (The
+#: message does not repeat the id: it would print the secret.)
+_SECRET_ID = (
+    "the id contains what looks like a secret (a token, key or password); ids are kept "
+    "exactly as given, never redacted, so it is refused"
+)
+
+
+def _log_content(log: Record) -> tuple[object, ...]:
+    return (log["at"], log["level"], log["message"], log.get("field"))
+
+
+def _check_records(records: list[Record], name: str) -> dict[str, LogPlace]:
+    """Check what the schema cannot: time ranges, a sync's end, a deletion not before the
+    creation, unique ids. Converts every time to UTC in place; raises
+    :class:`ImportRejected` naming each problem's JSON path. Returns the file's log ids.
+
+    A log id given twice is an error naming both places, unless both are in the same sync
+    and agree in every field: that is one entry given twice (pages of an export that
+    overlap), and it is stored once.
+    """
     problems = _Problems(name)
     # This runs for every time of every entry, so the common case is made cheap: pydantic
     # shares one tzinfo object per offset, and a time in UTC in 1971-2198 needs no closer
@@ -105,12 +171,24 @@ def _check_records(records: list[Record], name: str) -> None:
 
     seen: dict[str, int] = {}
     sync_seen: dict[str, tuple[int, int]] = {}
+    log_seen: dict[str, tuple[int, int, int]] = {}
     for i, rec in enumerate(records):
         for key in _TIME_FIELDS:
             value = rec.get(key)
             if value is not None:
                 rec[key] = settle(value, f"integrations[{i}].{key}")
+        deleted = rec.get("deleted_at")
+        if deleted is not None and deleted < rec["created_at"]:
+            # Refused, not kept: the purge (14 days after the deletion) would remove the
+            # integration's syncs and logs at once, on a date that cannot be right.
+            problems.add(
+                f"integrations[{i}].deleted_at",
+                f"deleted_at {deleted.isoformat()} is before created_at "
+                f"{rec['created_at'].isoformat()}",
+            )
         rid = rec["id"]
+        if redact(rid) != rid:
+            problems.add(f"integrations[{i}].id", _SECRET_ID)
         if rid in seen:
             problems.add(
                 f"integrations[{i}].id",
@@ -143,6 +221,8 @@ def _check_records(records: list[Record], name: str) -> None:
                         f"ended_at {ended.isoformat()} is before started_at {started.isoformat()}",
                     )
             sid = sync["id"]
+            if redact(sid) != sid:
+                problems.add(f"integrations[{i}].syncs[{j}].id", _SECRET_ID)
             if sid in sync_seen:
                 problems.add(
                     f"integrations[{i}].syncs[{j}].id",
@@ -156,18 +236,108 @@ def _check_records(records: list[Record], name: str) -> None:
                 at = log["at"]
                 if at.tzinfo is not utc_tz or not 1970 < at.year < 2199:
                     log["at"] = settle(at, f"integrations[{i}].syncs[{j}].logs[{k}].at")
+                lid = log.get("id")
+                if lid is None:
+                    continue
+                if redact(lid) != lid:
+                    problems.add(f"integrations[{i}].syncs[{j}].logs[{k}].id", _SECRET_ID)
+                first = log_seen.setdefault(lid, (i, j, k))
+                if first == (i, j, k):
+                    continue
+                fi, fj, fk = first
+                where = f"integrations[{fi}].syncs[{fj}].logs[{fk}]"
+                if (fi, fj) != (i, j):
+                    problems.add(
+                        f"integrations[{i}].syncs[{j}].logs[{k}].id",
+                        f"log id {lid!r} is also {where}.id, in another sync",
+                    )
+                elif _log_content(records[fi]["syncs"][fj]["logs"][fk]) != _log_content(log):
+                    problems.add(
+                        f"integrations[{i}].syncs[{j}].logs[{k}].id",
+                        f"log id {lid!r} is also {where}.id, and the two entries differ",
+                    )
     problems.raise_if_any()
+    return {
+        lid: (
+            f"integrations[{i}].syncs[{j}].logs[{k}]",
+            records[i]["syncs"][j]["id"],
+        )
+        for lid, (i, j, k) in log_seen.items()
+    }
+
+
+#: Byte order marks of encodings that are not UTF-8 (UTF-32 first: it starts like UTF-16).
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` if the bytes are plainly in one (by its byte order mark,
+    or the zero bytes around the first character, which in JSON is ASCII), else None."""
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:4]
+    if len(head) == 4:
+        if head[:3] == b"\0\0\0" or head[1:] == b"\0\0\0":
+            return "UTF-32"
+        if (head[0] == 0) != (head[1] == 0):
+            return "UTF-16"
+    return None
+
+
+def _encoding_problem(data: bytes | str, name: str) -> Problem | None:
+    """What is wrong with the file's encoding, if that is why it does not parse."""
+    if isinstance(data, str):
+        return None
+    wide = _wide_encoding(data)
+    if wide is not None:
+        return Problem(name, "", f"the file is {wide}; syncwatch reads UTF-8 (save it as UTF-8)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Problem(
+            name,
+            "",
+            f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start:,}); "
+            "syncwatch reads UTF-8 (save it as UTF-8)",
+        )
+    return None
 
 
 def parse_bytes(data: bytes | str, name: str) -> ParsedFile:
-    """Validate one file's content; raise :class:`ImportRejected` naming what is wrong."""
+    """Validate one file's content; raise :class:`ImportRejected` naming what is wrong.
+
+    A UTF-8 byte order mark is skipped (Windows tools write one); a file in another
+    encoding is refused naming it.
+    """
+    if isinstance(data, str):
+        data = data.removeprefix("\ufeff")
+    elif data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+    if isinstance(data, bytes) and not data.isascii():
+        # pydantic-core reads bytes that are not UTF-8 inside a string as U+FFFD: the file
+        # would lose its text without a word. (isascii() costs next to nothing; only a
+        # file with other characters is decoded to check.)
+        encoding = _encoding_problem(data, name)
+        if encoding is not None:
+            raise ImportRejected([encoding])
     try:
         doc = file_validator().validate_json(data)
     except ValidationError as err:
+        if isinstance(data, bytes) and data.isascii():
+            encoding = _encoding_problem(data[:4], name)  # UTF-16 of ASCII text, say
+            if encoding is not None:
+                raise ImportRejected([encoding]) from None
         raise ImportRejected(_problems_from(err, name)) from None
     records = cast(list[Record], doc["integrations"])
-    _check_records(records, name)
-    return ParsedFile(name, records)
+    log_ids = _check_records(records, name)
+    return ParsedFile(name, records, log_ids)
 
 
 def read_file(path: str) -> ParsedFile:

@@ -5,9 +5,13 @@ the other core for large imports.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import marshal
 import multiprocessing as mp
+import os
+import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
@@ -20,19 +24,34 @@ from syncwatch.db import Store
 from syncwatch.db.bulk import Row, utc_time
 from syncwatch.importer.parse import read_file, records_of
 from syncwatch.importer.schema import Record
+from syncwatch.limits import cap_message, headline
 from syncwatch.redact import redact
 from syncwatch.states import LogLevel, SyncState, SyncType
 
 
-def log_id(
+def stored_text(text: str) -> str:
+    """A log message as it is stored: secrets redacted (:func:`syncwatch.redact.redact`),
+    then cut at :data:`syncwatch.limits.MESSAGE_LIMIT` (:func:`syncwatch.limits.cap_message`).
+    Redacted first, so a secret that straddles the cut is still found whole. A log
+    entry's ``field`` is stored redacted (it is a name: never longer than NAME_LIMIT)."""
+    return cap_message(redact(text))
+
+
+def derive_log_id(
     sync_id: str, at: datetime, level: str, field: str | None, message: str, occurrence: int
 ) -> str:
-    """The id of a log entry that has none in the file, derived from its content.
+    """The id of a log entry that has none in the file, derived from its content as stored.
 
-    The same line imported twice gets the same id, so it is never duplicated; the
-    occurrence number (counting every entry of the sync with the same time, level, field
-    and redacted message) keeps identical lines within one sync apart. Stored ids depend on
-    this exact recipe: changing it would duplicate every id-less entry on re-import.
+    ``field`` and ``message`` are the stored (redacted, capped) texts: ``redact(field)``
+    and :func:`stored_text` of the message, so the database never needs the raw secret
+    and re-importing the same file gives the same ids. ``level`` is the level's name
+    (``"ERROR"``); ``at`` any aware time (it is hashed in UTC). The occurrence number (1,
+    2, ...: counting the entries of the sync, in file order, with the same time, level,
+    stored field and stored message) keeps identical lines within one sync apart.
+
+    Stored ids depend on this exact recipe: changing it would duplicate every id-less
+    entry on re-import. For a message and field with no secret, and a message within the
+    limit, it gives the ids of every earlier release.
     """
     key = "\x1f".join(
         (
@@ -45,6 +64,10 @@ def log_id(
         )
     )
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+#: The earlier name of :func:`derive_log_id` (the importer benchmark uses it).
+log_id = derive_log_id
 
 
 #: Enum members as the plain strings that are stored (and bound fastest).
@@ -71,13 +94,14 @@ def _utc_text(t: datetime) -> str:
 def prepare_record(
     rec: Record, fast: bool, redacted: dict[str, str] | None = None
 ) -> list[PreparedSync]:
-    """Redact, identify and format the log entries of one record's syncs (no database).
+    """Redact, cap, identify and format the log entries of one record's syncs (no database).
 
     ``fast``: times as the text SQLite stores (see :func:`syncwatch.db.bulk.sqlite_time`),
     else aware UTC datetimes. Every time in ``rec`` is already UTC. ``redacted`` remembers
-    messages already redacted, across calls: sync logs repeat the same lines (in the
-    importer benchmark's file, 300,000 entries hold 114,000 distinct messages), and a
-    lookup is cheaper than a scan.
+    texts (messages and fields) already made into their stored form, across calls: sync
+    logs repeat the same lines (in the importer benchmark's file, 300,000 entries hold
+    114,000 distinct messages), and a lookup is cheaper than a scan. The sync's headline
+    is the short form (:func:`syncwatch.limits.headline`) of its first error or warning.
     """
     rid = rec["id"]
     levels = _PLAIN
@@ -99,8 +123,15 @@ def prepare_record(
             text = log["message"]
             message = memo.get(text)
             if message is None:
-                message = memo[text] = redact(text)
+                message = memo[text] = stored_text(text)
             fld = log.get("field")
+            if fld is not None:
+                # A field is a name, at most NAME_LIMIT long, so its stored form is the same
+                # whether it is taken for a field or a message: the memo is shared.
+                stored_field = memo.get(fld)
+                if stored_field is None:
+                    stored_field = memo[fld] = redact(fld)
+                fld = stored_field
             content = (at, level, fld, message)
             n = occurrences[content] = occurrences.get(content, 0) + 1
             # at.isoformat() is "<day>T<time>+00:00" (UTC), but costs 1.5x as much:
@@ -108,7 +139,7 @@ def prepare_record(
             day, clock = at.date().isoformat(), at.time().isoformat()
             lid = log.get("id")
             if not lid:
-                # log_id(), inlined: this runs once per entry.
+                # derive_log_id(), inlined: this runs once per entry.
                 key = "\x1f".join((sid, f"{day}T{clock}+00:00", level, fld or "", message, str(n)))
                 lid = blake2b(key.encode(), digest_size=12).hexdigest()
             if fast:  # sqlite_time(), inlined
@@ -138,7 +169,7 @@ def prepare_record(
             None if ended is None else stored_time(ended),
             warnings,
             errors,
-            first[2] if first else None,
+            headline(first[2]) if first else None,
         )
         out.append((sync_row, rows))
     return out
@@ -219,7 +250,15 @@ class PreparationWorker:
         self._receiver, sender = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=_worker,
-            args=(list(paths), shift, self._bounds, self._lock, sender),
+            args=(
+                list(paths),
+                shift,
+                self._bounds,
+                self._lock,
+                sender,
+                os.getpid(),
+                self._receiver,
+            ),
             daemon=True,
         )
         self._process.start()
@@ -278,14 +317,56 @@ class PreparationWorker:
                     worker_done = True
 
 
-def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, sender: Any) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    False where that is not available. Called in a forked child, first thing."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no libc or no prctl in it
+        return False
+
+
+def _end_with_parent(parent: int, receiver: Any) -> None:
+    """Make sure the worker does not outlive the importing process, whatever ends it
+    (kill -9 included): the worker would hold the files' memory and the database's file
+    descriptors for as long as nobody killed it.
+
+    On Linux the kernel kills it when the parent dies. A parent that died between the
+    fork and the prctl call is not covered by it, so the parent id is checked after.
+    Everywhere, the worker closes its copy of the pipe's reading end, so a send to a dead
+    parent fails (EPIPE) instead of blocking forever, and it checks the parent id between
+    claims of work.
+    """
+    receiver.close()
+    set_parent_death_signal()
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _worker(
+    paths: list[str],
+    shift: timedelta | None,
+    bounds: Any,
+    lock: Any,
+    sender: Any,
+    parent: int,
+    receiver: Any,
+) -> None:
     """In the forked worker: parse the files as ``import_parsed`` sees them, then
     prepare records from the front until it meets the records the parent took from the
-    back, sending batches of about FLUSH_ROWS entries, then an empty message.
+    back, sending batches of about FLUSH_ROWS entries, then an empty message. It ends
+    with the importing process (:func:`_end_with_parent`).
 
     Batches travel as ``marshal`` data (rows hold only str, int and None on the fast path):
     it loads several times faster than pickle, and loading is on the writing process's path.
     """
+    _end_with_parent(parent, receiver)
     try:
         records = [rec for path in paths for rec in records_of(read_file(path), shift)]
         sizes = [sum(len(s.get("logs", ())) for s in r.get("syncs", ())) for r in records]
@@ -293,7 +374,7 @@ def _worker(paths: list[str], shift: timedelta | None, bounds: Any, lock: Any, s
         batch: list[list[PreparedSync]] = []
         rows = 0
         size = FLUSH_ROWS // 10  # a small first batch: the parent may be waiting for it
-        while True:
+        while os.getppid() == parent:
             with lock:
                 start = end = bounds[0]
                 last = min(bounds[1], len(records))

@@ -2,6 +2,10 @@
 schema as TypedDicts that files are validated with (straight from the JSON bytes).
 
 Times carry a zone and lie in syncwatch's range (1970-2199); they are stored in UTC.
+Files are read strictly: a time is an ISO 8601 string with a zone (never a number or a
+string of digits, which pydantic would read as a Unix time), a boolean is ``true`` or
+``false``, and a name (an id, tool, organization, a log entry's field) has at most
+:data:`syncwatch.limits.NAME_LIMIT` characters.
 """
 
 from __future__ import annotations
@@ -16,18 +20,48 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetPydanticSchema,
+    Strict,
     TypeAdapter,
     ValidationInfo,
     field_validator,
     with_config,
 )
+from pydantic_core import core_schema
 from typing_extensions import TypedDict
 
 from syncwatch.clock import check_range
+from syncwatch.limits import NAME_LIMIT
 from syncwatch.states import Category, Environment, LogLevel, QaStatus, SyncState, SyncType
 
 #: A time with a zone, in syncwatch's range, converted to UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(check_range)]
+
+#: A name: an id, tool, organization or log field (not empty, at most NAME_LIMIT long).
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LIMIT)]
+
+#: How every time in a file starts: a date and an hour and minute (ISO 8601). Checked
+#: before the time is parsed, because pydantic reads a string of digits ("1790000000")
+#: as a Unix time, and in strict mode still does.
+ISO_TIME_START = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}"
+
+#: A time in a file: a JSON string that starts as ISO 8601 and parses as a time with a
+#: zone. Both steps run in pydantic-core (no Python call per value: an import has
+#: hundreds of thousands of times).
+FileTime = Annotated[
+    datetime,
+    GetPydanticSchema(
+        lambda _source, _handler: core_schema.chain_schema(
+            [
+                core_schema.str_schema(pattern=ISO_TIME_START, strict=True),
+                core_schema.datetime_schema(tz_constraint="aware"),
+            ]
+        )
+    ),
+]
+
+#: A boolean in a file: JSON ``true`` or ``false`` only (not "yes", 0 or 1).
+FileBool = Annotated[bool, Strict()]
 
 
 class _Record(BaseModel):
@@ -37,17 +71,17 @@ class _Record(BaseModel):
 class LogIn(_Record):
     """One log entry of a sync."""
 
-    id: str | None = Field(default=None, min_length=1)
+    id: str | None = Field(default=None, min_length=1, max_length=NAME_LIMIT)
     at: Instant
     level: LogLevel
     message: str
-    field: str | None = None
+    field: str | None = Field(default=None, max_length=NAME_LIMIT)
 
 
 class SyncIn(_Record):
     """One sync with its log entries."""
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=NAME_LIMIT)
     type: SyncType = SyncType.DELTA
     state: SyncState
     started_at: Instant
@@ -73,10 +107,10 @@ class SyncIn(_Record):
 class IntegrationIn(_Record):
     """One integration record."""
 
-    id: str = Field(min_length=1)
-    tool: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=NAME_LIMIT)
+    tool: str = Field(min_length=1, max_length=NAME_LIMIT)
     category: Category
-    organization: str = Field(min_length=1)
+    organization: str = Field(min_length=1, max_length=NAME_LIMIT)
     environment: Environment = Environment.PRODUCTION
     created_at: Instant
     filters_configured: bool = False
@@ -100,22 +134,22 @@ _FILE_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True)
 class LogDoc(TypedDict):
     """One log entry as read from a file."""
 
-    id: NotRequired[Annotated[str | None, Field(min_length=1)]]
-    at: AwareDatetime
+    id: NotRequired[Name | None]
+    at: FileTime
     level: LogLevel
     message: str
-    field: NotRequired[str | None]
+    field: NotRequired[Annotated[str, Field(max_length=NAME_LIMIT)] | None]
 
 
 @with_config(_FILE_CONFIG)
 class SyncDoc(TypedDict):
     """One sync as read from a file."""
 
-    id: Annotated[str, Field(min_length=1)]
+    id: Name
     type: NotRequired[SyncType]
     state: SyncState
-    started_at: AwareDatetime
-    ended_at: NotRequired[AwareDatetime | None]
+    started_at: FileTime
+    ended_at: NotRequired[FileTime | None]
     logs: NotRequired[list[LogDoc]]
 
 
@@ -123,18 +157,18 @@ class SyncDoc(TypedDict):
 class IntegrationDoc(TypedDict):
     """One integration record as read from a file."""
 
-    id: Annotated[str, Field(min_length=1)]
-    tool: Annotated[str, Field(min_length=1)]
+    id: Name
+    tool: Name
     category: Category
-    organization: Annotated[str, Field(min_length=1)]
+    organization: Name
     environment: NotRequired[Environment]
-    created_at: AwareDatetime
-    filters_configured: NotRequired[bool]
-    enabled: NotRequired[bool]
-    last_api_request_at: NotRequired[AwareDatetime | None]
-    credentials_updated_at: NotRequired[AwareDatetime | None]
+    created_at: FileTime
+    filters_configured: NotRequired[FileBool]
+    enabled: NotRequired[FileBool]
+    last_api_request_at: NotRequired[FileTime | None]
+    credentials_updated_at: NotRequired[FileTime | None]
     qa_status: NotRequired[QaStatus | None]
-    deleted_at: NotRequired[AwareDatetime | None]
+    deleted_at: NotRequired[FileTime | None]
     syncs: NotRequired[list[SyncDoc]]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from syncwatch.importer.errors import ImportRejected, Problem
 from syncwatch.importer.parse import ParsedFile, read_file, records_of
 from syncwatch.importer.prepare import PreparationWorker, preparation_worker, prepared_logs
 from syncwatch.importer.schema import Record
+from syncwatch.limits import MESSAGE_LIMIT, headline
+from syncwatch.redact import redact
 from syncwatch.rows import PassResult
 from syncwatch.states import Environment
 
@@ -40,6 +43,8 @@ _FACT_FIELDS = (
     "qa_status",
     "deleted_at",
 )
+#: The integration's free-text fields (the others are enums, booleans and times).
+_TEXT_FIELDS = ("tool", "organization")
 _DEFAULTS: dict[str, Any] = {
     "environment": Environment.PRODUCTION.value,
     "filters_configured": False,
@@ -63,6 +68,8 @@ class ImportReport:
     syncs_added: int = 0
     syncs_updated: int = 0
     logs_added: int = 0
+    #: Log entries added whose message was longer than MESSAGE_LIMIT and was cut.
+    messages_cut: int = 0
     evaluation: PassResult = field(default_factory=PassResult)
 
 
@@ -94,6 +101,9 @@ def import_files(
     shift: timedelta | None = None,
 ) -> ImportReport:
     """Validate every file, then import them all in one transaction, or nothing."""
+    same = _same_files(paths)
+    if same:
+        raise ImportRejected(same)
     with _gc_paused(), preparation_worker(store, paths, shift) as worker:
         parsed: list[ParsedFile] = []
         problems: list[Problem] = []
@@ -105,6 +115,36 @@ def import_files(
         if problems:
             raise ImportRejected(problems)
         return import_parsed(store, parsed, now, shift=shift, worker=worker)
+
+
+def _same_files(paths: Sequence[str]) -> list[Problem]:
+    """A file given twice, under any spelling (``a.json ./a.json``, a link to it): refused,
+    rather than imported once, because the second name may be a slip for another file."""
+    problems: list[Problem] = []
+    first: dict[object, tuple[int, str]] = {}
+    for n, path in enumerate(paths, 1):
+        key: object
+        if path == "-":
+            key = "-"
+        else:
+            try:
+                st = os.stat(path)
+                key = (st.st_dev, st.st_ino)
+            except OSError:
+                key = os.path.abspath(path)  # read_file says what is wrong with it
+        if key in first:
+            m, name = first[key]
+            what = "standard input" if path == "-" else "the same file"
+            problems.append(
+                Problem(
+                    "<stdin>" if path == "-" else path,
+                    "",
+                    f"{what} as argument {m} ({name!r}): give each file once",
+                )
+            )
+        else:
+            first[key] = (n, path)
+    return problems
 
 
 @contextmanager
@@ -137,7 +177,18 @@ def import_parsed(
     seen: dict[str, str] = {}
     problems: list[Problem] = []
     sync_seen: dict[str, str] = {}
+    # Log ids the files give: id -> (file, JSON path, sync id). (Each file's own were
+    # checked when it was parsed.)
+    log_ids: dict[str, tuple[str, str, str]] = {}
     for pf in parsed:
+        for lid, (path, sid) in pf.log_ids.items():
+            first = log_ids.setdefault(lid, (pf.name, path, sid))
+            if first[0] != pf.name:
+                problems.append(
+                    Problem(
+                        pf.name, f"{path}.id", f"log id {lid!r} is also {first[0]}: {first[1]}.id"
+                    )
+                )
         for i, rec in enumerate(records_of(pf, shift)):
             rid = rec["id"]
             if rid in seen and seen[rid] != pf.name:
@@ -158,11 +209,20 @@ def import_parsed(
     report = ImportReport(files=[p.name for p in parsed])
     try:
         with import_load(store) as load:
-            _upsert(load, records, report, now, worker)
+            _upsert(load, records, log_ids, report, now, worker)
     except LoadConflict as err:  # pragma: no cover - reported as a whole
         files = ", ".join(report.files)
         raise ImportRejected([Problem(files, "", f"conflict: {err}")]) from None
     return report
+
+
+def _taken(place: tuple[str, str, str], lid: str, sync_id: str, owner: str) -> Problem:
+    file, path, _ = place
+    return Problem(
+        file,
+        f"{path}.id",
+        f"log id {lid!r} already belongs to sync {sync_id!r} of integration {owner!r}",
+    )
 
 
 def _headline_key(row: Row, at: int = LOG_COLUMNS.index("at")) -> tuple[Any, str]:
@@ -175,8 +235,8 @@ def _counts(rows: list[Row]) -> tuple[int, int, str | None]:
     errors = [r for r in rows if r[level] == "ERROR"]
     warnings = [r for r in rows if r[level] == "WARNING"]
     picked = errors or warnings
-    headline = min(picked, key=_headline_key)[message] if picked else None
-    return len(warnings), len(errors), headline
+    first = headline(min(picked, key=_headline_key)[message]) if picked else None
+    return len(warnings), len(errors), first
 
 
 def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
@@ -192,6 +252,7 @@ def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:
 def _upsert(
     load: ImportLoad,
     records: list[tuple[str, int, Record]],
+    given_log_ids: dict[str, tuple[str, str, str]],
     report: ImportReport,
     now: datetime,
     worker: PreparationWorker | None = None,
@@ -201,7 +262,8 @@ def _upsert(
     # work in proportion to the file, not to the stored history.
     sync_ids = [s["id"] for _, _, rec in records for s in rec.get("syncs", ())]
     old_syncs = load.syncs(sync_ids)
-    old_logs = load.log_ids(list(old_syncs))
+    stored_logs = load.log_ids(list(old_syncs))
+    old_logs = set(stored_logs)
 
     # A sync id that belongs to another integration is a conflict, named by its path.
     problems = [
@@ -215,10 +277,23 @@ def _upsert(
         for j, s in enumerate(rec.get("syncs", ()))
         if s["id"] in old_syncs and old_syncs[s["id"]]["integration_id"] != rec["id"]
     ]
+    # A log id stored under another sync than the file's (of this integration or another):
+    # named by its path, not left to the database's "UNIQUE constraint failed".
+    elsewhere: list[str] = []
+    for lid, (_, _, sid) in given_log_ids.items():
+        stored_sid = stored_logs.get(lid)
+        if stored_sid is None:
+            elsewhere.append(lid)
+        elif stored_sid != sid:
+            owner = old_syncs[stored_sid]["integration_id"]
+            problems.append(_taken(given_log_ids[lid], lid, stored_sid, owner))
+    for lid, (stored_sid, owner) in load.log_owners(elsewhere).items():
+        problems.append(_taken(given_log_ids[lid], lid, stored_sid, owner))
     if problems:
         raise ImportRejected(problems)
 
     revision = load.next_revision()
+    message = LOG_COLUMNS.index("message")
     new_integrations: list[dict[str, Any]] = []
     fact_updates: list[tuple[str, dict[str, Any]]] = []
     new_syncs: list[Row] = []
@@ -230,6 +305,8 @@ def _upsert(
     def flush() -> None:
         load.insert(new_integrations, new_syncs, new_logs)
         report.logs_added += len(new_logs)
+        # A cut message is MESSAGE_LIMIT characters plus the marker that says so.
+        report.messages_cut += sum(len(row[message]) > MESSAGE_LIMIT for row in new_logs)
         new_integrations.clear()
         new_syncs.clear()
         new_logs.clear()
@@ -246,6 +323,9 @@ def _upsert(
                 report.skipped_deleted.append(rid)
                 continue
             given = {name: _value(rec[name]) for name in _FACT_FIELDS if name in rec}
+            for name in _TEXT_FIELDS:  # stored and shown: never with a secret in it
+                if name in given:
+                    given[name] = redact(given[name])
             source = _source_json(given)
             if old is None:
                 fresh: dict[str, Any] = {"id": rid, **_DEFAULTS, **given}
