@@ -232,7 +232,7 @@ def _in_process(
     changed = sum(1 for (_, log), r in zip(entries, redacted, strict=True) if r != log["message"])
     mark = _now()
     for (sync_id, log), message in zip(entries, redacted, strict=True):
-        importer.log_id(sync_id, log["at"], log["level"], log.get("field"), message, 1)
+        importer.derive_log_id(sync_id, log["at"], log["level"], log.get("field"), message, 1)
     phases["log_id_standalone"] = _since(mark)
     del entries, redacted
 
@@ -473,7 +473,7 @@ _PHASES = (
     ("evaluate_python", "    of which Python"),
     ("commit", "  commit"),
     ("redact_standalone", "redact() over every message, alone"),
-    ("log_id_standalone", "log_id() over every entry, alone"),
+    ("log_id_standalone", "derive_log_id() over every entry, alone"),
 )
 
 
