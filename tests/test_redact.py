@@ -572,6 +572,23 @@ KEPT_BEFORE: list[tuple[str, list[str], str]] = [
         "download https://storage.googleapis.com/b/o?X-Goog-Signature=[REDACTED] and "
         "https://d111.cloudfront.net/x?Expires=1&Signature=[REDACTED]&Key-Pair-Id=K2",
     ),
+    # A header quoted in Markdown (a Kombo issue's text): the closing backtick stays
+    (
+        "Kombo tried `Authorization: Bearer%200b7e3c1a9f2d4e6b`, then `X-API-Key: 3f9a1c2b7d8e`",
+        ["0b7e3c1a9f2d4e6b", "3f9a1c2b7d8e"],
+        "Kombo tried `Authorization: Bearer%20[REDACTED]`, then `X-API-Key: [REDACTED]`",
+    ),
+    # A key in a log entry's field (the path of the field that could not be fetched)
+    (
+        "hris.employees[api_key=3f9a1c2b7d8e4f60].custom_fields",
+        ["3f9a1c2b7d8e4f60"],
+        "hris.employees[api_key=[REDACTED]].custom_fields",
+    ),
+    (
+        "custom_fields.ghp_16C7e42F292c6912E7710c838347Ae178B4a.value",
+        ["16C7e42F292c6912E7710c838347Ae178B4a"],
+        "custom_fields.ghp_[REDACTED].value",
+    ),
     # A secret inside a URL-encoded query string (a redirect URI)
     (
         "redirect_uri=https%3A%2F%2Fapp%2Fcb%3Faccess_token%3Dya29abc123%26state%3Dx9 rejected",

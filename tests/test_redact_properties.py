@@ -9,13 +9,22 @@ text, none of those parts is in the output, and redaction is idempotent.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import string
+import tempfile
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from builders import NOW
+from syncwatch.clock import iso
+from syncwatch.db import Store
+from syncwatch.importer.upsert import import_files
 from syncwatch.redact import FAMILIES, REDACTED, redact
 
 ALNUM = string.ascii_letters + string.digits
@@ -379,3 +388,62 @@ def test_embedded_parameter_value_is_scrubbed(
     assume(not SECRETISH.search(value))  # "api_key=x_accesskey :" reads as a name
     text = f"{prefix} {name}={value} {suffix}"
     assert redact(text) == f"{prefix} {name}={REDACTED} {suffix}"
+
+
+# --------------------------------------------------------------------------------------
+# The database file: `strings` on it finds no generated secret of any family
+# --------------------------------------------------------------------------------------
+HEX = re.compile(r"[0-9a-f]+")
+
+
+def _imported_bytes(message: str) -> bytes:
+    """The bytes of a new database (file, -wal, -shm) after importing one sync whose only
+    log line, an error, is ``message`` (it also becomes the headline, reason and history)."""
+    at = NOW - timedelta(hours=1)
+    line = {"at": iso(at), "level": "ERROR", "message": message}
+    sync = {"id": "s1", "state": "FAILED", "started_at": iso(at), "ended_at": iso(at)}
+    record = {
+        "id": "personio:acme",
+        "tool": "personio",
+        "category": "HRIS",
+        "organization": "Acme GmbH",
+        "created_at": iso(NOW - timedelta(days=30)),
+        "filters_configured": True,
+        "syncs": [{**sync, "logs": [line]}],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "import.json"
+        source.write_text(json.dumps({"integrations": [record]}), encoding="utf-8")
+        store = Store.open(f"sqlite:///{Path(tmp) / 'secrets.db'}")
+        try:
+            import_files(store, [str(source)], NOW)
+            (row,) = store.integrations()
+            assert row.state_reason and message[:12] in row.state_reason  # it got there
+        finally:
+            store.close()
+        return b"".join(p.read_bytes() for p in Path(tmp).glob("secrets.db*"))
+
+
+@cache
+def _plain_database() -> bytes:
+    """The same database with no secret: what is in every one (schema, index names)."""
+    return _imported_bytes("sync failed: nothing secret (retry 2)")
+
+
+@pytest.mark.parametrize("family", sorted(SECRETS))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_generated_secret_is_not_in_the_database_file(family: str, data: st.DataObject) -> None:
+    """A secret of each family in an imported log line, which also becomes the sync's
+    headline, the state reason and the history, is nowhere in the database's bytes (the
+    file and its -wal/-shm) once the store is closed."""
+    text, parts = data.draw(SECRETS[family], label="secret")
+    for part in parts:
+        # A short or hex-only part could be found by chance in a hash or a time, and one
+        # that is a name in every database (an index's) is no secret.
+        assume(len(part) >= 8 and not HEX.fullmatch(part))
+        assume(part.encode() not in _plain_database())
+        assume(text.count(part) == 1 and part not in REDACTED and not SECRETISH.search(part))
+    stored = _imported_bytes(f"sync failed: {text} (retry 2)")
+    for part in parts:
+        assert part.encode() not in stored

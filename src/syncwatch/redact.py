@@ -100,7 +100,7 @@ _NEXT_SECRET = (
 _AUTH_PARAM = r"""[a-z][\w-]*=(?:"[^"\r\n]*"|[^\s"'\\,&)\]}>]*)"""
 _CRED = (
     rf"""(?:{_R}|{_AUTH_PARAM}(?:{_SP}*,{_SP}*{_AUTH_PARAM})+"""
-    rf"""|{_NEXT_SECRET}[^\s"'\\,;&)\]}}>\u200b-\u200d\u2060\ufeff]+)"""
+    rf"""|{_NEXT_SECRET}[^\s"'`\\,;&)\]}}>\u200b-\u200d\u2060\ufeff]+)"""
 )
 _AUTH_SCHEMES = r"bearer|basic|digest|token|bot|negotiate|ntlm|oauth|apikey|ssws|aws4-hmac-sha256"
 _HDR_TAIL = rf"{_Q}?{_SEP}{_Q}?(?:(?:{_AUTH_SCHEMES}){_SCHEME_SEP})?(?P<cred>{_CRED})"

@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from syncwatch.clock import parse_instant
-from syncwatch.redact import redact
+from syncwatch.limits import NAME_LIMIT, cap_message
+from syncwatch.redact import redact, redact_json
 from syncwatch.states import SyncState
 
 #: Kombo's signature header: base64url(HMAC-SHA256(secret, raw body)), no padding.
@@ -162,15 +163,41 @@ def parse_event(body: bytes) -> KomboEvent:
         raise MalformedEvent("id must be a non-empty string")
     if len(event_id) > MAX_ID_LENGTH:
         raise MalformedEvent(f"id is longer than {MAX_ID_LENGTH} characters")
+    _no_secret(event_id, "id")
     kind = doc.get("type")
     if not isinstance(kind, str) or not kind.strip():
         raise MalformedEvent("type must be a non-empty string")
+    if len(kind) > MAX_ID_LENGTH:
+        raise MalformedEvent(f"type is longer than {MAX_ID_LENGTH} characters")
+    _no_secret(kind, "type")
     data = doc.get("data")
     if not isinstance(data, dict):
         raise MalformedEvent("data must be a JSON object")
     parser = _PARSERS.get(kind)
     payload: Payload = parser(_Fields(data, "data")) if parser else UnknownEvent()
     return KomboEvent(event_id, kind, payload)
+
+
+def _no_secret(value: str, path: str) -> None:
+    """Refuse an identifier that holds a secret.
+
+    Ids (and the event type) are kept exact: they join an event to its rows, so a redacted
+    id would be another id. One that holds a secret can be neither stored nor changed, so
+    the event is refused (400); the message names the field, never the value.
+    """
+    if redact(value) != value:
+        raise MalformedEvent(
+            f"{path} holds what looks like a secret; ids are stored exactly as sent, "
+            "so the event is refused"
+        )
+
+
+def name_text(value: str) -> str:
+    """A name Kombo sent (organisation, tool, issue type or title), as it is stored and
+    shown: redacted, then cut to :data:`~syncwatch.limits.NAME_LIMIT` characters ending in
+    ``…`` (a name that long is not a name; the event still applies)."""
+    value = redact(value)
+    return value if len(value) <= NAME_LIMIT else value[: NAME_LIMIT - 1] + "…"
 
 
 class _Fields:
@@ -190,6 +217,14 @@ class _Fields:
         value = self._get(key, False)
         if not isinstance(value, str) or not value:
             raise MalformedEvent(f"{self.path}.{key} must be a non-empty string")
+        return value
+
+    def ident(self, key: str) -> str:
+        """An identifier: a non-empty string of at most NAME_LIMIT characters, no secret."""
+        value = self.text(key)
+        if len(value) > NAME_LIMIT:
+            raise MalformedEvent(f"{self.path}.{key} is longer than {NAME_LIMIT} characters")
+        _no_secret(value, f"{self.path}.{key}")
         return value
 
     def maybe_text(self, key: str) -> str | None:
@@ -228,13 +263,13 @@ class _Fields:
 def _organization(f: _Fields) -> str:
     end_user = f.obj("end_user")
     assert end_user is not None
-    return redact(end_user.text("organization_name"))
+    return name_text(end_user.text("organization_name"))
 
 
 def _ref(f: _Fields, id_key: str, tool_key: str, category_key: str) -> IntegrationRef:
     category = f.choice(category_key, CATEGORIES)
     assert category is not None
-    return IntegrationRef(f.text(id_key), f.text(tool_key), category, _organization(f))
+    return IntegrationRef(f.ident(id_key), name_text(f.text(tool_key)), category, _organization(f))
 
 
 def _created(f: _Fields) -> IntegrationCreated:
@@ -268,15 +303,16 @@ def _sync_finished(f: _Fields) -> SyncFinished:
     started, ended = f.time("sync_started_at"), f.time("sync_ended_at")
     if ended < started:
         raise MalformedEvent(f"{f.path}.sync_ended_at is before sync_started_at")
-    log_url = f.maybe_text("log_url")
+    log_url = redact(f.maybe_text("log_url") or "")
     return SyncFinished(
         integration=_ref(f, "integration_id", "integration_tool", "integration_category"),
-        sync_id=f.text("sync_id"),
+        sync_id=f.ident("sync_id"),
         state=state,
         raw_state=raw_state,
         started_at=started,
         ended_at=ended,
-        log_url=redact(log_url) if log_url else None,
+        # A link cut short leads nowhere: one longer than a name is not kept.
+        log_url=log_url if log_url and len(log_url) <= NAME_LIMIT else None,
     )
 
 
@@ -290,11 +326,11 @@ def _issue_status_changed(f: _Fields) -> IssueStatusChanged:
     return IssueStatusChanged(
         integration=_ref(owner, "id", "tool", "category") if owner else None,
         change=change,
-        issue_id=issue.text("id"),
-        issue_type=redact(issue.text("type")),
-        title=redact(issue.text("title")),
+        issue_id=issue.ident("id"),
+        issue_type=name_text(issue.text("type")),
+        title=name_text(issue.text("title")),
         status=status,
-        message=redact(issue.maybe_text("markdown_message") or ""),
+        message=cap_message(redact(issue.maybe_text("markdown_message") or "")),
         first_observed_at=issue.time("first_observed_at"),
         resolved_at=issue.maybe_time("resolved_at"),
     )
@@ -314,31 +350,21 @@ KNOWN_TYPES = tuple(_PARSERS)
 
 # --------------------------------------------------------------------------- stored bodies
 
-#: Keys whose values are identifiers or enums, never free text: kept as they are.
-_NOT_TEXT = {"id", "type", "state", "status", "change", "category", "tool"}
-
 
 def body_for_storage(body: bytes) -> str:
-    """The body as it is stored: as received, unless a secret hides in its text.
+    """The body as it is stored: as received, unless a secret hides in it.
 
     The common case keeps the bytes exactly (an audit record of what Kombo sent). When
-    :func:`redact` would change something, every free-text string value of the JSON is
-    redacted and the document re-serialised: the secret is never stored, and replaying the
-    stored body gives the same facts, because applying redacts those same fields.
+    redacting the parsed document changes anything (:func:`~syncwatch.redact.redact_json`:
+    every string and key, and whole values under a name like ``password``), the redacted
+    document is stored instead. It is the parsed document that is checked, not the raw
+    text: a JSON escape (``Bearer\\u0020...``) hides a secret from a scan of the bytes.
+    Replaying a stored body gives the same facts: ids hold no secret (:func:`parse_event`
+    refuses those), and redacting an already redacted text changes nothing.
     """
     text = body.decode("utf-8")
-    if redact(text) == text:
+    doc = json.loads(text)
+    redacted = redact_json(doc)
+    if redacted == doc:
         return text
-    return json.dumps(_redact_values(json.loads(text)), ensure_ascii=False)
-
-
-def _redact_values(value: Any, key: str = "") -> Any:
-    if isinstance(value, str):
-        if key in _NOT_TEXT or key.endswith("_id") or key.endswith("_at"):
-            return value
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _redact_values(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_values(v, key) for v in value]
-    return value
+    return json.dumps(redacted, ensure_ascii=False)
