@@ -51,12 +51,16 @@ class IntegrationRow:
 
     @property
     def deleted(self) -> bool:
-        return self.deleted_at is not None
+        """Deleted as of its last evaluation: a ``deleted_at`` later than ``evaluated_at`` is
+        a deletion still to come (the row shows its state until then)."""
+        return self.facts.deleted_by(self.evaluated_at)
 
     @property
     def api(self) -> ApiView | None:
-        """Kombo's API view (``None`` when deleted)."""
-        return api_view(self.facts, has_finished_sync=self.last_sync_id is not None)
+        """Kombo's API view as of the last evaluation (``None`` when deleted by then)."""
+        return api_view(
+            self.facts, now=self.evaluated_at, has_finished_sync=self.last_sync_id is not None
+        )
 
     @property
     def facts(self) -> IntegrationFacts:

@@ -120,7 +120,14 @@ class Store:
         """All integrations (or those changed after ``since_revision``), ordered by id."""
         query = sa.select(tables.integrations).order_by(tables.integrations.c.id)
         if not include_deleted:
-            query = query.where(tables.integrations.c.deleted_at.is_(None))
+            # As IntegrationRow.deleted: a deletion dated after the last evaluation is to come.
+            t = tables.integrations.c
+            query = query.where(
+                sa.or_(
+                    t.deleted_at.is_(None),
+                    sa.and_(t.evaluated_at.is_not(None), t.deleted_at > t.evaluated_at),
+                )
+            )
         if since_revision is not None:
             query = query.where(tables.integrations.c.revision > since_revision)
         with self.read() as conn:
