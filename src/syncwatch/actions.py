@@ -200,16 +200,17 @@ def perform_many(
     now = to_utc(now)
     remote_refusals: list[Refusal] = []
     if remote is not None:
-        integration_ids, remote_refusals = _call_remote(
-            store, action, integration_ids, remote, now
-        )
+        # A read-only database or a clock behind would refuse the local write: find out
+        # before Kombo is changed.
+        store.check_writable(now)
+        integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote, now)
     who = actor or current_actor()
     done = apply_action(
         store,
         action.value,
         integration_ids,
-        check=lambda row: why_not(action, row, now),
-        values=_effect(action, now),
+        check=lambda row, at: why_not(action, row, at),
+        values=lambda at: _effect(action, at),
         cancel_running=action is Action.DELETE,
         now=now,
         actor=who,
