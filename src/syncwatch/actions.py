@@ -144,6 +144,9 @@ class ActionResult:
     state_after: IntegrationState
     reason: str
     transition: Transition | None
+    #: The time it was applied at: ``now``, or the last stored evaluation's time when ``now``
+    #: was a little behind it (see :func:`syncwatch.db.actions.apply_action`).
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,7 @@ def perform_many(
                 a.after.state,
                 a.after.state_reason or "",
                 a.transition,
+                done.at,
             )
         )
     refusals = [*remote_refusals, *(Refusal(iid, why) for iid, why in done.refused)]
