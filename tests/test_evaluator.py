@@ -21,6 +21,7 @@ from syncwatch.evaluator import (
     SyncFacts,
     evaluate,
 )
+from syncwatch.limits import HEADLINE_LIMIT, headline
 from syncwatch.present import fmt_time
 from syncwatch.states import (
     ApiStatus,
@@ -816,6 +817,24 @@ def test_reason_is_one_sentence_naming_the_relevant_time_and_message(
         assert text in ev.reason
 
 
+@pytest.mark.parametrize(
+    "state", [SS.FAILED, SS.PARTIALLY_FAILED, SS.AUTHENTICATION_FAILED], ids=str
+)
+@pytest.mark.parametrize("qa", [PASSED, None], ids=["last-sync", "first-sync-qa"])
+def test_a_reason_quotes_a_short_one_line_headline_never_the_whole_message(
+    state: SyncState, qa: QaStatus | None
+) -> None:
+    """Issue 12, finding 11: a 1 MB, multi-line headline is not copied into the reason (and so
+    into every history entry): the reason quotes ``limits.headline`` of it."""
+    huge = "HTTP 503 from Workday\nretry after: " + "x" * 1_000_000
+    sync = make_sync("s_big", state, ago(hours=2), errors=1, warnings=1, headline=huge)
+    ev = run(make_facts(qa_status=qa), [sync])
+    assert_one_sentence(ev.reason)
+    short = headline(huge)
+    assert short is not None and short in ev.reason
+    assert len(ev.reason) < HEADLINE_LIMIT + 200
+
+
 def assert_one_sentence(reason: str) -> None:
     assert reason and reason[0].isupper(), reason
     assert reason.endswith("."), reason
@@ -884,13 +903,30 @@ def test_result_never_depends_on_sync_order(
 
 
 @PROPS
-@given(facts=facts_strategy(), syncs=sync_lists(), deleted=hours)
+@given(facts=facts_strategy(), syncs=sync_lists(), deleted=hours.filter(lambda t: t <= NOW))
 def test_deleted_dominates(
     facts: IntegrationFacts, syncs: list[SyncFacts], deleted: datetime
 ) -> None:
     ev = evaluate(replace(facts, deleted_at=deleted), syncs, NOW)
     assert ev.state is St.DELETED
     assert ev.api is None
+
+
+@PROPS
+@given(facts=facts_strategy(), syncs=sync_lists(), later=st.integers(1, 6 * 3600))
+def test_a_deletion_after_now_is_not_one_yet_and_is_due_exactly_then(
+    facts: IntegrationFacts, syncs: list[SyncFacts], later: int
+) -> None:
+    """Issue 12, finding 13: a ``deleted_at`` after ``now`` shows the state as if not deleted
+    (same state, same API view, the reason saying when), and the next pass is due then."""
+    deleted = NOW + timedelta(seconds=later)
+    ev = evaluate(replace(facts, deleted_at=deleted), syncs, NOW)
+    plain = evaluate(replace(facts, deleted_at=None), syncs, NOW)
+    assert ev.state is plain.state is not St.DELETED
+    assert ev.api == plain.api
+    assert ev.reason == f"{plain.reason[:-1]}; to be deleted {fmt_time(deleted)}."
+    assert ev.next_due_at is not None and ev.next_due_at <= deleted
+    assert evaluate(ev.facts, syncs, deleted).state is St.DELETED
 
 
 def independent_run_invalid(facts: IntegrationFacts, syncs: list[SyncFacts], now: datetime) -> bool:

@@ -90,10 +90,15 @@ class UnknownIntegration(LookupError):
         super().__init__(f"no integration with id {integration_id!r}")
 
 
-def why_not(action: Action, row: IntegrationRow) -> str | None:
-    """Why ``action`` is not allowed for ``row`` right now, or ``None`` if it is."""
+def why_not(action: Action, row: IntegrationRow, now: datetime | None = None) -> str | None:
+    """Why ``action`` is not allowed for ``row`` at ``now``, or ``None`` if it is.
+
+    Without ``now``, as of the row's last evaluation. A deletion dated after ``now`` has not
+    happened yet: until then every action is allowed (``delete`` brings it forward).
+    """
     name = f"{row.organization} ({row.id})"
-    if row.deleted_at is not None:
+    deleted = row.facts.deleted_by(now) if now is not None else row.deleted
+    if deleted and row.deleted_at is not None:
         return (
             f"{name} was deleted {fmt_time(row.deleted_at)}; deletion is final, "
             "so no action can change it."
@@ -139,6 +144,9 @@ class ActionResult:
     state_after: IntegrationState
     reason: str
     transition: Transition | None
+    #: The time it was applied at: ``now``, or the last stored evaluation's time when ``now``
+    #: was a little behind it (see :func:`syncwatch.db.actions.apply_action`).
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,14 +203,17 @@ def perform_many(
     now = to_utc(now)
     remote_refusals: list[Refusal] = []
     if remote is not None:
-        integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote)
+        # A read-only database or a clock behind would refuse the local write: find out
+        # before Kombo is changed.
+        store.check_writable(now)
+        integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote, now)
     who = actor or current_actor()
     done = apply_action(
         store,
         action.value,
         integration_ids,
-        check=lambda row: why_not(action, row),
-        values=_effect(action, now),
+        check=lambda row, at: why_not(action, row, at),
+        values=lambda at: _effect(action, at),
         cancel_running=action is Action.DELETE,
         now=now,
         actor=who,
@@ -218,6 +229,7 @@ def perform_many(
                 a.after.state,
                 a.after.state_reason or "",
                 a.transition,
+                done.at,
             )
         )
     refusals = [*remote_refusals, *(Refusal(iid, why) for iid, why in done.refused)]
@@ -225,7 +237,11 @@ def perform_many(
 
 
 def _call_remote(
-    store: Store, action: Action, integration_ids: Sequence[str], remote: RemoteCall
+    store: Store,
+    action: Action,
+    integration_ids: Sequence[str],
+    remote: RemoteCall,
+    now: datetime,
 ) -> tuple[list[str], list[Refusal]]:
     """Call ``remote`` for each allowed integration; keep the ids it accepted (and those the
     transaction will report as unknown or refused), and the remote refusals."""
@@ -233,7 +249,7 @@ def _call_remote(
     refused: list[Refusal] = []
     for iid in dict.fromkeys(integration_ids):
         row = store.get(iid)
-        if row is not None and why_not(action, row) is None:
+        if row is not None and why_not(action, row, now) is None:
             try:
                 remote(action, row)
             except RemoteRefused as err:

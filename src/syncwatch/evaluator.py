@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from syncwatch.limits import headline as short_headline
 from syncwatch.states import (
     ApiStatus,
     Environment,
@@ -79,6 +80,13 @@ class IntegrationFacts:
     #: The state shown before this evaluation (``None`` before the first one).
     state: IntegrationState | None = None
 
+    def deleted_by(self, now: datetime | None) -> bool:
+        """Whether the deletion has happened at ``now``: ``deleted_at`` is set and not after
+        ``now``. A deletion dated later (an import or Kombo ahead of this clock, a replay at an
+        earlier ``--now``) is not one yet. With no time known (``None``), a set ``deleted_at``
+        counts."""
+        return self.deleted_at is not None and (now is None or self.deleted_at <= now)
+
     @property
     def latest_activity(self) -> datetime:
         """The latest of created, last API request and last reactivation."""
@@ -143,6 +151,10 @@ def evaluate(facts: IntegrationFacts, syncs: Iterable[SyncFacts], now: datetime)
         s.ended_at for s in syncs if s.state.is_finished and s.ended_at and s.ended_at > now
     ]
     new = facts
+    deleted = facts.deleted_by(now)
+    if facts.deleted_at is not None and not deleted:
+        # A deletion dated after `now` happens when `now` reaches it, to the second.
+        deadlines.append(facts.deleted_at)
 
     # Sticky rule 1: the QA hold, decided once, by the first finished sync.
     qa_hold_raised = False
@@ -151,7 +163,7 @@ def evaluate(facts: IntegrationFacts, syncs: Iterable[SyncFacts], now: datetime)
         if first.state.has_issues:
             new = replace(new, qa_status=QaStatus.FAILED)
             # Nobody is notified about a hold behind a deletion: nothing can act on it.
-            qa_hold_raised = new.deleted_at is None
+            qa_hold_raised = not deleted
         else:
             new = replace(new, qa_status=QaStatus.PASSED)
 
@@ -195,7 +207,7 @@ def evaluate(facts: IntegrationFacts, syncs: Iterable[SyncFacts], now: datetime)
             deadlines.append(mark)
 
     last_counted = counted[-1] if counted else None
-    state, reason = _state_and_reason(new, finished, counted, auth_run, first, last_counted)
+    state, reason = _state_and_reason(new, finished, counted, auth_run, first, last_counted, now)
     new = replace(new, state=state)
     events: list[str] = []
     if qa_hold_raised:
@@ -210,7 +222,7 @@ def evaluate(facts: IntegrationFacts, syncs: Iterable[SyncFacts], now: datetime)
         state=state,
         reason=reason,
         facts=new,
-        api=api_view(new, has_finished_sync=bool(finished)),
+        api=api_view(new, now=now, has_finished_sync=bool(finished)),
         last_sync=finished[-1] if finished else None,
         next_due_at=min(deadlines) if deadlines else None,
         qa_hold_raised=qa_hold_raised,
@@ -229,9 +241,26 @@ def _state_and_reason(
     auth_run: Sequence[SyncFacts],
     first: SyncFacts | None,
     last: SyncFacts | None,
+    now: datetime,
 ) -> tuple[IntegrationState, str]:
     """The precedence of states, first match wins, with a one-sentence reason."""
-    if facts.deleted_at is not None:
+    state, reason = _precedence(facts, finished, counted, auth_run, first, last, now)
+    if facts.deleted_at is not None and state is not IntegrationState.DELETED:
+        # Deleted later than `now`: the state as usual, and when the deletion takes effect.
+        reason = f"{reason[:-1]}; to be deleted {fmt_time(facts.deleted_at)}."
+    return state, reason
+
+
+def _precedence(
+    facts: IntegrationFacts,
+    finished: Sequence[SyncFacts],
+    counted: Sequence[SyncFacts],
+    auth_run: Sequence[SyncFacts],
+    first: SyncFacts | None,
+    last: SyncFacts | None,
+    now: datetime,
+) -> tuple[IntegrationState, str]:
+    if facts.deleted_at is not None and facts.deleted_by(now):
         purge_at = facts.deleted_at + PURGE_AFTER
         if facts.purged_at is not None:
             tail = f"its syncs and logs were purged {fmt_time(facts.purged_at)}"
@@ -327,9 +356,15 @@ def _credentials_invalid_reason(facts: IntegrationFacts, auth_run: Sequence[Sync
     )
 
 
-def api_view(facts: IntegrationFacts, *, has_finished_sync: bool) -> ApiView | None:
-    """Kombo's API view: ``None`` for a deleted integration (the API answers 404)."""
-    if facts.deleted_at is not None:
+def api_view(
+    facts: IntegrationFacts, *, now: datetime | None, has_finished_sync: bool
+) -> ApiView | None:
+    """Kombo's API view at ``now``: ``None`` once deleted (the API answers 404).
+
+    ``now`` is the instant the view is of (a stored row's ``evaluated_at``): a deletion dated
+    after it has not happened yet. ``None`` (never evaluated) counts any deletion.
+    """
+    if facts.deleted_by(now):
         return None
     if not facts.enabled:
         status = ApiStatus.INACTIVE
@@ -368,4 +403,7 @@ def trailing_auth_failures(ordered: Sequence[SyncFacts]) -> list[SyncFacts]:
 
 
 def _headline(sync: SyncFacts) -> str:
-    return f": {sync.headline}" if sync.headline else ""
+    """The sync's headline as a reason quotes it: one short line (``limits.headline``), never
+    the whole message, so a 10 MB log line is not copied into every history entry."""
+    short = short_headline(sync.headline)
+    return f": {short}" if short else ""

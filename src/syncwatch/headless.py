@@ -24,7 +24,7 @@ from types import FrameType
 from typing import TextIO
 
 from syncwatch.clock import Clock
-from syncwatch.db import Store, StoreError
+from syncwatch.db import ClockBehind, Store, StoreError
 from syncwatch.rows import Transition
 from syncwatch.transitions import transition_event, transition_text
 
@@ -208,12 +208,21 @@ def run_evaluator(
     )
     failures = 0
     code = 0
+    waiting_for_clock = False
     try:
         with _stop_on_signals(stop):
             while not stop.is_set():
                 started = time.monotonic()
                 try:
                     result = store.evaluate_pass(clock.now())
+                except ClockBehind as behind:
+                    # Not a failure: nothing may be stored before the last stored
+                    # evaluation (the history never runs backwards). Said once per spell.
+                    if not waiting_for_clock:
+                        report(f"nothing stored: {behind}; waiting for the clock to catch up")
+                        waiting_for_clock = True
+                    stop.wait(interval)
+                    continue
                 except StoreError as error:
                     failures += 1
                     stats.failed_passes += 1
@@ -226,6 +235,9 @@ def run_evaluator(
                     report(f"pass failed: {error}; retrying in {delay:g} s")
                     stop.wait(delay)
                     continue
+                if waiting_for_clock:
+                    report("the clock has caught up with the last stored evaluation")
+                    waiting_for_clock = False
                 if failures:
                     report(f"pass succeeded again after {failures} failed pass(es)")
                 failures = 0

@@ -51,12 +51,16 @@ class IntegrationRow:
 
     @property
     def deleted(self) -> bool:
-        return self.deleted_at is not None
+        """Deleted as of its last evaluation: a ``deleted_at`` later than ``evaluated_at`` is
+        a deletion still to come (the row shows its state until then)."""
+        return self.facts.deleted_by(self.evaluated_at)
 
     @property
     def api(self) -> ApiView | None:
-        """Kombo's API view (``None`` when deleted)."""
-        return api_view(self.facts, has_finished_sync=self.last_sync_id is not None)
+        """Kombo's API view as of the last evaluation (``None`` when deleted by then)."""
+        return api_view(
+            self.facts, now=self.evaluated_at, has_finished_sync=self.last_sync_id is not None
+        )
 
     @property
     def facts(self) -> IntegrationFacts:
@@ -171,6 +175,18 @@ class PassResult:
     events: list[EventRow] = field(default_factory=list)
     purged: list[str] = field(default_factory=list)
     revision: int = 0
+    #: The time the pass evaluated at (``None``: it evaluated nothing).
+    at: datetime | None = None
+    #: Whether the pass stored its result. A pass that could not (:attr:`not_stored` says
+    #: why: a read-only database, a clock behind the last stored evaluation) ran in memory.
+    stored: bool = True
+    not_stored: str | None = None
+    #: The integrations as evaluated, by id, when nothing was stored (else empty).
+    rows: dict[str, IntegrationRow] = field(default_factory=dict)
+
+    def current(self, rows: list[IntegrationRow]) -> list[IntegrationRow]:
+        """``rows`` as stored, each replaced by its in-memory evaluation when there is one."""
+        return [self.rows.get(r.id, r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

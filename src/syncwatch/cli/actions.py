@@ -56,6 +56,7 @@ def add_action_parsers(sub: Subcommands) -> None:
 def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Perform the action on each id; say what changed and what was refused, and why."""
     from syncwatch.actions import Action, perform_many
+    from syncwatch.db import ClockBehind, ReadOnlyDatabase
     from syncwatch.present import safe_text
 
     action = Action(args.command)
@@ -66,6 +67,9 @@ def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         results, refusals, unknown = perform_many(
             store, action, args.ids, clock.now(), remote=remote
         )
+    except (ReadOnlyDatabase, ClockBehind) as why:
+        # Nothing was written (and Kombo was not asked): say so in one line, exit 2.
+        raise CliError(f"{action.value} refused: {why}; nothing changed") from None
     finally:
         if remote is not None:
             remote.close()

@@ -110,9 +110,13 @@ def cmd_import(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 
 def cmd_evaluate(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """One evaluation pass; print its transitions."""
+    from syncwatch.db import ClockBehind, ReadOnlyDatabase
     from syncwatch.present import transition_json
 
-    result = store.evaluate_pass(clock.now(), full=args.full)
+    try:
+        result = store.evaluate_pass(clock.now(), full=args.full)
+    except (ReadOnlyDatabase, ClockBehind) as why:
+        raise CliError(f"evaluate stored nothing: {why}") from None
     if args.json:
         out_json([transition_json(t) for t in result.transitions])
         return EXIT_OK

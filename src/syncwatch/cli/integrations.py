@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from syncwatch.cli.common import console, out_json, require, state_text
 from syncwatch.cli.errors import EXIT_OK, EXIT_REFUSED, CliError
 from syncwatch.clock import Clock
+from syncwatch.clock import iso as iso_time
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
 
 if TYPE_CHECKING:
@@ -111,6 +112,34 @@ def integration_json(row: IntegrationRow) -> dict[str, Any]:
 # --------------------------------------------------------------------------- list
 
 
+def evaluated_rows(
+    store: Store,
+    now: datetime,
+    *,
+    include_deleted: bool = True,
+    only: IntegrationRow | None = None,
+) -> list[IntegrationRow]:
+    """The integrations (or ``only`` one) as a pass at ``now`` leaves them.
+
+    The pass is stored when it can be; on a read-only database, or at a time before the
+    last stored evaluation, it runs in memory and stderr says that nothing was stored and
+    why (the answer is the same either way).
+    """
+    from syncwatch.cli.errors import err
+
+    result = store.evaluate_for_reading(now)
+    if not result.stored:
+        err(
+            f"note: showing the states as evaluated at {iso_time(now)}, but nothing was "
+            f"stored: {result.not_stored}"
+        )
+    if only is not None:
+        stored = store.get(only.id)
+        return result.current([stored if stored is not None else only])
+    rows = result.current(store.integrations())
+    return rows if include_deleted else [r for r in rows if not r.deleted]
+
+
 def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
     severity = row.state.severity if row.state else 0
     return (-severity, row.organization.lower(), row.id)
@@ -125,8 +154,8 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.present import fmt_ago, safe_text
 
     now = clock.now()
-    store.evaluate_pass(now)
-    rows = store.integrations(include_deleted=args.all or IntegrationState.DELETED in args.status)
+    deleted_too = args.all or IntegrationState.DELETED in args.status
+    rows = evaluated_rows(store, now, include_deleted=deleted_too)
     if args.status:
         wanted = set(args.status)
         rows = [r for r in rows if r.state in wanted]
@@ -192,9 +221,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.db.kombo import integration_issues, upstream_info
 
     now = clock.now()
-    require(store, args.id)
-    store.evaluate_pass(now)
-    row = require(store, args.id)
+    (row,) = evaluated_rows(store, now, only=require(store, args.id))
     shown = _Shown(
         row=row,
         next_step=next_step(row.state, row.id) if row.state else "",

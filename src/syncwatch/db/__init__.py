@@ -22,12 +22,20 @@ Imports point one way: ``errors`` <- ``engine`` <- ``schema`` <- ``store`` <- th
 from sqlalchemy.engine import Connection
 
 from syncwatch.db.engine import database_url
-from syncwatch.db.errors import StoreError, describe_db_error, redact_url
+from syncwatch.db.errors import (
+    ClockBehind,
+    ReadOnlyDatabase,
+    StoreError,
+    describe_db_error,
+    redact_url,
+)
 from syncwatch.db.schema import SchemaStatus, schema_status, upgrade_schema
 from syncwatch.db.store import Store
 
 __all__ = [
+    "ClockBehind",
     "Connection",
+    "ReadOnlyDatabase",
     "SchemaStatus",
     "Store",
     "StoreError",

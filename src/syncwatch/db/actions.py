@@ -38,6 +38,8 @@ class ActionWrite:
     #: (id, why not), for the integrations ``check`` refused: left unchanged.
     refused: list[tuple[str, str]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: The time the action was applied at (see :func:`apply_action`).
+    at: datetime | None = None
 
 
 def apply_action(
@@ -45,29 +47,34 @@ def apply_action(
     action: str,
     integration_ids: Sequence[str],
     *,
-    check: Callable[[IntegrationRow], str | None],
-    values: Mapping[str, Any],
+    check: Callable[[IntegrationRow, datetime], str | None],
+    values: Callable[[datetime], Mapping[str, Any]],
     cancel_running: bool,
     now: datetime,
     actor: str,
 ) -> ActionWrite:
     """Apply one action to several integrations in one write transaction, and audit it.
 
-    Each integration (duplicates count once) is read inside the transaction and passed to
-    ``check``, which returns why the action is not allowed for it (then it is left
-    unchanged) or ``None``. The allowed ones get ``values``, are marked dirty with a new
-    revision, lose their running syncs when ``cancel_running`` (a deletion), are
-    re-evaluated at ``now``, and get one audit entry each (``action`` by ``actor``).
+    The action's time is ``now``, or the last stored evaluation's when ``now`` is a little
+    behind it (:meth:`Store.write_time`; further behind, :class:`ClockBehind` and nothing
+    changes). Each integration (duplicates count once) is read inside the transaction and
+    passed to ``check`` with that time, which returns why the action is not allowed for it
+    (then it is left unchanged) or ``None``. The allowed ones get ``values(time)``, are
+    marked dirty with a new revision, lose their running syncs when ``cancel_running`` (a
+    deletion), are re-evaluated at that time, and get one audit entry each (``action`` by
+    ``actor``).
     """
     done = ActionWrite()
     with store.write() as conn:
+        now = store.write_time(conn, now)
+        done.at = now
         rows: dict[str, IntegrationRow] = {}
         for iid in dict.fromkeys(integration_ids):
             row = store.get(iid, conn)
             if row is None:
                 done.unknown.append(iid)
                 continue
-            problem = check(row)
+            problem = check(row, now)
             if problem is not None:
                 done.refused.append((iid, problem))
                 continue
@@ -78,7 +85,7 @@ def apply_action(
         conn.execute(
             integrations.update()
             .where(integrations.c.id.in_(list(rows)))
-            .values(**values, dirty=True, revision=revision)
+            .values(**values(now), dirty=True, revision=revision)
         )
         if cancel_running:
             cancel_running_syncs(conn, list(rows), now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -13,6 +14,71 @@ from sqlalchemy import exc as sa_exc
 
 class StoreError(Exception):
     """A foreseeable storage failure (corrupt, locked, unreachable database), said plainly."""
+
+
+class ReadOnlyDatabase(StoreError):
+    """The database can be read but not written: a read-only SQLite file or directory, a
+    PostgreSQL role without write privileges (42501) or a read-only transaction or server
+    (25006). Reads still work; ``list`` and ``show`` evaluate in memory."""
+
+
+class ClockBehind(StoreError):
+    """``now`` is earlier than the last stored evaluation by more than the tolerance: storing
+    anything at that time would write history out of order, so nothing is stored."""
+
+    def __init__(self, now: datetime, last: datetime) -> None:
+        self.now = now
+        self.last = last
+        super().__init__(
+            f"the time {_iso(now)} is {_span(last - now)} before the last stored evaluation "
+            f"({_iso(last)}); nothing is stored at an earlier time, so the history never "
+            "runs backwards (check the clock or --now / SYNCWATCH_NOW)"
+        )
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _span(d: timedelta) -> str:
+    secs = int(d.total_seconds())
+    days, rem = divmod(secs, 86400)
+    hours, rem = divmod(rem, 3600)
+    mins, s = divmod(rem, 60)
+    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours)
+    parts += [f"{mins} min"] * bool(mins) + [f"{s} s"] * bool(s and not days)
+    return " ".join(parts) or "0 s"
+
+
+#: PostgreSQL's SQLSTATEs for "you may not write": insufficient privilege, read-only
+#: transaction (also a hot standby, or default_transaction_read_only).
+_PG_READ_ONLY_STATES = frozenset({"42501", "25006"})
+
+
+def is_read_only(err: BaseException) -> bool:
+    """Whether a database error says the database cannot be written (never a lock)."""
+    orig = getattr(err, "orig", None) or err
+    if str(getattr(orig, "sqlite_errorname", "")).startswith("SQLITE_READONLY"):
+        return True
+    if getattr(orig, "sqlstate", None) in _PG_READ_ONLY_STATES:
+        return True
+    return "readonly database" in str(orig)
+
+
+def store_error(err: BaseException, url: str = "") -> StoreError:
+    """The :class:`StoreError` for what a database or its driver raised: a
+    :class:`ReadOnlyDatabase` when it refused a write, said plainly either way."""
+    if is_read_only(err):
+        where = f" {redact_url(url)}" if url else ""
+        text = str(getattr(err, "orig", None) or err).strip()
+        password = _password(url)
+        if password:
+            text = text.replace(password, "***")
+        detail = text.splitlines()[0] if text else type(err).__name__
+        return ReadOnlyDatabase(
+            f"the database{where} is read-only for this user ({detail}): nothing can be stored"
+        )
+    return StoreError(describe_db_error(err, url))
 
 
 def is_busy(err: sa_exc.OperationalError) -> bool:
@@ -34,7 +100,7 @@ def database_errors(url: str) -> Iterator[None]:
             "syncwatch ships psycopg 3 for PostgreSQL: use a postgresql+psycopg:// URL"
         ) from None
     except (sa_exc.SQLAlchemyError, OSError, ValueError) as err:
-        raise StoreError(describe_db_error(err, url)) from None
+        raise store_error(err, url) from None
 
 
 def describe_db_error(err: BaseException, url: str = "") -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
+from syncwatch.db.errors import ClockBehind
 from syncwatch.db.records import integration_row, sync_facts
 from syncwatch.db.tables import events, integrations, log_entries, state_changes, syncs
 from syncwatch.evaluator import Evaluation, SyncFacts, evaluate
@@ -29,6 +30,11 @@ NON_AUTH_FINISHED = tuple(
 
 #: Earlier than any stored time.
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: A writer whose ``now`` is behind the last stored evaluation by at most this much (two
+#: hosts whose clocks differ a little) evaluates at that evaluation's time instead; one
+#: further behind stores nothing (:class:`~syncwatch.db.errors.ClockBehind`).
+CLOCK_TOLERANCE = timedelta(minutes=1)
 
 
 class no_index(sa.sql.expression.ColumnElement[Any]):
@@ -73,6 +79,30 @@ def latest_revision(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.max(integrations.c.revision))).scalar() or 0)
 
 
+def last_evaluated_at(conn: Connection) -> datetime | None:
+    """The time of the latest stored evaluation (``None`` before the first one)."""
+    query = sa.select(sa.func.max(integrations.c.evaluated_at))
+    last: datetime | None = conn.execute(query).scalar()
+    return last
+
+
+def write_time(conn: Connection, now: datetime) -> datetime:
+    """The time a write transaction at ``now`` evaluates and acts at.
+
+    ``now`` itself, unless the store has already evaluated at a later time: then, within
+    :data:`CLOCK_TOLERANCE`, that later time (so two writers with slightly different clocks
+    never write history out of order); beyond it, :class:`ClockBehind` (nothing is stored:
+    a state history that ran backwards would show a flap that never happened). Call it
+    inside the write transaction, which holds the write lock.
+    """
+    last = last_evaluated_at(conn)
+    if last is None or now >= last:
+        return now
+    if last - now <= CLOCK_TOLERANCE:
+        return last
+    raise ClockBehind(now, last)
+
+
 def needs_evaluation(now: datetime, full: bool) -> sa.ColumnElement[bool]:
     """The integrations a pass at ``now`` evaluates (all of them with ``full``): new ones,
     dirty ones (new syncs, an operator action) and those whose next deadline has come."""
@@ -96,15 +126,21 @@ def ids_due(ids: Sequence[str]) -> sa.ColumnElement[bool]:
     return integrations.c.id.in_(list(ids))
 
 
-def evaluate_where(conn: Connection, due: sa.ColumnElement[bool], now: datetime) -> PassResult:
+def evaluate_where(
+    conn: Connection, due: sa.ColumnElement[bool], now: datetime, *, store: bool = True
+) -> PassResult:
     """Evaluate the integrations ``due`` selects, inside the caller's write transaction.
 
     Reads them and just the syncs the rules can see (a constant number of queries), runs
     the pure evaluator on each, and writes back only what changed: the integration's
     stored values, its state history, the events engineering is told of, and purges.
+
+    With ``store=False`` (any transaction, read-only too) nothing is written: the result's
+    ``rows`` hold the integrations as evaluated, its transitions and events what would have
+    been stored.
     """
     rows = [integration_row(r) for r in conn.execute(sa.select(integrations).where(due))]
-    result = PassResult(evaluated=len(rows))
+    result = PassResult(evaluated=len(rows), at=now, stored=store)
     if not rows:
         return result
     seen = syncs_for_evaluation(conn, due, now)
@@ -120,6 +156,8 @@ def evaluate_where(conn: Connection, due: sa.ColumnElement[bool], now: datetime)
             if row.dirty or row.next_due_at != ev.next_due_at:
                 clears.append({"b_id": row.id, "next_due_at": ev.next_due_at})
             continue
+        if not store:
+            result.rows[row.id] = evaluated_row(row, ev, now)
         values["b_id"] = row.id
         values["revision"] = revision
         updates.append(values)
@@ -158,6 +196,8 @@ def evaluate_where(conn: Connection, due: sa.ColumnElement[bool], now: datetime)
             result.events.append(EventRow(row.id, kind, now, EVENT_MESSAGES[kind]))
         if ev.purge_due:
             result.purged.append(row.id)
+    if not store:
+        return result
     if result.purged:
         purge(conn, result.purged)
     if updates:
@@ -354,6 +394,33 @@ def stored_values(ev: Evaluation, row: IntegrationRow, now: datetime) -> dict[st
     values["dirty"] = False
     values["next_due_at"] = ev.next_due_at
     return values
+
+
+def evaluated_row(row: IntegrationRow, ev: Evaluation, now: datetime) -> IntegrationRow:
+    """``row`` as it reads once ``ev`` (at ``now``) is stored: what :func:`stored_values`
+    writes, for a pass that stores nothing (a read-only database, a clock behind)."""
+    f = ev.facts
+    last = ev.last_sync
+    return dataclasses.replace(
+        row,
+        qa_status=f.qa_status,
+        credentials_invalid_at=f.credentials_invalid_at,
+        enabled=f.enabled,
+        disabled_reason=f.disabled_reason,
+        disabled_at=f.disabled_at,
+        purged_at=f.purged_at,
+        state=ev.state,
+        state_reason=ev.reason,
+        state_since=now if ev.changed else row.state_since,
+        evaluated_at=now,
+        last_sync_id=last.id if last else None,
+        last_sync_state=last.state if last else None,
+        last_sync_ended_at=last.ended_at if last else None,
+        last_sync_warnings=last.warnings if last else 0,
+        last_sync_errors=last.errors if last else 0,
+        next_due_at=ev.next_due_at,
+        dirty=False,
+    )
 
 
 def purge(conn: Connection, integration_ids: Sequence[str]) -> None:

@@ -21,7 +21,7 @@ import syncwatch.db.evaluation as evaluation
 import syncwatch.db.tables as tables
 from syncwatch.clock import to_utc
 from syncwatch.db.engine import begin_write
-from syncwatch.db.errors import StoreError, describe_db_error
+from syncwatch.db.errors import ClockBehind, ReadOnlyDatabase, store_error
 from syncwatch.db.records import (
     audit_row,
     event_row,
@@ -67,7 +67,7 @@ class Store:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except sa_exc.SQLAlchemyError as err:
-            raise StoreError(describe_db_error(err)) from None
+            raise store_error(err) from None
 
     @contextmanager
     def write(self, *, bulk: bool = False) -> Iterator[Connection]:
@@ -100,7 +100,7 @@ class Store:
                     if raw is not None:
                         raw.execute("PRAGMA foreign_keys = ON")
         except sa_exc.SQLAlchemyError as err:
-            raise StoreError(describe_db_error(err)) from None
+            raise store_error(err) from None
 
     @staticmethod
     def next_revision(conn: Connection) -> int:
@@ -120,7 +120,14 @@ class Store:
         """All integrations (or those changed after ``since_revision``), ordered by id."""
         query = sa.select(tables.integrations).order_by(tables.integrations.c.id)
         if not include_deleted:
-            query = query.where(tables.integrations.c.deleted_at.is_(None))
+            # As IntegrationRow.deleted: a deletion dated after the last evaluation is to come.
+            t = tables.integrations.c
+            query = query.where(
+                sa.or_(
+                    t.deleted_at.is_(None),
+                    sa.and_(t.evaluated_at.is_not(None), t.deleted_at > t.evaluated_at),
+                )
+            )
         if since_revision is not None:
             query = query.where(tables.integrations.c.revision > since_revision)
         with self.read() as conn:
@@ -231,15 +238,70 @@ class Store:
         a constant number of queries, whatever the number of integrations.
         """
         now = to_utc(now)
-        due = evaluation.needs_evaluation(now, full)
         if not full:
             # A cheap read first: a pass with nothing to do never takes the write lock.
             with self.read() as conn:
-                if not evaluation.any_due(conn, due):
+                if not evaluation.any_due(conn, evaluation.needs_evaluation(now, full)):
                     return PassResult()
         with self.write() as conn:
-            return evaluation.evaluate_where(conn, due, now)
+            # Behind the last stored evaluation: at its time (within the tolerance), or
+            # ClockBehind, which stores nothing.
+            at = evaluation.write_time(conn, now)
+            return evaluation.evaluate_where(conn, evaluation.needs_evaluation(at, full), at)
+
+    def evaluate_for_reading(self, now: datetime, *, full: bool = False) -> PassResult:
+        """:meth:`evaluate_pass` for a command that reads (``list``, ``show``, the UI's load).
+
+        When the pass cannot be stored, because the database is read-only
+        (:class:`ReadOnlyDatabase`) or ``now`` is behind the last stored evaluation
+        (:class:`ClockBehind`), it runs in memory at ``now`` instead: the result is not
+        ``stored``, ``not_stored`` says why, and ``rows`` holds the integrations as evaluated
+        (``result.current(rows)`` lays them over stored rows).
+        """
+        now = to_utc(now)
+        behind: ClockBehind | ReadOnlyDatabase | None = None
+        with self.read() as conn:
+            try:
+                evaluation.write_time(conn, now)
+            except ClockBehind as why:
+                behind = why
+        if behind is None:
+            try:
+                return self.evaluate_pass(now, full=full)
+            except (ReadOnlyDatabase, ClockBehind) as why:
+                behind = why
+        # Behind the last stored evaluation, every stored state may be from after `now`:
+        # evaluate them all. Read-only, only what a pass would have stored is out of date.
+        full = full or isinstance(behind, ClockBehind)
+        with self.read() as conn:
+            due = evaluation.needs_evaluation(now, full)
+            result = evaluation.evaluate_where(conn, due, now, store=False)
+        result.not_stored = str(behind)
+        return result
+
+    def write_time(self, conn: Connection, now: datetime) -> datetime:
+        """The time a write at ``now`` acts at, in the caller's write transaction: see
+        :func:`syncwatch.db.evaluation.write_time` (raises :class:`ClockBehind`)."""
+        return evaluation.write_time(conn, to_utc(now))
+
+    def check_writable(self, now: datetime) -> datetime:
+        """Raise :class:`ReadOnlyDatabase` or :class:`ClockBehind` if a write at ``now`` would
+        fail, before anything irreversible happens elsewhere (a Kombo call); return the time
+        the write would act at. Changes nothing."""
+        with self.write() as conn:
+            at = evaluation.write_time(conn, to_utc(now))
+            # Matches no row: PostgreSQL still checks the privilege and the read-only mode.
+            conn.execute(tables.integrations.update().where(sa.false()).values(dirty=True))
+        return at
 
     def evaluate_ids(self, conn: Connection, ids: Sequence[str], now: datetime) -> PassResult:
-        """Evaluate the given integrations inside the caller's write transaction."""
-        return evaluation.evaluate_where(conn, evaluation.ids_due(ids), to_utc(now))
+        """Evaluate the given integrations inside the caller's write transaction.
+
+        At ``now``, or at the last stored evaluation's time when ``now`` is behind it (an
+        import, a webhook or a pull whose clock is behind another writer's): the history
+        never runs backwards.
+        """
+        now = to_utc(now)
+        last = evaluation.last_evaluated_at(conn)
+        at = last if last is not None and last > now else now
+        return evaluation.evaluate_where(conn, evaluation.ids_due(ids), at)
