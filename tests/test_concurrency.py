@@ -111,6 +111,9 @@ def worker_actions(url: str, seed: int, count: int) -> None:
             record["outcome"] = f"error: {err}"
         else:
             record["outcome"] = "applied" if applied else "refused"
+            if applied and applied[0].at is not None:
+                # A clock a little behind the last stored evaluation acts at that time.
+                record["at"] = _iso(applied[0].at)
         print(json.dumps(record), flush=True)
         # Spreads the actions out so they interleave with passes and imports differently each
         # time; nothing waits on it, and every assertion holds whatever the interleaving.
