@@ -162,11 +162,6 @@ def test_evaluate_and_actions_fail_plainly_on_a_read_only_file(read_only_file: P
     _writes_fail_in_one_line(read_only_file)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="opening a WAL database in a read-only folder needs syncwatch.db.engine to open it "
-    "read-only (mode=ro, immutable when no -shm can be made): not this branch's file",
-)
 def test_list_and_show_work_in_a_read_only_folder(read_only_folder: Path) -> None:
     _reads_work_and_store_nothing(read_only_folder)
     _writes_fail_in_one_line(read_only_folder)

@@ -7,10 +7,12 @@ it needs the schema gate, which needs this module.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -68,7 +70,28 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def read_only_uri(path: Path) -> str | None:
+    """The ``file:`` URI to open an existing SQLite file this user may not write, else ``None``.
+
+    A file we may not write (mode 444), or one in a folder we may not write (SQLite must
+    create ``-wal``/``-shm`` beside it), is opened read-only so that reading still works
+    (``list`` and ``show`` evaluate in memory then and say nothing was stored). In a folder
+    we may not write, SQLite cannot make the ``-shm`` a WAL reader needs: without one the
+    file is opened ``immutable`` (nobody can be writing it through WAL then either).
+    """
+    if not path.is_file():
+        return None
+    folder_writable = os.access(path.parent, os.W_OK)
+    if os.access(path, os.W_OK) and folder_writable:
+        return None
+    uri = f"file:{quote(str(path))}?mode=ro"
+    shm = path.with_name(path.name + "-shm")
+    if not folder_writable and not shm.exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         # Let SQLAlchemy's begin event issue BEGIN, so writers can ask for IMMEDIATE.
@@ -76,9 +99,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 10000")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk imports of 100k+ rows
-        cur.execute("PRAGMA journal_mode = WAL")
+        if not read_only:  # both would write the file; a read-only one is read as it is
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -91,13 +115,24 @@ def new_engine(url: str) -> Engine:
     """An engine for ``url`` set up the way syncwatch needs it; the schema is not looked at.
 
     SQLite: WAL, foreign keys, and ``BEGIN`` left to the writers (so they can ask for
-    ``IMMEDIATE``); the file's folder is never created (a typo in it would otherwise look
+    ``IMMEDIATE``); a file this user may not write is opened read-only
+    (:func:`read_only_uri`); the file's folder is never created (a typo in it would otherwise look
     like an empty fleet), and opening it switches the file to WAL: look at a file first
     (:func:`syncwatch.db.schema.check_target`). PostgreSQL: JIT off, connections pinged.
     """
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 10})
-        _configure_sqlite(engine)
+        path = sqlite_path(url)
+        uri = read_only_uri(path) if path is not None else None
+        if uri is None:
+            engine = sa.create_engine(url, connect_args={"timeout": 10})
+        else:
+            engine = sa.create_engine(
+                url,
+                creator=lambda: sqlite3.connect(
+                    uri, uri=True, timeout=10, check_same_thread=False
+                ),
+            )
+        _configure_sqlite(engine, read_only=uri is not None)
         return engine
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql") and "options" not in sa.engine.make_url(url).query:
