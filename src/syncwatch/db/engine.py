@@ -128,9 +128,7 @@ def new_engine(url: str) -> Engine:
         else:
             engine = sa.create_engine(
                 url,
-                creator=lambda: sqlite3.connect(
-                    uri, uri=True, timeout=10, check_same_thread=False
-                ),
+                creator=lambda: sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False),
             )
         _configure_sqlite(engine, read_only=uri is not None)
         return engine
