@@ -85,3 +85,25 @@ def test_list_json_shows_the_state_and_api_view_before_the_deletion(
     assert (row["status"], row["api_status"]) == ("ACTIVE", "ACTIVE")
     assert main(["--db", db_url, "--now", DELETES_AT.isoformat(), "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_re_import_still_applies_until_the_deletion(
+    store: Store, write_import: WriteImport
+) -> None:
+    _import_future_deletion(store, write_import)
+    record = integration_record(
+        "personio:later",
+        filters_configured=True,
+        deleted_at=DELETES_AT,
+        syncs=[
+            sync_record("s_later_1", "SUCCEEDED", ago(hours=3)),
+            sync_record("s_later_2", "FAILED", ago(hours=1)),
+        ],
+    )
+    report = import_files(store, [write_import([record])], NOW)
+    assert report.skipped_deleted == []
+    assert [s.id for s in store.syncs("personio:later")][:1] == ["s_later_2"]
+
+    # Once the deletion has come, the same file is skipped: a deletion is never undone.
+    later = import_files(store, [write_import([record])], DELETES_AT)
+    assert later.skipped_deleted == ["personio:later"]

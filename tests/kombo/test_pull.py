@@ -271,6 +271,18 @@ def test_deleted_integrations_are_not_pulled(store: Store, fake: FakeKombo) -> N
     assert fake.calls("personio:dead") == []
 
 
+def test_an_integration_deleted_later_is_still_pulled(store: Store, fake: FakeKombo) -> None:
+    later = (NOW + timedelta(days=1)).isoformat()
+    seed(store, record("personio:live"), record("personio:leaving", deleted_at=later))
+    fake.add("personio:live")
+    fake.add("personio:leaving")
+
+    report = run_pull(store, fake)
+
+    # Its deletion is dated tomorrow: until then it is an integration like any other.
+    assert sorted(i.integration_id for i in report.items) == ["personio:leaving", "personio:live"]
+
+
 def test_kombo_valid_again_clears_invalid_credentials_for_good(
     store: Store, fake: FakeKombo
 ) -> None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from fake_kombo import record, seed
 from kombo_support import (
     SECRET,
     Client,
@@ -238,6 +239,15 @@ def test_kombos_five_example_events_in_a_lifecycle(receiver: Client, store: Stor
         receiver.post(example("integration-created").replace(b"Ez8e", b"Zz8e")).json()["outcome"]
         == "ignored"
     )
+
+
+def test_events_still_apply_to_an_integration_deleted_later(receiver: Client, store: Store) -> None:
+    seed(store, record("personio:acme", deleted_at="2026-11-27T12:00:00Z"))  # tomorrow
+    # Its deletion is dated tomorrow: until then Kombo's news about it counts.
+    done = receiver.post(state_changed("e1", "2026-11-26T08:00:00Z", state="INVALID"))
+    assert done.json()["outcome"] == "applied"
+    row = store.get("personio:acme")
+    assert row is not None and row.state is IntegrationState.CREDENTIALS_INVALID
 
 
 def test_state_changed_maps_kombos_states_onto_the_facts(receiver: Client, store: Store) -> None:

@@ -148,13 +148,15 @@ def mark_dirty(conn: Connection, integration_ids: Sequence[str], revision: int) 
     )
 
 
-def undeleted_ids(store: Store, ids: Iterable[str] | None = None) -> list[str]:
-    """The ids of the integrations not deleted (of ``ids``, or all), in id order."""
-    query = (
-        sa.select(integrations.c.id)
-        .where(integrations.c.deleted_at.is_(None))
-        .order_by(integrations.c.id)
-    )
+def undeleted_ids(
+    store: Store, ids: Iterable[str] | None = None, now: datetime | None = None
+) -> list[str]:
+    """The ids of the integrations not deleted (of ``ids``, or all), in id order; with
+    ``now``, also those whose deletion is dated after it (not one yet)."""
+    alive = integrations.c.deleted_at.is_(None)
+    if now is not None:
+        alive = sa.or_(alive, integrations.c.deleted_at > now)
+    query = sa.select(integrations.c.id).where(alive).order_by(integrations.c.id)
     if ids is not None:
         query = query.where(integrations.c.id.in_(list(ids)))
     with store.read() as conn:

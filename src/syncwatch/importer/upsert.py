@@ -319,7 +319,8 @@ def _upsert(
         for (_name, _i, rec), record_logs in zip(records, prepared, strict=True):
             rid = rec["id"]
             old = existing.get(rid)
-            if old is not None and old["deleted_at"] is not None:
+            # A deletion dated after now is not one yet: the import still applies to it.
+            if old is not None and old["deleted_at"] is not None and old["deleted_at"] <= now:
                 report.skipped_deleted.append(rid)
                 continue
             given = {name: _value(rec[name]) for name in _FACT_FIELDS if name in rec}

@@ -235,6 +235,10 @@ class _Applier:
             db_kombo.update_integration(self.conn, integration_id, values)
         self.touched.append(integration_id)
 
+    def _deleted_by_now(self, row: Any) -> bool:
+        """Deleted as of now: a deletion dated later is not one yet (events still apply)."""
+        return row["deleted_at"] is not None and row["deleted_at"] <= self.now
+
     def _created(self, p: IntegrationCreated) -> Outcome:
         ref = p.integration
         row = self._row(ref.id)
@@ -242,7 +246,7 @@ class _Applier:
             self._ensure(ref, None)
             self.touched.append(ref.id)
             return Outcome.APPLIED
-        if row["deleted_at"] is not None:
+        if self._deleted_by_now(row):
             return Outcome.IGNORED
         # A placeholder made from an earlier event: now we know who it is.
         changes = {
@@ -261,7 +265,7 @@ class _Applier:
 
     def _state_changed(self, p: IntegrationStateChanged) -> Outcome:
         row = self._ensure(p.integration, p.updated_at)
-        if row["deleted_at"] is not None:
+        if self._deleted_by_now(row):
             return Outcome.IGNORED
         seen = row["kombo_updated_at"]
         if seen is not None and p.updated_at < seen:
@@ -277,7 +281,9 @@ class _Applier:
 
     def _deleted(self, p: IntegrationDeleted) -> Outcome:
         row = self._ensure(p.integration, p.deleted_at)
-        if row["deleted_at"] is not None:
+        if self._deleted_by_now(row) or (
+            row["deleted_at"] is not None and row["deleted_at"] <= p.deleted_at
+        ):
             return Outcome.IGNORED  # deletion is final; the first one stands
         self._update(p.integration.id, {"deleted_at": p.deleted_at})
         # A deleted integration syncs no more (as the delete action does).
@@ -291,7 +297,7 @@ class _Applier:
             return Outcome.IGNORED  # a sync state syncwatch does not know
         # A sync ran, so Kombo had what it needs to sync: filters are configured.
         row = self._ensure(p.integration, p.started_at, filters_configured=True)
-        if row["deleted_at"] is not None:
+        if self._deleted_by_now(row):
             return Outcome.IGNORED
         iid = p.integration.id
         old = db_kombo.find_sync(self.conn, p.sync_id)
@@ -322,7 +328,7 @@ class _Applier:
         if p.integration is not None:
             row = self._ensure(p.integration, p.first_observed_at)
             owner = p.integration.id
-            if row["deleted_at"] is None:
+            if not self._deleted_by_now(row):
                 self.touched.append(owner)
         old = db_kombo.find_issue(self.conn, p.issue_id)
         values = {

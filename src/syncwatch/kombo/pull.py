@@ -238,7 +238,7 @@ def pull(
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}")
     now = to_utc(now)
-    todo = db_kombo.undeleted_ids(store, ids)
+    todo = db_kombo.undeleted_ids(store, ids, now)
     report = PullReport(server=settings.base_url, at=now)
     if todo:
         asyncio.run(
