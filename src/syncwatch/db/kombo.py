@@ -153,7 +153,7 @@ def undeleted_ids(
 ) -> list[str]:
     """The ids of the integrations not deleted (of ``ids``, or all), in id order; with
     ``now``, also those whose deletion is dated after it (not one yet)."""
-    alive = integrations.c.deleted_at.is_(None)
+    alive: sa.ColumnElement[bool] = integrations.c.deleted_at.is_(None)
     if now is not None:
         alive = sa.or_(alive, integrations.c.deleted_at > now)
     query = sa.select(integrations.c.id).where(alive).order_by(integrations.c.id)
