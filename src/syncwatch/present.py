@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from syncwatch.clock import iso
+from syncwatch.limits import cap_message
 from syncwatch.rows import IntegrationRow, KomboMark, Transition
 from syncwatch.states import IntegrationState, SyncState
 
@@ -25,6 +26,7 @@ from syncwatch.timefmt import fmt_ago, fmt_duration, fmt_time, plural
 
 __all__ = [
     "ISSUE_GLYPH",
+    "REASON_SHOWN",
     "SYNC_WORDS",
     "Fact",
     "Tone",
@@ -45,6 +47,7 @@ __all__ = [
     "plural",
     "pulled_text",
     "safe_text",
+    "shown_reason",
     "state_change_notice",
     "state_text",
     "sync_result_text",
@@ -108,6 +111,17 @@ def safe_text(text: str, *, multiline: bool = False) -> str:
     if multiline:
         return _UNSAFE_BLOCK.sub(_visible_block, text)
     return _UNSAFE_LINE.sub(_visible_line, text)
+
+
+#: Characters of a reason (or a history entry's) the UI shows: a reason is one line, and
+#: one stored before the size limits could be megabytes long. The rest is cut, saying so.
+REASON_SHOWN = 2_000
+
+
+def shown_reason(text: str | None) -> str:
+    """A state reason as the UI shows it: safe (:func:`safe_text`) and at most
+    :data:`REASON_SHOWN` characters (a longer one ends saying how long it was)."""
+    return safe_text(cap_message(text or "", REASON_SHOWN))
 
 
 def link_target(url: str) -> str | None:

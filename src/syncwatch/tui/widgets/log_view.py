@@ -22,7 +22,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from syncwatch.present import fmt_time
+from syncwatch.limits import cap_message
+from syncwatch.present import fmt_time, safe_text
 from syncwatch.rows import LogRow
 from syncwatch.tui.colours import colour_style, level_style
 from syncwatch.tui.widgets.line_list import set_virtual_size
@@ -37,11 +38,16 @@ def _cells(text: str) -> int:
 
 
 def _one_line(text: str) -> str:
-    """Text with line breaks, tabs and other control characters as spaces (an entry is
-    drawn on its own lines)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else " " for c in text)
+    """Text from a log entry as the view draws it: safe
+    (:func:`~syncwatch.present.safe_text`: escape sequences, CR and BEL shown visibly, bidi
+    and zero-width characters neutralised), with line breaks (U+2028 and U+2029 too) and
+    tabs as spaces, as an entry is drawn on lines of its own. A message longer than
+    :data:`~syncwatch.limits.MESSAGE_LIMIT` (stored before that limit) is folded there,
+    saying how long it was: its lines are then counted and drawn as quickly as any."""
+    shown = safe_text(cap_message(text), multiline=True)
+    if "\n" in shown or "\t" in shown:
+        shown = shown.replace("\n", " ").replace("\t", " ")
+    return shown
 
 
 def entry_prefix(entry: LogRow) -> str:
@@ -158,8 +164,9 @@ class LogView(ScrollView, can_focus=True):
         line = int(self.scroll_offset.y) + y
         if not self._entries:
             if line == 0 and self._empty:
-                text = Text(self._empty, colour_style(self.app, "$text-muted"))
-                return self._fit(Strip(text.render(self.app.console)), width, base)
+                # One styled segment (a span-less Text renders unstyled: see LineList).
+                muted = base + colour_style(self.app, "$text-muted")
+                return self._fit(Strip([Segment(safe_text(self._empty), muted)]), width, base)
             return Strip.blank(width, base)
         if not 0 <= line < self._starts[-1]:
             return Strip.blank(width, base)
