@@ -363,9 +363,10 @@ class Tmux:
 
     def start(self, command: list[str], env: dict[str, str]) -> None:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        # The shell reports the exit code and keeps the pane open to be read.
+        # The shell reports the exit code and keeps the pane open to be read. COLUMNS and
+        # LINES (a test runner may set them) would override the pane's real size.
         shell = (
-            f"env {exports} {shlex.join(command)}; "
+            f"env -u COLUMNS -u LINES {exports} {shlex.join(command)}; "
             'echo "syncwatch exited with $?"; exec cat >/dev/null'
         )
         self.tmux(
