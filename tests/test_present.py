@@ -101,6 +101,8 @@ def test_line_and_paragraph_separators_are_line_breaks_in_a_log_message() -> Non
         ),
         ("http://localhost:8080/logs?id=1&x=%20", "http://localhost:8080/logs?id=1&x=%20"),
         ("javascript:alert(1)", None),
+        ("https://evil.example/logs/[link=x]", None),
+        ('https://evil.example/"><b>', None),
         ("file:///etc/passwd", None),
         ("https://app.kombo.dev/logs/\x1b[2J", None),
         ("https://evil.example/\x07", None),

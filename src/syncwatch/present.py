@@ -124,12 +124,18 @@ def shown_reason(text: str | None) -> str:
     return safe_text(cap_message(text or "", REASON_SHOWN))
 
 
+#: The characters of a URL (RFC 3986's unreserved and reserved ones, and ``%``), without
+#: the brackets (only an IPv6 host has them).
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+")
+
+
 def link_target(url: str) -> str | None:
     """``url`` when it may become a clickable link (a plain ``http``/``https`` URL with a
-    host, of printable ASCII only), else ``None``: show such a URL as text only, through
-    :func:`safe_text`. A link's target is written into the terminal's OSC 8 sequence, so a
-    control character in it, or another scheme (``javascript:``, ``file:``), never is."""
-    if not url or not all("\x21" <= ch <= "\x7e" for ch in url):
+    host, of the characters URLs are made of: no space, control character, bracket or
+    quote), else ``None``: show such a URL as text only, through :func:`safe_text`. A
+    link's target is written into the terminal's OSC 8 sequence, so a control character
+    in it, or another scheme (``javascript:``, ``file:``), never is."""
+    if not _URL_CHARACTERS.fullmatch(url):
         return None
     try:
         parts = urlsplit(url)
