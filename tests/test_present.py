@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from syncwatch.present import (
     fmt_ago,
     integration_facts,
     link_target,
+    safe_json,
     safe_text,
     state_change_notice,
     transition_json,
@@ -240,3 +242,11 @@ def test_one_relative_time_formatter_with_a_compact_form(
 ) -> None:
     assert fmt_ago(NOW - ago, NOW) == long
     assert fmt_ago(NOW - ago, NOW, compact=True) == compact
+
+
+def test_json_is_exact_and_leaves_nothing_raw_a_terminal_acts_on() -> None:
+    value = {"name": "a\x1b[2J\x9b\x7f\u202e\u200b\u2028 b [bold]ü", "n": 1}
+    text = safe_json(value)
+    assert json.loads(text) == value
+    assert not any(ch in text for ch in "\x1b\x9b\x7f\u202e\u200b\u2028")
+    assert "ü" in text and "[bold]" in text

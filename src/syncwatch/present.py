@@ -9,6 +9,7 @@ turns rows (``syncwatch.rows``) into words. All times are UTC.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,7 @@ __all__ = [
     "link_target",
     "plural",
     "pulled_text",
+    "safe_json",
     "safe_text",
     "shown_reason",
     "state_change_notice",
@@ -71,6 +73,20 @@ _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
 #: The same, keeping newlines and tabs (a log message's own layout); a separator becomes
 #: a newline there.
 _UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
+
+
+#: What JSON leaves raw but a terminal would act on (or reorder a line by): DEL, C1
+#: controls, the invisibles and the separators. (JSON escapes C0 controls itself.)
+_UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
+
+
+def safe_json(value: Any) -> str:
+    """``value`` as indented JSON, exact (parsing it gives ``value`` back) and safe to print
+    on a terminal: besides what JSON escapes, DEL, C1 controls, bidi, zero-width characters
+    and the line separators are written as ``\\uXXXX`` escapes (they occur only inside
+    strings, so the JSON stays valid). Other text stays as it is (``ensure_ascii`` off)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _visible_line(match: re.Match[str]) -> str:
