@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -212,7 +212,43 @@ class LogView(ScrollView, can_focus=True):
             return [whole]
         indent = prefix if width - prefix >= _MIN_TEXT_WIDTH else 0
         step = max(width - indent, 1)
-        cuts = [width + step * k for k in range(height - 1)]
-        first, *rest = whole.divide([*cuts, whole.cell_length])
+        first, *rest = _fold(whole, width, step)
         pad = Segment(" " * indent, base)
-        return [first] + [Strip([pad, *part]) for part in rest]
+        return [Strip(first)] + [Strip([pad, *part]) for part in rest]
+
+
+def _fold(strip: Strip, first: int, step: int) -> list[list[Segment]]:
+    """The segments of ``strip`` folded into lines: ``first`` cells, then ``step`` cells
+    each. One pass over the text (Strip.divide measures what is left at every cut: a
+    64,000-character entry took seconds). A wide character that does not fit the end of a
+    line starts the next one, as a terminal does."""
+    lines: list[list[Segment]] = [[]]
+    room = first
+    for segment in strip:
+        text, style = segment.text, segment.style
+        ascii_text = text.isascii()
+        while text:
+            if room <= 0:
+                lines.append([])
+                room = step
+            if ascii_text:
+                cut = min(room, len(text))
+                used = cut
+            else:
+                cut = used = 0
+                for ch in text:
+                    size = get_character_cell_size(ch)
+                    if used + size > room:
+                        break
+                    cut += 1
+                    used += size
+                if cut == 0:  # a wide character at the end of a line
+                    if room == (first if len(lines) == 1 else step):
+                        cut, used = 1, room  # wider than a whole line: it stays
+                    else:
+                        room = 0
+                        continue
+            lines[-1].append(Segment(text[:cut], style))
+            text = text[cut:]
+            room -= used
+    return lines
