@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from syncwatch.present import (
     fmt_ago,
     integration_facts,
+    link_target,
+    safe_json,
     safe_text,
     state_change_notice,
     transition_json,
@@ -72,6 +75,7 @@ def row(**changes: object) -> IntegrationRow:
         ("Ac\u200bme", "Ac<U+200B>me"),
         ("isolate\u2066x\u2069", "isolate<U+2066>x<U+2069>"),
         ("two\nlines", "two␤lines"),
+        ("line\u2028separator\u2029paragraph", "line␤separator␤paragraph"),
         ("tab\there", "tab here"),
         ("[bold red]Acme[/bold red] [/]", "[bold red]Acme[/bold red] [/]"),
     ],
@@ -82,6 +86,36 @@ def test_data_text_is_shown_visibly_and_never_raw(raw: str, shown: str) -> None:
 
 def test_a_log_message_keeps_its_lines_and_tabs_but_not_escapes() -> None:
     assert safe_text("GET /x\n\tat line 3\x1b[31m", multiline=True) == "GET /x\n\tat line 3␛[31m"
+
+
+def test_line_and_paragraph_separators_are_line_breaks_in_a_log_message() -> None:
+    # Some terminals and Rich break lines at U+2028/U+2029: in one line they would split
+    # a row, so they read like a newline; in a log message they are one.
+    assert safe_text("a\u2028b\u2029c", multiline=True) == "a\nb\nc"
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        (
+            "https://app.kombo.dev/env/production/logs/C3xU",
+            "https://app.kombo.dev/env/production/logs/C3xU",
+        ),
+        ("http://localhost:8080/logs?id=1&x=%20", "http://localhost:8080/logs?id=1&x=%20"),
+        ("javascript:alert(1)", None),
+        ("https://evil.example/logs/[link=x]", None),
+        ('https://evil.example/"><b>', None),
+        ("file:///etc/passwd", None),
+        ("https://app.kombo.dev/logs/\x1b[2J", None),
+        ("https://evil.example/\x07", None),
+        ("https://evil.example/a b", None),
+        ("https://evil.example/\u202e", None),
+        ("https:///no-host", None),
+        ("", None),
+    ],
+)
+def test_only_a_plain_http_url_becomes_a_link(url: str, target: str | None) -> None:
+    assert link_target(url) == target
 
 
 def test_no_control_character_survives_any_text() -> None:
@@ -132,6 +166,18 @@ def test_a_state_change_notice_names_who_from_to_and_why() -> None:
     assert state_change_notice(old, new) == (
         "Acme GmbH (workday:1): ● Active → ✖ Failing\n"
         "The last sync failed: 503 Service Unavailable."
+    )
+
+
+def test_a_state_change_notice_shows_data_literally() -> None:
+    old = row(state=IntegrationState.ACTIVE)
+    new = row(
+        organization="Evil \x1b[2J\x1b[H[bold]Corp\u202e",
+        state_reason="failed: \x07[link=https://evil.example]x[/link]\nsecond\r",
+    )
+    assert state_change_notice(old, new) == (
+        "Evil ␛[2J␛[H[bold]Corp<U+202E> (workday:1): ● Active → ✖ Failing\n"
+        "failed: ␇[link=https://evil.example]x[/link]␤second␍"
     )
 
 
@@ -196,3 +242,11 @@ def test_one_relative_time_formatter_with_a_compact_form(
 ) -> None:
     assert fmt_ago(NOW - ago, NOW) == long
     assert fmt_ago(NOW - ago, NOW, compact=True) == compact
+
+
+def test_json_is_exact_and_leaves_nothing_raw_a_terminal_acts_on() -> None:
+    value = {"name": "a\x1b[2J\x9b\x7f\u202e\u200b\u2028 b [bold]ü", "n": 1}
+    text = safe_json(value)
+    assert json.loads(text) == value
+    assert not any(ch in text for ch in "\x1b\x9b\x7f\u202e\u200b\u2028")
+    assert "ü" in text and "[bold]" in text

@@ -9,12 +9,15 @@ turns rows (``syncwatch.rows``) into words. All times are UTC.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from syncwatch.clock import iso
+from syncwatch.limits import cap_message
 from syncwatch.rows import IntegrationRow, KomboMark, Transition
 from syncwatch.states import IntegrationState, SyncState
 
@@ -24,6 +27,7 @@ from syncwatch.timefmt import fmt_ago, fmt_duration, fmt_time, plural
 
 __all__ = [
     "ISSUE_GLYPH",
+    "REASON_SHOWN",
     "SYNC_WORDS",
     "Fact",
     "Tone",
@@ -40,9 +44,12 @@ __all__ = [
     "kombo_mark_facts",
     "kombo_status_text",
     "last_sync_fact",
+    "link_target",
     "plural",
     "pulled_text",
+    "safe_json",
     "safe_text",
+    "shown_reason",
     "state_change_notice",
     "state_text",
     "sync_result_text",
@@ -58,17 +65,44 @@ __all__ = [
 #: Characters that reorder or hide text: bidi marks, embeddings, overrides and isolates, and
 #: the zero-width ones (one customer's name could pose as another's with them).
 _INVISIBLE = "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-#: What must not reach a terminal as it is: C0 controls, DEL, C1 controls, the invisibles.
-_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
-#: The same, keeping newlines and tabs (a log message's own layout).
-_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
+#: The line and paragraph separators: Rich (and some terminals) break lines at them.
+_SEPARATORS = "\u2028\u2029"
+#: What must not reach a terminal as it is: C0 controls, DEL, C1 controls, the invisibles,
+#: and the separators (in one line they would split it).
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
+#: The same, keeping newlines and tabs (a log message's own layout); a separator becomes
+#: a newline there.
+_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
 
 
-def _visible(match: re.Match[str]) -> str:
+#: What JSON leaves raw but a terminal would act on (or reorder a line by): DEL, C1
+#: controls, the invisibles and the separators. (JSON escapes C0 controls itself.)
+_UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
+
+
+def safe_json(value: Any) -> str:
+    """``value`` as indented JSON, exact (parsing it gives ``value`` back) and safe to print
+    on a terminal: besides what JSON escapes, DEL, C1 controls, bidi, zero-width characters
+    and the line separators are written as ``\\uXXXX`` escapes (they occur only inside
+    strings, so the JSON stays valid). Other text stays as it is (``ensure_ascii`` off)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _visible_line(match: re.Match[str]) -> str:
     ch = match.group()
-    code = ord(ch)
-    if ch == "\n":
+    if ch == "\n" or ch in _SEPARATORS:
         return "␤"
+    return _visible(ch)
+
+
+def _visible_block(match: re.Match[str]) -> str:
+    ch = match.group()
+    return "\n" if ch in _SEPARATORS else _visible(ch)
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
     if ch == "\t":
         return " "
     if code < 0x20:
@@ -86,10 +120,46 @@ def safe_text(text: str, *, multiline: bool = False) -> str:
     a bell ``␇``); C1 controls, bidi overrides and zero-width characters read as their code
     point (``<U+202E>``), so nothing reaches the terminal raw and one name cannot pose as
     another. Newlines and tabs are kept when ``multiline`` (a log message), else shown as
-    ``␤`` and a space. Every surface passes data-provided text through here and shows the
-    result as plain text, never as markup; JSON output keeps the data exact instead.
+    ``␤`` and a space; the line and paragraph separators (U+2028, U+2029) count as
+    newlines. Every surface passes data-provided text through here and shows the result as
+    plain text, never as markup; JSON output keeps the data exact instead.
     """
-    return (_UNSAFE_BLOCK if multiline else _UNSAFE_LINE).sub(_visible, text)
+    if multiline:
+        return _UNSAFE_BLOCK.sub(_visible_block, text)
+    return _UNSAFE_LINE.sub(_visible_line, text)
+
+
+#: Characters of a reason (or a history entry's) the UI shows: a reason is one line, and
+#: one stored before the size limits could be megabytes long. The rest is cut, saying so.
+REASON_SHOWN = 2_000
+
+
+def shown_reason(text: str | None) -> str:
+    """A state reason as the UI shows it: safe (:func:`safe_text`) and at most
+    :data:`REASON_SHOWN` characters (a longer one ends saying how long it was)."""
+    return safe_text(cap_message(text or "", REASON_SHOWN))
+
+
+#: The characters of a URL (RFC 3986's unreserved and reserved ones, and ``%``), without
+#: the brackets (only an IPv6 host has them).
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+")
+
+
+def link_target(url: str) -> str | None:
+    """``url`` when it may become a clickable link (a plain ``http``/``https`` URL with a
+    host, of the characters URLs are made of: no space, control character, bracket or
+    quote), else ``None``: show such a URL as text only, through :func:`safe_text`. A
+    link's target is written into the terminal's OSC 8 sequence, so a control character
+    in it, or another scheme (``javascript:``, ``file:``), never is."""
+    if not _URL_CHARACTERS.fullmatch(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an invalid IPv6 host, say
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url
 
 
 # --------------------------------------------------------------------------- sync results
@@ -144,8 +214,8 @@ def state_change_notice(old: IntegrationRow, new: IntegrationRow) -> str:
     """A change of state as the UI notifies it: who, from, to, and why."""
     assert new.state is not None
     return (
-        f"{new.organization} ({new.id}): {state_text(old.state)} → "
-        f"{state_text(new.state)}\n{new.state_reason or ''}"
+        f"{safe_text(new.organization)} ({safe_text(new.id)}): {state_text(old.state)} → "
+        f"{state_text(new.state)}\n{safe_text(new.state_reason or '')}"
     ).rstrip()
 
 

@@ -251,3 +251,18 @@ async def test_text_pane_rewraps_on_resize() -> None:
         await pilot.pause()
         assert pane.virtual_size.height < narrow
         assert pane.text.split() == ["word"] * 30
+
+
+async def test_log_view_folds_wide_characters_without_losing_any() -> None:
+    app = _LogApp()
+    async with app.run_test(size=(61, 30)) as pilot:
+        log = app.query_one(LogView)
+        message = "界" * 150 + " end"  # 300 cells: some line ends fall inside a character
+        log.show([_entry(0, message, "ERROR")], wrap=True)
+        await pilot.pause()
+        width = log.scrollable_content_region.width
+        lines = [log.render_line(y) for y in range(log.virtual_size.height)]
+        assert all(line.cell_length == width for line in lines)
+        prefix = len("Nov 26 10:00  ERROR    ")
+        shown = "".join(line.text[prefix:].rstrip() for line in lines)
+        assert shown == message

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -88,9 +87,11 @@ def out(text: str = "") -> None:
 
 
 def out_json(value: Any) -> None:
-    """``value`` as indented JSON on stdout."""
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    """``value`` as indented JSON on stdout: the data exact, and nothing in it a terminal
+    would act on (:func:`~syncwatch.present.safe_json`)."""
+    from syncwatch.present import safe_json
+
+    sys.stdout.write(safe_json(value) + "\n")
 
 
 def print_transitions(transitions: Iterable[Transition]) -> None:

@@ -321,7 +321,7 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     if upstream.gone_at is not None and not row.deleted:
         warning = gone_warning(upstream.gone_at, row.id)
         terminal.print(Text(f"  {safe_text(warning)}", style="bold red"))
-    terminal.print(Text(f"  Next step: {shown.next_step}"))
+    terminal.print(Text(f"  Next step: {safe_text(shown.next_step)}"))
     n_open = sum(1 for i in issues if i.open)
     mark = KomboMark(open_issues=n_open, gone_at=upstream.gone_at)
     # The facts in the drill-down's order and words; Kombo's open issues are listed below.

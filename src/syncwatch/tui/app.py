@@ -33,6 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from syncwatch.actions import Action
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
+from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import notices
 from syncwatch.tui.commands import SyncwatchCommands
@@ -143,10 +144,11 @@ class SyncwatchApp(App[int]):
         self.gateway.close()
 
     def tell(self, notice: Notice) -> None:
-        """Show a notification (its text is never read as markup)."""
+        """Show a notification: plain text, never read as markup, and safe (a refusal's
+        words name an organisation; the notice's own line breaks are kept)."""
         self.notify(
-            notice.message,
-            title=notice.title,
+            safe_text(notice.message, multiline=True),
+            title=safe_text(notice.title),
             severity=notice.severity,
             timeout=notice.timeout,
             markup=False,
@@ -395,7 +397,11 @@ def run_app(
     interval: float = 5.0,
     read_only: bool = False,
     demo: DemoEngine | None = None,
+    headless: bool = False,
 ) -> int:
-    """Open the terminal UI; returns the exit code."""
-    SyncwatchApp(store, clock, interval=interval, read_only=read_only, demo=demo).run()
-    return 0
+    """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
+    its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests)."""
+    app = SyncwatchApp(store, clock, interval=interval, read_only=read_only, demo=demo)
+    app.run(headless=headless)
+    code = app.return_code
+    return 0 if code is None else code

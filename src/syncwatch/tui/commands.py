@@ -2,7 +2,8 @@
 
 Made from the key table (:mod:`syncwatch.tui.keys`): each key with a palette name, on the
 screen the palette was opened over, runs what pressing the key would (an operator action
-that is not allowed says why), plus the list's views and sort columns by name.
+that is not allowed says why), plus the list's views and sort columns by name. Entries are
+plain content: nothing in a name or its help is read as markup.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from textual.actions import parse as parse_action
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 from textual.dom import DOMNode
+from textual.fuzzy import Matcher
+from textual.markup import escape
 
 from syncwatch.tui.keys import APP_KEYS, DETAIL_KEYS, LIST_KEYS, Key
 from syncwatch.tui.screens.detail import IntegrationScreen
@@ -67,11 +71,24 @@ class SyncwatchCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self.commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            # Plain content: a command's name or help is never read as markup.
+            yield DiscoveryHit(Content(name), callback, help=escape(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self.commands():
-            score = matcher.match(name)
+            score, offsets = matcher.fuzzy_search.match(query, name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(
+                    score, _highlight(name, offsets, matcher), callback, help=escape(help_text)
+                )
+
+
+def _highlight(name: str, offsets: Sequence[int], matcher: Matcher) -> Content:
+    """``name`` as plain content with the matched letters highlighted (Textual's own
+    ``Matcher.highlight`` reads the name as markup)."""
+    content = Content(name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -3,7 +3,9 @@
 Plain functions from facts to words (no Textual): a state change reads as
 :func:`syncwatch.present.state_change_notice` words it, a state as
 :func:`syncwatch.present.state_text`; the UI never words a transition itself. Text from
-data is shown as plain text: the app posts every :class:`Notice` with markup off.
+data is shown as plain text, made safe by :func:`syncwatch.present.safe_text` where it is
+put into words; the app posts every :class:`Notice` with markup off (and through
+``safe_text`` once more, keeping the notice's own lines).
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from typing import Literal
 
 from syncwatch.actions import Action, ActionResult, Refusal
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
-from syncwatch.present import fmt_time, state_change_notice, state_text
+from syncwatch.present import (
+    fmt_time,
+    safe_text,
+    shown_reason,
+    state_change_notice,
+    state_text,
+)
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import IntegrationState
 from syncwatch.tui.model import StateChange
@@ -103,14 +111,17 @@ def action_done(
     if len(results) == 1:
         r = results[0]
         row = rows.get(r.integration_id)
-        name = f"{row.organization} ({r.integration_id})" if row else r.integration_id
-        notices.append(Notice(f"{name} is now {state_text(r.state_after)}.\n{r.reason}", title))
+        name = f"{safe_text(row.organization)} ({safe_text(r.integration_id)})" if row else ""
+        name = name or safe_text(r.integration_id)
+        notices.append(
+            Notice(f"{name} is now {state_text(r.state_after)}.\n{shown_reason(r.reason)}", title)
+        )
     elif results:
         into = Counter(r.state_after for r in results)
         parts = ", ".join(f"{n} {state_text(s)}" for s, n in into.items())
         notices.append(Notice(f"Applied to {len(results)} integrations; now {parts}.", title))
     problems = [r.message for r in refusals]
-    problems += [f"no integration with id {i!r}" for i in unknown]
+    problems += [f"no integration with id {safe_text(repr(i))}" for i in unknown]
     if problems:
         shown = "\n".join(f"• {p}" for p in problems[:REFUSALS_SHOWN])
         more = len(problems) - REFUSALS_SHOWN
@@ -122,7 +133,7 @@ def action_done(
 
 def asking_kombo(action: Action, ids: Sequence[str]) -> Notice:
     """Said while an action waits for Kombo (the call can take seconds, retries included)."""
-    what = f"{len(ids)} integrations" if len(ids) > 1 else ids[0]
+    what = f"{len(ids)} integrations" if len(ids) > 1 else safe_text(ids[0])
     text = f"Asking Kombo to {action.label.lower()} {what} first ..."
     return Notice(text, action.label, timeout=3)
 

@@ -1,4 +1,5 @@
-"""The delete confirmation: names what will be destroyed; focus starts on Cancel."""
+"""The delete confirmation: names what will be destroyed (as plain, safe text); focus starts
+on Cancel."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui.keys import CONFIRM_KEYS, bindings
 
@@ -35,14 +37,14 @@ class ConfirmDelete(ModalScreen[bool]):
         if n == 1:
             row = self.rows[0]
             text.append("Delete ")
-            text.append(row.organization, bold)
-            text.append(f" ({row.id})?\n\n")
+            text.append(safe_text(row.organization), bold)
+            text.append(f" ({safe_text(row.id)})?\n\n")
         else:
             text.append(f"Delete these {n} integrations?\n\n", bold)
             for row in self.rows[:_SHOWN]:
                 text.append("  • ")
-                text.append(row.organization, bold)
-                text.append(f" ({row.id})\n")
+                text.append(safe_text(row.organization), bold)
+                text.append(f" ({safe_text(row.id)})\n")
             if n > _SHOWN:
                 text.append(f"  … and {n - _SHOWN} more\n")
             text.append("\n")

@@ -37,7 +37,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static
 
-from syncwatch.present import fmt_time
+from syncwatch.present import fmt_time, link_target, safe_text, shown_reason
 from syncwatch.rows import HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.states import LogLevel
 from syncwatch.tui.colours import colour_style, state_style
@@ -182,9 +182,12 @@ class IntegrationScreen(Screen[None]):
         row = self.row
         pane = self.query_one("#detail-left", TextPane)
         if row is None:
-            pane.show(Text(f"No integration with id {self.integration_id}."), scroll_home=True)
+            pane.show(self._no_such_integration(), scroll_home=True)
         else:
             pane.show(title_text(self.app, row), scroll_home=True)
+
+    def _no_such_integration(self) -> Text:
+        return Text(f"No integration with id {safe_text(self.integration_id)}.")
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         # Textual restyles every widget of a resumed screen. Opening the drill-down again
@@ -211,7 +214,7 @@ class IntegrationScreen(Screen[None]):
         row = self.row
         pane = self.query_one("#detail-left", TextPane)
         if row is None:
-            pane.show(Text(f"No integration with id {self.integration_id}."))
+            pane.show(self._no_such_integration())
             return
         now = self.model.now
         mark = self.model.kombo.get(row.id)
@@ -287,10 +290,14 @@ class IntegrationScreen(Screen[None]):
             line.append("Kombo log: no sync", muted)
         elif sync.log_url:
             line.append("Kombo log ", Style(bold=True))
-            line.append(sync.log_url, Style(link=sync.log_url, underline=True))
+            # A link (OSC 8) only to a plain http(s) URL; anything else is text only.
+            target = link_target(sync.log_url)
+            line.append(
+                safe_text(sync.log_url), Style(link=target, underline=True) if target else muted
+            )
             line.append("  (u copies it)", muted)
         else:
-            line.append(f"Kombo log: none for {sync.id} (not reported by Kombo)", muted)
+            line.append(f"Kombo log: none for {safe_text(sync.id)} (not reported by Kombo)", muted)
         self.query_one("#sync-url", Static).update(line, layout=False)
 
     def action_copy_log_url(self) -> None:
@@ -304,7 +311,7 @@ class IntegrationScreen(Screen[None]):
             return
         self.app.copy_to_clipboard(sync.log_url)
         self.notify(
-            f"{sync.log_url}\n(copied through the terminal, where it supports OSC 52)",
+            f"{safe_text(sync.log_url)}\n(copied through the terminal, where it supports OSC 52)",
             title="Log URL copied",
             markup=False,
         )
@@ -327,7 +334,7 @@ class IntegrationScreen(Screen[None]):
                 state_style(self.app, entry.to_state) + Style(bold=True),
             )
             change.append("\n")
-            change.append(entry.reason, muted)
+            change.append(shown_reason(entry.reason), muted)
             marker = Text("●" if i == 0 else "○", state_style(self.app, entry.to_state))
             marker.append("\n│" if i < len(self.history) - 1 else "", muted)
             grid.add_row(fmt_time(entry.at), marker, change)
@@ -372,7 +379,7 @@ class IntegrationScreen(Screen[None]):
         self.query_one(LogView).show(shown, wrap=self.wrap, search=self.search_text, empty=empty)
         muted = colour_style(self.app, "$text-muted")
         title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(f"Log of {self.sync_id or '(no sync)'}", Style(bold=True))
+        title.append(f"Log of {safe_text(self.sync_id or '(no sync)')}", Style(bold=True))
         title.append(f"  {len(shown)} of {len(self.logs)} entries, newest first", muted)
         flags = [
             "warnings+errors only" if self.issues_only else "all levels",
@@ -380,7 +387,7 @@ class IntegrationScreen(Screen[None]):
             "following" if self.follow else "not following",
         ]
         if self.search_text:
-            flags.append(f"search: {self.search_text}")
+            flags.append(f"search: {safe_text(self.search_text)}")
         title.append("  ·  " + ", ".join(flags), muted)
         # One line high (CSS): no layout pass.
         self.query_one("#log-title", Static).update(title, layout=False)

@@ -233,7 +233,7 @@ class MainScreen(Screen[None]):
     def action_open(self) -> None:
         row = self.integration_list.cursor_row
         if row is None:
-            self.notify("No integration is highlighted.", severity="warning")
+            self.notify("No integration is highlighted.", severity="warning", markup=False)
             return
         # Straight to the app, its only handler (not queued behind this screen's messages).
         self.app.post_message(OpenIntegration(row.id))
@@ -277,7 +277,7 @@ class MainScreen(Screen[None]):
     def action_cycle_view(self) -> None:
         current = self.integration_list.state_filter
         self.action_set_view(_VIEWS[(_VIEWS.index(current) + 1) % len(_VIEWS)])
-        self.notify(f"Showing {self.integration_list.state_filter.value}.", timeout=2)
+        self.notify(f"Showing {self.integration_list.state_filter.value}.", timeout=2, markup=False)
 
     def action_toggle_deleted(self) -> None:
         lst = self.integration_list

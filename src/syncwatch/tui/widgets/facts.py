@@ -1,6 +1,7 @@
 """Facts about one integration as Rich text: shared by the preview pane and the drill-down.
 
-Everything from the database goes in as plain text (``Text.append``), never as markup.
+Everything from the database goes in as plain text (``Text.append``), never as markup,
+and through :func:`~syncwatch.present.safe_text` (no control character reaches the terminal).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.text import Text
 from textual.app import App
 
 from syncwatch.actions import NEXT_ACTION, next_step
-from syncwatch.present import SYNC_WORDS, Tone, integration_facts
+from syncwatch.present import SYNC_WORDS, Tone, integration_facts, safe_text, shown_reason
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import SyncState
 from syncwatch.tui.colours import colour_style, state_style
@@ -29,7 +30,7 @@ def next_step_text(row: IntegrationRow) -> str:
         return "Waiting for the first evaluation."
     action = NEXT_ACTION.get(row.state)
     key = ACTION_KEYS[action] if action is not None else None
-    return next_step(row.state, row.id, key=key)
+    return safe_text(next_step(row.state, row.id, key=key))
 
 
 def title_text(app: App[object], row: IntegrationRow) -> Text:
@@ -39,10 +40,12 @@ def title_text(app: App[object], row: IntegrationRow) -> Text:
             f"{row.state.glyph} {row.state.label}", state_style(app, row.state) + Style(bold=True)
         )
         text.append("  ")
-    text.append(row.organization, Style(bold=True))
+    text.append(safe_text(row.organization), Style(bold=True))
     text.append("\n")
-    text.append(row.id, colour_style(app, "$text-muted"))
-    text.append(f"  ·  {row.tool} · {row.category} · {row.environment}")
+    text.append(safe_text(row.id), colour_style(app, "$text-muted"))
+    text.append(
+        f"  ·  {safe_text(row.tool)} · {safe_text(row.category)} · {safe_text(row.environment)}"
+    )
     return text
 
 
@@ -71,7 +74,7 @@ def facts_text(
     why = Table.grid(padding=(0, 1))
     why.add_column(style=label, no_wrap=True)
     why.add_column()
-    why.add_row("Why", Text(row.state_reason or "Not evaluated yet."))
+    why.add_row("Why", Text(shown_reason(row.state_reason or "Not evaluated yet.")))
     has_action = row.state is not None and NEXT_ACTION.get(row.state) is not None
     why.add_row(
         "Next",
@@ -83,7 +86,7 @@ def facts_text(
     facts.add_column()
     hint = "(Enter shows them)" if compact else "(below)"
     for fact in integration_facts(row, now, compact=compact, kombo=kombo, kombo_hint=hint):
-        facts.add_row(fact.name, Text(fact.value, _tone_style(app, fact.tone)))
+        facts.add_row(fact.name, Text(safe_text(fact.value), _tone_style(app, fact.tone)))
     return Group(title_text(app, row), Text(), why, Text(), facts)
 
 

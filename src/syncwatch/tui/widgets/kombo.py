@@ -2,7 +2,7 @@
 warning, and the drill-down's issues.
 
 Issue titles and messages come from Kombo (markdown): they go in as plain text
-(``Text.append``), never parsed as markup.
+(``Text.append``), never parsed as markup, and through :func:`~syncwatch.present.safe_text`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
+from syncwatch.limits import cap_message
 from syncwatch.present import (
     ISSUE_GLYPH,
     fmt_ago,
@@ -93,8 +94,8 @@ def kombo_section(
             else:
                 head.append("✓ RESOLVED", success)
             head.append("  ")
-            head.append(issue.title, _BOLD)
-            head.append(f"  {issue.type}", muted)
+            head.append(safe_text(issue.title), _BOLD)
+            head.append(f"  {safe_text(issue.type)}", muted)
             when = f"first observed {fmt_time(issue.first_observed_at, now)}"
             if issue.resolved_at is not None:
                 when += f", resolved {fmt_time(issue.resolved_at, now)}"
@@ -105,7 +106,10 @@ def kombo_section(
             parts.append(head)
             if issue.message.strip():
                 # Markdown from Kombo, shown as written: plain text, never markup.
-                body = Text(issue.message.strip(), muted if not issue.open else Style())
+                body = Text(
+                    safe_text(cap_message(issue.message.strip()), multiline=True),
+                    muted if not issue.open else Style(),
+                )
                 parts.append(body)
     if not parts:
         return None

@@ -13,7 +13,6 @@ from typing import ClassVar, Generic, TypeVar
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import BindingType
 from textual.geometry import Region, Size
@@ -21,6 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from syncwatch.present import safe_text
 from syncwatch.tui.keys import CURSOR_KEYS, bindings
 
 T = TypeVar("T")
@@ -68,9 +68,14 @@ def set_virtual_size(view: ScrollView, size: Size) -> None:
 
 
 def cell(text: str, width: int, style: Style, *, right: bool = False) -> Segment:
-    """``text`` padded or cut to exactly ``width`` cells (cut text ends with an ellipsis)."""
+    """``text`` padded or cut to exactly ``width`` cells (cut text ends with an ellipsis).
+
+    Every cell of a list goes through here, and most show data (an organisation, a tool,
+    an id): it is made safe to show first (:func:`~syncwatch.present.safe_text`), so no
+    control character reaches the terminal and no bidi override reorders the row."""
     if width <= 0:
         return Segment("", style)
+    text = safe_text(text)
     length = cell_len(text)
     if length > width:
         return Segment(set_cell_size(set_cell_size(text, width - 1) + "…", width), style)
@@ -300,9 +305,11 @@ class LineList(ScrollView, Generic[T], can_focus=True):
         index = int(self.scroll_offset.y) + y - header
         if index >= len(self._items):
             if index == 0 and self._empty_text:
-                # Plain Text: never parsed as markup.
-                text = Text(" " + self._empty_text, style=base + Style(dim=True), no_wrap=True)
-                return Strip(text.render(self.app.console)).adjust_cell_length(width, base)
+                # One segment with its style: plain text, never parsed as markup. (Text's
+                # render() leaves a span-less text unstyled: a segment without a style,
+                # which Textual's NO_COLOR filter cannot take.)
+                line = Segment(" " + safe_text(self._empty_text), base + Style(dim=True))
+                return Strip([line]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         item = self._items[index]
         on_cursor = index == self.cursor

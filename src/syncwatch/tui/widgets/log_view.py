@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -22,7 +22,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from syncwatch.present import fmt_time
+from syncwatch.limits import cap_message
+from syncwatch.present import fmt_time, safe_text
 from syncwatch.rows import LogRow
 from syncwatch.tui.colours import colour_style, level_style
 from syncwatch.tui.widgets.line_list import set_virtual_size
@@ -37,11 +38,16 @@ def _cells(text: str) -> int:
 
 
 def _one_line(text: str) -> str:
-    """Text with line breaks, tabs and other control characters as spaces (an entry is
-    drawn on its own lines)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else " " for c in text)
+    """Text from a log entry as the view draws it: safe
+    (:func:`~syncwatch.present.safe_text`: escape sequences, CR and BEL shown visibly, bidi
+    and zero-width characters neutralised), with line breaks (U+2028 and U+2029 too) and
+    tabs as spaces, as an entry is drawn on lines of its own. A message longer than
+    :data:`~syncwatch.limits.MESSAGE_LIMIT` (stored before that limit) is folded there,
+    saying how long it was: its lines are then counted and drawn as quickly as any."""
+    shown = safe_text(cap_message(text), multiline=True)
+    if "\n" in shown or "\t" in shown:
+        shown = shown.replace("\n", " ").replace("\t", " ")
+    return shown
 
 
 def entry_prefix(entry: LogRow) -> str:
@@ -158,8 +164,9 @@ class LogView(ScrollView, can_focus=True):
         line = int(self.scroll_offset.y) + y
         if not self._entries:
             if line == 0 and self._empty:
-                text = Text(self._empty, colour_style(self.app, "$text-muted"))
-                return self._fit(Strip(text.render(self.app.console)), width, base)
+                # One styled segment (a span-less Text renders unstyled: see LineList).
+                muted = base + colour_style(self.app, "$text-muted")
+                return self._fit(Strip([Segment(safe_text(self._empty), muted)]), width, base)
             return Strip.blank(width, base)
         if not 0 <= line < self._starts[-1]:
             return Strip.blank(width, base)
@@ -205,7 +212,43 @@ class LogView(ScrollView, can_focus=True):
             return [whole]
         indent = prefix if width - prefix >= _MIN_TEXT_WIDTH else 0
         step = max(width - indent, 1)
-        cuts = [width + step * k for k in range(height - 1)]
-        first, *rest = whole.divide([*cuts, whole.cell_length])
+        first, *rest = _fold(whole, width, step)
         pad = Segment(" " * indent, base)
-        return [first] + [Strip([pad, *part]) for part in rest]
+        return [Strip(first)] + [Strip([pad, *part]) for part in rest]
+
+
+def _fold(strip: Strip, first: int, step: int) -> list[list[Segment]]:
+    """The segments of ``strip`` folded into lines: ``first`` cells, then ``step`` cells
+    each. One pass over the text (Strip.divide measures what is left at every cut: a
+    64,000-character entry took seconds). A wide character that does not fit the end of a
+    line starts the next one, as a terminal does."""
+    lines: list[list[Segment]] = [[]]
+    room = first
+    for segment in strip:
+        text, style = segment.text, segment.style
+        ascii_text = text.isascii()
+        while text:
+            if room <= 0:
+                lines.append([])
+                room = step
+            if ascii_text:
+                cut = min(room, len(text))
+                used = cut
+            else:
+                cut = used = 0
+                for ch in text:
+                    size = get_character_cell_size(ch)
+                    if used + size > room:
+                        break
+                    cut += 1
+                    used += size
+                if cut == 0:  # a wide character at the end of a line
+                    if room == (first if len(lines) == 1 else step):
+                        cut, used = 1, room  # wider than a whole line: it stays
+                    else:
+                        room = 0
+                        continue
+            lines[-1].append(Segment(text[:cut], style))
+            text = text[cut:]
+            room -= used
+    return lines

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState
 from syncwatch.tui.colours import colour_style, state_style
@@ -173,7 +174,7 @@ class StatusLine(OneLine):
             out.append(Text(f"view: {view}"))
             if filter_text:
                 text = Text("filter: ")
-                text.append(filter_text, Style(bold=True))
+                text.append(safe_text(filter_text), Style(bold=True))
                 out.append(text)
             if not short or show_deleted:
                 out.append(Text(f"deleted {'shown' if show_deleted else 'hidden'}"))
