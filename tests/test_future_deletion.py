@@ -17,7 +17,7 @@ from syncwatch.actions import Action, perform
 from syncwatch.cli import main
 from syncwatch.db import Store
 from syncwatch.importer import import_files
-from syncwatch.present import fmt_time
+from syncwatch.present import deleted_fact, fmt_time
 from syncwatch.states import ApiStatus, IntegrationState
 
 St = IntegrationState
@@ -107,3 +107,19 @@ def test_a_re_import_still_applies_until_the_deletion(
     # Once the deletion has come, the same file is skipped: a deletion is never undone.
     later = import_files(store, [write_import([record])], DELETES_AT)
     assert later.skipped_deleted == ["personio:later"]
+
+
+def test_the_facts_say_when_it_will_be_deleted_not_that_it_was(
+    store: Store, write_import: WriteImport
+) -> None:
+    _import_future_deletion(store, write_import)
+    row = store.get("personio:later")
+    assert row is not None
+    fact = deleted_fact(row)
+    assert fact is not None and fact.value == f"to be deleted {fmt_time(DELETES_AT)}"
+
+    store.evaluate_pass(DELETES_AT)
+    row = store.get("personio:later")
+    assert row is not None
+    fact = deleted_fact(row)
+    assert fact is not None and "deletion is final" in fact.value

@@ -271,6 +271,8 @@ def deleted_fact(row: IntegrationRow) -> Fact | None:
     """When it was deleted and what became of its data (None when not deleted)."""
     if row.deleted_at is None:
         return None
+    if not row.deleted:
+        return Fact("deleted", f"to be deleted {fmt_time(row.deleted_at)}")
     purge = "data purged" if row.purged_at else "data purged 14 days later"
     return Fact("deleted", f"{fmt_time(row.deleted_at)} ({purge}; deletion is final)")
 

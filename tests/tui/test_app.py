@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -652,3 +652,19 @@ async def test_light_theme_renders(store: Store, clock: FixedClock) -> None:
         await pilot.pause()
         line = the_list(app).render_line(1)
         assert "Failing" in line.text
+
+
+async def test_a_clock_behind_the_store_shows_the_past_and_stores_nothing(store: Store) -> None:
+    store.evaluate_pass(NOW)
+    revision = store.revision()
+    app = make_app(store, FixedClock(NOW - timedelta(days=1)))
+    async with run(app, SIZE) as pilot:
+        await settle(pilot)
+        await refresh(pilot)
+        # The list is there, evaluated as of the clock; one notice says nothing was stored,
+        # not an error at every pass.
+        assert len(shown_ids(app)) == 5
+        told = notes(app)
+        assert [t for t, _m, _s in told].count("Nothing stored") == 1, told
+        assert not any(s == "error" for _t, _m, s in told), told
+    assert store.revision() == revision

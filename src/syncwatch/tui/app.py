@@ -98,6 +98,8 @@ class SyncwatchApp(App[int]):
         self.demo = demo
         self.model = Model(clock.now())
         self.gate = ActionGate(read_only=read_only)
+        #: Why the last pass stored nothing, as told to the user (None: it was stored).
+        self.not_stored_told: str | None = None
         self.gateway = Gateway(
             store,
             clock,
@@ -176,6 +178,10 @@ class SyncwatchApp(App[int]):
 
     def on_pass_finished(self, message: PassFinished) -> None:
         self.model.pass_finished(message.now)
+        why = message.result.not_stored
+        if why is not None and why != self.not_stored_told:
+            self.tell(notices.nothing_stored(why))  # once, not at every pass
+        self.not_stored_told = why
         changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
         self.show_changes(changes)
         self.update_header()

@@ -108,16 +108,22 @@ class Gateway:
 
     def run_pass(self, since: int | None) -> None:
         """Evaluate, then load the rows changed since revision ``since`` (every row when
-        None) with their Kombo marks."""
+        None) with their Kombo marks. A pass that cannot be stored runs in memory and loads
+        every row (``PassFinished.result.not_stored`` says why)."""
         now = self.clock.now()
         if self.demo is not None:
             # The engine writes the syncs of the simulated time since the last pass, step by
             # step so short-lived states are not skipped; its steps evaluate as they go (the
             # demo's own step, the one the CLI uses too).
             self.demo.catch_up(now)
-        result = self.store.evaluate_pass(now)
-        rows = self.store.integrations(since_revision=since)
-        full = since is None
+        result = self.store.evaluate_for_reading(now)
+        full = since is None or not result.stored
+        if result.stored:
+            rows = self.store.integrations(since_revision=since)
+        else:
+            # Evaluated in memory (a read-only database, a clock behind the last stored
+            # evaluation): every row as evaluated now, laid over the stored ones.
+            rows = result.current(self.store.integrations())
         marks = kombo_marks(self.store, None if full else [r.id for r in rows])
         self._post(PassFinished(now, result, rows, full=full, kombo=marks))
 

@@ -161,6 +161,15 @@ def pass_failed(error: str, retry_in: float | None) -> Notice:
     return Notice(f"{error}.{retry}", "Evaluation pass failed", "error")
 
 
+def nothing_stored(why: str) -> Notice:
+    """A pass ran in memory: what is shown is true now, but it was not stored."""
+    return Notice(
+        f"Showing the states as evaluated now; nothing is stored: {why}.",
+        "Nothing stored",
+        "warning",
+    )
+
+
 def action_failed(error: str) -> Notice:
     return Notice(f"{error}. Nothing was changed.", "Action failed", "error")
 

@@ -75,7 +75,7 @@ _WORST_FIRST: dict[IntegrationState | None, int] = {
 
 
 def _not_deleted(row: IntegrationRow) -> bool:
-    return row.deleted_at is None
+    return not row.deleted  # a deletion dated later is not one yet
 
 
 def _severity(row: IntegrationRow) -> int:
