@@ -9,9 +9,13 @@ It serves only what it can serve exactly, and says so by :meth:`FastReader.open`
 ``None`` (the caller then takes the ORM path, which also creates, upgrades or refuses a
 database): a path or ``sqlite:///`` URL naming an existing SQLite file whose schema is
 stamped with this syncwatch's head revision. The file is opened read-only
-(``file:...?mode=ro``): the fast path never writes, upgrades or creates anything. (SQLite
-itself may create the ``-wal``/``-shm`` files of a WAL database a reader needs; the
-database file is never changed.)
+(``file:...?mode=ro``): the fast path never writes, upgrades or creates a database, and
+the database file's bytes and mtime stay as they were. One thing SQLite does itself: a
+reader of a WAL database (syncwatch's are) needs the ``-shm`` index and ``-wal`` file, so
+when no other connection has them open it creates them (32 KiB and empty), and a
+read-only connection cannot remove them when it closes. They hold no change; the next
+``Store`` reuses them and removes them when it closes. (``immutable=1`` would avoid them,
+but would also ignore a writer's commits still in the WAL: not an option.)
 
 Nothing here imports SQLAlchemy, SQLModel, pydantic or Textual, directly or not
 (``tests/test_fastread.py`` checks it in a fresh interpreter).
@@ -37,7 +41,14 @@ from urllib.parse import quote, unquote
 from syncwatch.rows import IntegrationRow, KomboMark, UpstreamInfo
 from syncwatch.states import IntegrationState, QaStatus, SyncState
 
-__all__ = ["INTEGRATION_COLUMNS", "FastReader", "schema_head", "sqlite_path", "sqlite_time"]
+__all__ = [
+    "INTEGRATION_COLUMNS",
+    "FastReader",
+    "head_of",
+    "schema_head",
+    "sqlite_path",
+    "sqlite_time",
+]
 
 #: Where the migration scripts are (read as text: importing them would import Alembic).
 VERSIONS: Final = Path(__file__).resolve().parent / "migrations" / "versions"
@@ -134,7 +145,12 @@ def sqlite_path(target: str | Path) -> Path | None:
 
 
 @cache
-def schema_head(versions: Path = VERSIONS) -> str | None:
+def schema_head() -> str | None:
+    """This syncwatch's schema head (see :func:`head_of`), read once."""
+    return head_of(VERSIONS)
+
+
+def head_of(versions: Path) -> str | None:
     """The head revision of the migration scripts in ``versions``, or ``None`` when it
     cannot be told (no scripts, a script this parser does not understand, a merge or a
     branch): then the fast path is not taken.
