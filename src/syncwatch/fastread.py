@@ -646,7 +646,10 @@ def _integrations_query(
 
 _ID: Final = attrgetter("id")
 #: The list's default order (``syncwatch.tui.widgets.integration_list``), as a sort key.
-_SEVERITY: Final[dict[IntegrationState | None, int]] = {None: 0, **{s: -s.severity for s in IntegrationState}}
+_SEVERITY: Final[dict[IntegrationState | None, int]] = {
+    None: 0,
+    **{s: -s.severity for s in IntegrationState},
+}
 
 
 def _worst_first(row: IntegrationRow) -> tuple[int, str, str]:
