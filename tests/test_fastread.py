@@ -315,6 +315,15 @@ def test_batches_and_the_lists_order(db: Path) -> None:
 
     listed = [r for b in reader.iter_integrations(batch=10, order="list") for r in b]
     assert listed == sorted(expected, key=worst_first)
+    live = [
+        r for b in reader.iter_integrations(batch=3, order="list", include_deleted=False) for r in b
+    ]
+    assert live == sorted((r for r in expected if not r.deleted), key=worst_first)
+    changed = [r for b in reader.iter_integrations(order="list", since_revision=1) for r in b]
+    assert changed == sorted((r for r in expected if r.revision > 1), key=worst_first)
+    first = reader.iter_integrations(batch=5, order="list")
+    assert next(first) == listed[:5]
+    first.close()  # ends its read transaction
     assert reader.integrations(order="list", include_deleted=False) == sorted(
         (r for r in expected if not r.deleted), key=worst_first
     )

@@ -45,6 +45,7 @@ from syncwatch.states import IntegrationState, QaStatus, SyncState
 
 __all__ = [
     "INTEGRATION_COLUMNS",
+    "ORDERS",
     "FastReader",
     "head_of",
     "schema_head",
@@ -95,7 +96,10 @@ INTEGRATION_COLUMNS: Final = (
     "dirty",
     "revision",
 )
-_SELECT: Final = f"SELECT {', '.join(INTEGRATION_COLUMNS)} FROM integration"
+_COLUMN_LIST: Final = ", ".join(INTEGRATION_COLUMNS)
+_SELECT: Final = f"SELECT {_COLUMN_LIST} FROM integration"
+#: What the list's order needs of every row (``order="list"``).
+_KEYS: Final = "SELECT rowid, state, organization, id FROM integration"
 
 #: Whether an evaluation pass at ``?`` has work: the same three conditions as
 #: ``syncwatch.db.evaluation.needs_evaluation`` (dirty, next deadline come, never
@@ -110,18 +114,9 @@ _WORK_DUE: Final = (
 #: Ids per ``IN (...)`` list (SQLite's default limit on bound parameters is 32766).
 _CHUNK: Final = 900
 
-#: ``IntegrationState.severity`` as SQL, for reading rows worst first (the list's order).
-_WORST_FIRST_SQL: Final = (
-    "CASE state "
-    + " ".join(f"WHEN '{s.value}' THEN {-s.severity}" for s in IntegrationState)
-    + " ELSE 0 END"
-)
 #: The orders :meth:`FastReader.iter_integrations` reads in: ``id`` (``Store.integrations``)
 #: and ``list`` (the list's default: worst state first, organisation casefolded, id).
-_ORDERS: Final = {
-    "id": "id",
-    "list": f"{_WORST_FIRST_SQL}, sw_casefold(organization), id",
-}
+ORDERS: Final = ("id", "list")
 
 
 # --------------------------------------------------------------------------- locating
@@ -445,7 +440,6 @@ class FastReader:
         except sqlite3.Error:
             conn.close()
             return None
-        conn.create_function("sw_casefold", 1, _casefold, deterministic=True)
         return cls(conn, path)
 
     def close(self) -> None:
@@ -493,17 +487,47 @@ class FastReader:
         """The integrations in lists of up to ``batch``: ordered by id (``order="id"``, as
         ``Store.integrations``) or as the list shows them by default (``order="list"``:
         worst state first, then organisation casefolded, then id), so the first batch is
-        the first screen. One statement: the batches are one committed state.
+        the first screen. Every batch comes from one read transaction (one committed
+        state), held until the iterator is exhausted or closed.
+
+        ``order="list"`` reads the sort keys of every row first (four columns), sorts them
+        here, then reads the rows batch by batch by rowid: the first screen costs the keys,
+        not every row.
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        sql, params = _integrations_query(include_deleted, since_revision, order)
-        cur = self._conn.execute(sql, params)
+        _check_order(order)
+        conn = self._conn
+        if order == "id":
+            sql, params = _integrations_query(include_deleted, since_revision, "id")
+            cur = conn.execute(sql, params)
+            try:
+                while chunk := cur.fetchmany(batch):
+                    yield self._builder.rows(chunk)
+            finally:
+                cur.close()
+            return
+        keys_sql, params = _integrations_query(include_deleted, since_revision, None, _KEYS)
+        conn.execute("BEGIN")  # one snapshot for the keys and every batch
         try:
-            while chunk := cur.fetchmany(batch):
-                yield self._builder.rows(chunk)
+            keys = conn.execute(keys_sql, params).fetchall()
+            severity = _SEVERITY_TEXT
+            keys.sort(key=lambda k: (severity.get(k[1], 0), k[2].casefold(), k[3]))
+            step = min(batch, _CHUNK)
+            for start in range(0, len(keys), batch):
+                wanted = [k[0] for k in keys[start : start + batch]]
+                found: dict[int, tuple[Any, ...]] = {}
+                for part in range(0, len(wanted), step):
+                    ids = wanted[part : part + step]
+                    marks = ", ".join("?" * len(ids))
+                    cur = conn.execute(
+                        f"SELECT rowid, {_COLUMN_LIST} FROM integration WHERE rowid IN ({marks})",
+                        ids,
+                    )
+                    found.update((r[0], r[1:]) for r in cur)
+                yield self._builder.rows(found[rowid] for rowid in wanted)
         finally:
-            cur.close()
+            conn.execute("COMMIT")
 
     def integrations(
         self,
@@ -519,7 +543,7 @@ class FastReader:
         index and look every row up in the table (a third slower at 10,000 rows), and
         Python orders strings as SQLite's ``BINARY`` collation does (by code point).
         """
-        _integrations_query(include_deleted, since_revision, order)  # checks the order
+        _check_order(order)
         sql, params = _integrations_query(include_deleted, since_revision, None)
         rows = self._builder.rows(self._conn.execute(sql, params))
         rows.sort(key=_ID if order == "id" else _worst_first)
@@ -591,10 +615,6 @@ class _Unknown(dict[str, UpstreamInfo]):
         return value
 
 
-def _casefold(text: str | None) -> str | None:
-    return text.casefold() if text is not None else None
-
-
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
@@ -616,6 +636,7 @@ def _at_head(conn: sqlite3.Connection, head: str) -> bool:
     # Compiling the statements checks every table and column they name (no row is read).
     for sql in (
         f"{_SELECT} LIMIT 0",
+        f"{_KEYS} LIMIT 0",  # a rowid table (order="list" reads rows by rowid)
         "SELECT upstream_status, upstream_checked_at, upstream_gone_at FROM integration LIMIT 0",
         "SELECT integration_id, status FROM integration_issue LIMIT 0",
     ):
@@ -623,14 +644,15 @@ def _at_head(conn: sqlite3.Connection, head: str) -> bool:
     return True
 
 
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+
+
 def _integrations_query(
-    include_deleted: bool, since_revision: int | None, order: str | None
+    include_deleted: bool, since_revision: int | None, order_by: str | None, select: str = _SELECT
 ) -> tuple[str, tuple[Any, ...]]:
-    """The integrations query; ``order=None``: in the table's own order."""
-    try:
-        order_by = None if order is None else _ORDERS[order]
-    except KeyError:
-        raise ValueError(f"order must be one of {', '.join(_ORDERS)}, not {order!r}") from None
+    """The integrations query; ``order_by=None``: in the table's own order."""
     where: list[str] = []
     params: tuple[Any, ...] = ()
     if not include_deleted:
@@ -638,7 +660,7 @@ def _integrations_query(
     if since_revision is not None:
         where.append("revision > ?")
         params = (since_revision,)
-    sql = _SELECT
+    sql = select
     if where:
         sql += " WHERE " + " AND ".join(where)
     return (sql if order_by is None else f"{sql} ORDER BY {order_by}"), params
@@ -646,6 +668,8 @@ def _integrations_query(
 
 _ID: Final = attrgetter("id")
 #: The list's default order (``syncwatch.tui.widgets.integration_list``), as a sort key.
+#: The same by stored text.
+_SEVERITY_TEXT: Final[dict[str | None, int]] = {s.value: -s.severity for s in IntegrationState}
 _SEVERITY: Final[dict[IntegrationState | None, int]] = {
     None: 0,
     **{s: -s.severity for s in IntegrationState},
