@@ -24,6 +24,11 @@ How SQLAlchemy stores the schema's times on SQLite (SQLModel's ``UTCDateTime`` o
 ``DateTime``): UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` without an offset, read back with
 ``datetime.fromisoformat`` and given ``tzinfo=UTC``. This module reads and compares them
 the same way.
+
+Why the module is long: it is one read path whose pieces must agree with each other and
+with the ORM path (the schema gate, the time format, the row builder's 29 columns spelled
+out in its hot loop, the work-due probe, the Kombo marks); split up, each piece would
+have to restate what the others assume.
 """
 
 from __future__ import annotations
