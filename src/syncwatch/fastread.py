@@ -1,0 +1,685 @@
+"""The list's read path on the standard library alone: a SQLite file read with ``sqlite3``.
+
+Importing SQLAlchemy, SQLModel and pydantic (what :mod:`syncwatch.db` needs) takes about a
+second on a small machine; the first screen and a ``list`` that finds nothing to evaluate
+need only the stored rows. :class:`FastReader` reads them straight from the file into the
+same :class:`~syncwatch.rows.IntegrationRow` records the ORM path returns, field for field.
+
+It serves only what it can serve exactly, and says so by :meth:`FastReader.open` returning
+``None`` (the caller then takes the ORM path, which also creates, upgrades or refuses a
+database): a path or ``sqlite:///`` URL naming an existing SQLite file whose schema is
+stamped with this syncwatch's head revision. The file is opened read-only
+(``file:...?mode=ro``): the fast path never writes, upgrades or creates a database, and
+the database file's bytes and mtime stay as they were. One thing SQLite does itself: a
+reader of a WAL database (syncwatch's are) needs the ``-shm`` index and ``-wal`` file, so
+when no other connection has them open it creates them (32 KiB and empty), and a
+read-only connection cannot remove them when it closes. They hold no change; the next
+``Store`` reuses them and removes them when it closes. (``immutable=1`` would avoid them,
+but would also ignore a writer's commits still in the WAL: not an option.)
+
+Nothing here imports SQLAlchemy, SQLModel, pydantic or Textual, directly or not
+(``tests/test_fastread.py`` checks it in a fresh interpreter).
+
+How SQLAlchemy stores the schema's times on SQLite (SQLModel's ``UTCDateTime`` over
+``DateTime``): UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` without an offset, read back with
+``datetime.fromisoformat`` and given ``tzinfo=UTC``. This module reads and compares them
+the same way.
+
+Why the module is long: it is one read path whose pieces must agree with each other and
+with the ORM path (the schema gate, the time format, the row builder's 29 columns spelled
+out in its hot loop, the work-due probe, the Kombo marks); split up, each piece would
+have to restate what the others assume.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields, make_dataclass
+from datetime import UTC, datetime
+from functools import cache
+from operator import attrgetter
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import quote, unquote
+
+from syncwatch.rows import IntegrationRow, KomboMark, UpstreamInfo
+from syncwatch.states import IntegrationState, QaStatus, SyncState
+
+__all__ = [
+    "INTEGRATION_COLUMNS",
+    "ORDERS",
+    "FastReader",
+    "head_of",
+    "schema_head",
+    "sqlite_path",
+    "sqlite_time",
+]
+
+#: Where the migration scripts are (read as text: importing them would import Alembic).
+VERSIONS: Final = Path(__file__).resolve().parent / "migrations" / "versions"
+
+_REVISION = re.compile(r"""^revision\s*(?::[^=\n]*)?=\s*["']([^"']+)["']\s*$""", re.M)
+_DOWN_REVISION = re.compile(
+    r"""^down_revision\s*(?::[^=\n]*)?=\s*(?:None|["']([^"']+)["'])\s*$""", re.M
+)
+
+#: The first 16 bytes of every SQLite database file.
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+
+#: The integration columns an :class:`IntegrationRow` holds, in the order of its fields.
+INTEGRATION_COLUMNS: Final = (
+    "id",
+    "tool",
+    "category",
+    "organization",
+    "environment",
+    "created_at",
+    "enabled",
+    "filters_configured",
+    "qa_status",
+    "credentials_invalid_at",
+    "credentials_updated_at",
+    "last_api_request_at",
+    "last_reactivated_at",
+    "disabled_reason",
+    "disabled_at",
+    "deleted_at",
+    "purged_at",
+    "state",
+    "state_reason",
+    "state_since",
+    "evaluated_at",
+    "last_sync_id",
+    "last_sync_state",
+    "last_sync_ended_at",
+    "last_sync_warnings",
+    "last_sync_errors",
+    "next_due_at",
+    "dirty",
+    "revision",
+)
+_COLUMN_LIST: Final = ", ".join(INTEGRATION_COLUMNS)
+_SELECT: Final = f"SELECT {_COLUMN_LIST} FROM integration"
+#: What the list's order needs of every row (``order="list"``).
+_KEYS: Final = "SELECT rowid, state, organization, id FROM integration"
+
+#: Whether an evaluation pass at ``?`` has work: the same three conditions as
+#: ``syncwatch.db.evaluation.needs_evaluation`` (dirty, next deadline come, never
+#: evaluated). The first two are seeks of ``ix_integration_due (dirty, next_due_at)``;
+#: ``state IS NULL`` has no index and is reached only when neither found anything.
+_WORK_DUE: Final = (
+    "SELECT EXISTS (SELECT 1 FROM integration WHERE dirty = 1)"
+    " OR EXISTS (SELECT 1 FROM integration WHERE dirty = 0 AND next_due_at <= ?)"
+    " OR EXISTS (SELECT 1 FROM integration WHERE state IS NULL)"
+)
+
+#: Ids per ``IN (...)`` list (SQLite's default limit on bound parameters is 32766).
+_CHUNK: Final = 900
+
+#: The orders :meth:`FastReader.iter_integrations` reads in: ``id`` (``Store.integrations``)
+#: and ``list`` (the list's default: worst state first, organisation casefolded, id).
+ORDERS: Final = ("id", "list")
+
+
+# --------------------------------------------------------------------------- locating
+
+
+def sqlite_path(target: str | Path) -> Path | None:
+    """The SQLite file a ``--db`` target names, or ``None`` when it names something else.
+
+    Spelled as :func:`syncwatch.db.engine.database_url` reads it: a path (``~`` expanded),
+    or a URL. Only ``sqlite:///`` URLs without query options are taken; an in-memory
+    database, PostgreSQL or options the fast path would ignore give ``None``.
+    """
+    text = str(target)
+    if "://" not in text:
+        return Path(text).expanduser().resolve()
+    scheme, _, rest = text.partition("://")
+    if scheme not in ("sqlite", "sqlite+pysqlite") or not rest.startswith("/"):
+        return None
+    path = unquote(rest[1:])  # SQLAlchemy unquotes the database part too
+    if not path or path == ":memory:" or "?" in rest or path.startswith("file:"):
+        return None
+    return Path(path).resolve()
+
+
+@cache
+def schema_head() -> str | None:
+    """This syncwatch's schema head (see :func:`head_of`), read once."""
+    return head_of(VERSIONS)
+
+
+def head_of(versions: Path) -> str | None:
+    """The head revision of the migration scripts in ``versions``, or ``None`` when it
+    cannot be told (no scripts, a script this parser does not understand, a merge or a
+    branch): then the fast path is not taken.
+
+    The revision ids are parsed from the scripts' ``revision = "..."`` and
+    ``down_revision = "..."`` lines (importing them would import Alembic); the head is the
+    one revision no other revision names as its ``down_revision``.
+    """
+    down_of: dict[str, str | None] = {}
+    try:
+        scripts = sorted(versions.glob("*.py"))
+        for script in scripts:
+            text = script.read_text(encoding="utf-8")
+            rev = _REVISION.findall(text)
+            if not rev:
+                continue  # not a revision (e.g. __init__.py)
+            down = _DOWN_REVISION.findall(text)
+            if len(rev) != 1 or len(down) != 1 or rev[0] in down_of:
+                return None
+            down_of[rev[0]] = down[0] or None
+    except OSError:
+        return None
+    named = set(down_of.values())
+    heads = [r for r in down_of if r not in named]
+    if len(heads) != 1 or not all(d is None or d in down_of for d in named):
+        return None
+    return heads[0]
+
+
+def sqlite_time(t: datetime) -> str:
+    """An aware time as SQLAlchemy stores it in SQLite: UTC ``2026-11-18 14:30:33.000000``
+    (the same text as ``syncwatch.db.bulk.sqlite_time``)."""
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{t.isoformat()} has no time zone")
+    if t.utcoffset():
+        t = t.astimezone(UTC)
+    text = t.isoformat(" ")
+    return text[:26] if t.microsecond else text[:19] + ".000000"
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def _parse_time(text: str) -> datetime:
+    """Stored time text to an aware UTC datetime, as SQLAlchemy and ``UTCDateTime`` read it
+    (``fromisoformat``, then UTC given to a naive value, converted for an aware one)."""
+    try:
+        # SQLAlchemy's own text has no offset: appending one is one C call, 8x quicker
+        # than fromisoformat(...).replace(tzinfo=UTC) (whose keyword call dominates).
+        return datetime.fromisoformat(text + "+00:00")
+    except ValueError:
+        parsed = datetime.fromisoformat(text)  # an offset already, or not a time at all
+    if parsed.utcoffset() is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else _parse_time(text)
+
+
+class _Times(dict[Any, Any]):
+    """Stored time text to datetimes, each distinct text parsed once (``None`` stays None).
+
+    For the columns many rows share: every row of one pass has the same ``evaluated_at``
+    and most the same ``state_since``; one object per distinct text saves its parse and
+    48 bytes a row. Columns whose values are nearly all distinct (``created_at``, the last
+    API request, the last sync's end) are parsed directly: a memo of them would only cost
+    memory (its keys stay alive: ~100 bytes a row).
+    """
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, key: str) -> datetime:
+        value = self[key] = _parse_time(key)
+        return value
+
+
+class _Enum(dict[Any, Any]):
+    """Stored text to an enum member, as ``Enum(text) if text else None`` reads it."""
+
+    def __init__(self, enum: type[Any]) -> None:
+        super().__init__({None: None, "": None, **{m.value: m for m in enum}})
+        self.enum = enum
+
+    def __missing__(self, key: str) -> Any:
+        return self.enum(key)  # raises ValueError for an unknown value, as the ORM path does
+
+
+class _Shared(dict[Any, Any]):
+    """One string object per distinct text (tool, category, state reason, ...)."""
+
+    def __missing__(self, key: str) -> str:
+        self[key] = key
+        return key
+
+
+_STATES: Final = _Enum(IntegrationState)
+_QA: Final = _Enum(QaStatus)
+_SYNC_STATES: Final = _Enum(SyncState)
+
+
+@cache
+def _unfrozen_twin() -> Any:
+    """A class to build rows quickly in, or ``None`` (then rows are built as they are).
+
+    ``IntegrationRow`` is a frozen dataclass: its ``__init__`` sets each of its 29 fields
+    with a call to ``object.__setattr__`` (about 3 us a row, most of a row's cost). The
+    twin is the same dataclass, not frozen, with the same slots; a row is built as a twin
+    (plain attribute stores, about 0.4 us) and then made an ``IntegrationRow`` by
+    assigning ``__class__``, which Python allows between classes of the same layout (and
+    refuses with ``TypeError`` otherwise). The result is an ``IntegrationRow`` in every
+    respect; should the classes ever differ, the check below gives ``None``.
+    """
+    names = IntegrationRow.__slots__
+    hints = {f.name: f.type for f in fields(IntegrationRow)}
+    try:
+        twin: Any = make_dataclass(
+            "_IntegrationRowTwin",
+            [(n, hints[n]) for n in names],
+            slots=True,
+            eq=False,
+            repr=False,
+            match_args=False,
+        )
+        probe_values: tuple[Any, ...] = tuple(range(len(names)))
+        probe = twin(*probe_values)
+        probe.__class__ = IntegrationRow
+        if twin.__slots__ != names or probe != IntegrationRow(*probe_values):
+            return None
+    except (TypeError, KeyError):
+        return None
+    return twin
+
+
+class _RowBuilder:
+    """Turns result tuples into :class:`IntegrationRow` records, sharing repeated values."""
+
+    __slots__ = ("shared", "times")
+
+    def __init__(self) -> None:
+        self.times = _Times()
+        self.shared = _Shared()
+
+    def rows(self, tuples: Iterable[tuple[Any, ...]]) -> list[IntegrationRow]:
+        times = self.times
+        shared = self.shared
+        states = _STATES
+        qa = _QA
+        sync_states = _SYNC_STATES
+        parse = datetime.fromisoformat
+        slow = _time
+        twin = _unfrozen_twin()
+        swap = twin is not None
+        new = twin if swap else IntegrationRow
+        row_class = IntegrationRow
+        out: list[Any] = []
+        append = out.append
+        created: Any
+        api: Any
+        ended: Any
+        for (
+            id_,
+            tool,
+            category,
+            organization,
+            environment,
+            created_at,
+            enabled,
+            filters_configured,
+            qa_status,
+            credentials_invalid_at,
+            credentials_updated_at,
+            last_api_request_at,
+            last_reactivated_at,
+            disabled_reason,
+            disabled_at,
+            deleted_at,
+            purged_at,
+            state,
+            state_reason,
+            state_since,
+            evaluated_at,
+            last_sync_id,
+            last_sync_state,
+            last_sync_ended_at,
+            last_sync_warnings,
+            last_sync_errors,
+            next_due_at,
+            dirty,
+            revision,
+        ) in tuples:
+            # The mostly distinct times: parsed directly (the common text first).
+            try:
+                created = parse(created_at + "+00:00")
+                api = None if last_api_request_at is None else parse(last_api_request_at + "+00:00")
+                ended = None if last_sync_ended_at is None else parse(last_sync_ended_at + "+00:00")
+            except (TypeError, ValueError):
+                created, api, ended = (
+                    slow(created_at),
+                    slow(last_api_request_at),
+                    slow(last_sync_ended_at),
+                )
+            row = new(
+                id_,
+                shared[tool],
+                shared[category],
+                shared[organization],
+                shared[environment],
+                created,
+                bool(enabled),
+                bool(filters_configured),
+                qa[qa_status],
+                times[credentials_invalid_at],
+                times[credentials_updated_at],
+                api,
+                times[last_reactivated_at],
+                disabled_reason if disabled_reason is None else shared[disabled_reason],
+                times[disabled_at],
+                times[deleted_at],
+                times[purged_at],
+                states[state],
+                state_reason if state_reason is None else shared[state_reason],
+                times[state_since],
+                times[evaluated_at],
+                last_sync_id,
+                sync_states[last_sync_state],
+                ended,
+                last_sync_warnings or 0,
+                last_sync_errors or 0,
+                times[next_due_at],
+                bool(dirty),
+                revision or 0,
+            )
+            if swap:
+                row.__class__ = row_class
+            append(row)
+        return out
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+class FastReader:
+    """Read-only access to a SQLite database at this syncwatch's schema head, for the list.
+
+    Open it with :meth:`open`; ``None`` means "take the ORM path". One connection, used by
+    one thread at a time (it may be handed to another thread). Each read is one statement,
+    so it sees one committed state of the database; two reads may see two.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._builder = _RowBuilder()
+
+    # -- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, target: str | Path, *, timeout: float = 5.0) -> FastReader | None:
+        """A reader on ``target`` (a path or ``sqlite:///`` URL), or ``None`` unless it is an
+        existing SQLite file stamped with this syncwatch's head revision (then the caller
+        opens it with ``Store``, which creates, upgrades or refuses it as it does today).
+
+        ``timeout``: how long to wait, in seconds, when the file is locked (a rollback
+        journal being written, WAL recovery); never wanted in practice with WAL.
+        """
+        path = sqlite_path(target)
+        head = schema_head()
+        if path is None or head is None:
+            return None
+        try:
+            with path.open("rb") as f:
+                if f.read(16) != _SQLITE_HEADER:
+                    return None
+        except OSError:  # missing, a directory, unreadable
+            return None
+        uri = f"file:{quote(str(path))}?mode=ro"
+        try:
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error:
+            return None
+        try:
+            if not _at_head(conn, head):
+                conn.close()
+                return None
+        except sqlite3.Error:
+            conn.close()
+            return None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> FastReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- reads --------------------------------------------------------------------------
+
+    def work_due(self, now: datetime) -> bool:
+        """Whether an evaluation pass at ``now`` would evaluate anything: an integration is
+        dirty, its next deadline is at or before ``now``, or it was never evaluated."""
+        row = self._conn.execute(_WORK_DUE, (sqlite_time(now),)).fetchone()
+        return bool(row[0])
+
+    def revision(self) -> int:
+        """The latest revision (as ``Store.revision``)."""
+        row = self._conn.execute("SELECT max(revision) FROM integration").fetchone()
+        return int(row[0] or 0)
+
+    def count(self, *, include_deleted: bool = True) -> int:
+        """How many integrations there are (to say "loading n of N")."""
+        sql = "SELECT count(*) FROM integration"
+        if not include_deleted:
+            sql += " WHERE deleted_at IS NULL"
+        return int(self._conn.execute(sql).fetchone()[0])
+
+    def iter_integrations(
+        self,
+        *,
+        batch: int = 2000,
+        include_deleted: bool = True,
+        since_revision: int | None = None,
+        order: str = "id",
+    ) -> Iterator[list[IntegrationRow]]:
+        """The integrations in lists of up to ``batch``: ordered by id (``order="id"``, as
+        ``Store.integrations``) or as the list shows them by default (``order="list"``:
+        worst state first, then organisation casefolded, then id), so the first batch is
+        the first screen. Every batch comes from one read transaction (one committed
+        state), held until the iterator is exhausted or closed.
+
+        ``order="list"`` reads the sort keys of every row first (four columns), sorts them
+        here, then reads the rows batch by batch by rowid: the first screen costs the keys,
+        not every row.
+        """
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        _check_order(order)
+        conn = self._conn
+        if order == "id":
+            sql, params = _integrations_query(include_deleted, since_revision, "id")
+            cur = conn.execute(sql, params)
+            try:
+                while chunk := cur.fetchmany(batch):
+                    yield self._builder.rows(chunk)
+            finally:
+                cur.close()
+            return
+        keys_sql, params = _integrations_query(include_deleted, since_revision, None, _KEYS)
+        conn.execute("BEGIN")  # one snapshot for the keys and every batch
+        try:
+            keys = conn.execute(keys_sql, params).fetchall()
+            severity = _SEVERITY_TEXT
+            keys.sort(key=lambda k: (severity.get(k[1], 0), k[2].casefold(), k[3]))
+            step = min(batch, _CHUNK)
+            for start in range(0, len(keys), batch):
+                wanted = [k[0] for k in keys[start : start + batch]]
+                found: dict[int, tuple[Any, ...]] = {}
+                for part in range(0, len(wanted), step):
+                    ids = wanted[part : part + step]
+                    marks = ", ".join("?" * len(ids))
+                    cur = conn.execute(
+                        f"SELECT rowid, {_COLUMN_LIST} FROM integration WHERE rowid IN ({marks})",
+                        ids,
+                    )
+                    found.update((r[0], r[1:]) for r in cur)
+                yield self._builder.rows(found[rowid] for rowid in wanted)
+        finally:
+            conn.execute("COMMIT")
+
+    def integrations(
+        self,
+        *,
+        include_deleted: bool = True,
+        since_revision: int | None = None,
+        order: str = "id",
+    ) -> list[IntegrationRow]:
+        """All integrations (or those changed after ``since_revision``), as
+        ``Store.integrations`` returns them (ordered by id unless ``order="list"``).
+
+        Read in the table's own order and sorted here: ``ORDER BY id`` would walk the id
+        index and look every row up in the table (a third slower at 10,000 rows), and
+        Python orders strings as SQLite's ``BINARY`` collation does (by code point).
+        """
+        _check_order(order)
+        sql, params = _integrations_query(include_deleted, since_revision, None)
+        rows = self._builder.rows(self._conn.execute(sql, params))
+        rows.sort(key=_ID if order == "id" else _worst_first)
+        return rows
+
+    def get(self, integration_id: str) -> IntegrationRow | None:
+        """One integration, or ``None`` if the id is unknown (as ``Store.get``)."""
+        cur = self._conn.execute(f"{_SELECT} WHERE id = ?", (integration_id,))
+        rows = self._builder.rows(cur)
+        return rows[0] if rows else None
+
+    def kombo_marks(self, ids: Sequence[str] | None = None) -> dict[str, KomboMark]:
+        """What the list marks about Kombo's side, as ``syncwatch.db.kombo.kombo_marks``:
+        for ``ids`` (every id gets a mark, maybe empty), or with ``None`` for every
+        integration that has something to mark."""
+        times = self._builder.times
+        gone: dict[str, datetime] = {}
+        counts: dict[str, int] = {}
+        count_sql = (
+            "SELECT integration_id, count(*) FROM integration_issue"
+            " WHERE status = 'OPEN' AND integration_id IS NOT NULL"
+        )
+        if ids is None:
+            for iid, at in self._conn.execute(
+                "SELECT id, upstream_gone_at FROM integration WHERE upstream_gone_at IS NOT NULL"
+            ):
+                gone[iid] = times[at]
+            counts.update(self._conn.execute(count_sql + " GROUP BY integration_id"))
+            return {
+                iid: KomboMark(counts.get(iid, 0), gone.get(iid)) for iid in gone.keys() | counts
+            }
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            for iid, at in self._conn.execute(
+                f"SELECT id, upstream_gone_at FROM integration WHERE id IN ({marks})"
+                " AND upstream_gone_at IS NOT NULL",
+                chunk,
+            ):
+                gone[iid] = times[at]
+            counts.update(
+                self._conn.execute(
+                    f"{count_sql} AND integration_id IN ({marks}) GROUP BY integration_id",
+                    chunk,
+                )
+            )
+        return {iid: KomboMark(counts.get(iid, 0), gone.get(iid)) for iid in ids}
+
+    def upstream_info(self, ids: Iterable[str] | None = None) -> dict[str, UpstreamInfo]:
+        """Kombo's side of these integrations (all with ``None``), as
+        ``syncwatch.db.kombo.upstream_info`` (an unknown id reads as "nothing known")."""
+        times = self._builder.times
+        info: dict[str, UpstreamInfo] = _Unknown()
+        sql = "SELECT id, upstream_status, upstream_checked_at, upstream_gone_at FROM integration"
+        queries: list[tuple[str, Sequence[str]]] = []
+        if ids is None:
+            queries.append((sql, ()))
+        else:
+            for chunk in _chunks(list(ids)):
+                queries.append((f"{sql} WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        for query, params in queries:
+            for iid, status, checked, gone in self._conn.execute(query, params):
+                info[iid] = UpstreamInfo(status, times[checked], times[gone])
+        return info
+
+
+class _Unknown(dict[str, UpstreamInfo]):
+    def __missing__(self, key: str) -> UpstreamInfo:
+        value = self[key] = UpstreamInfo(None, None, None)
+        return value
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _at_head(conn: sqlite3.Connection, head: str) -> bool:
+    """Whether the database is stamped ``head`` and has the columns this module reads.
+
+    Raises ``sqlite3.Error`` for a file SQLite cannot read (not a database, encrypted).
+    """
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone()
+    if found is None:
+        return False
+    stamped = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    if stamped != [(head,)]:
+        return False
+    # Compiling the statements checks every table and column they name (no row is read).
+    for sql in (
+        f"{_SELECT} LIMIT 0",
+        f"{_KEYS} LIMIT 0",  # a rowid table (order="list" reads rows by rowid)
+        "SELECT upstream_status, upstream_checked_at, upstream_gone_at FROM integration LIMIT 0",
+        "SELECT integration_id, status FROM integration_issue LIMIT 0",
+    ):
+        conn.execute(sql).fetchall()
+    return True
+
+
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+
+
+def _integrations_query(
+    include_deleted: bool, since_revision: int | None, order_by: str | None, select: str = _SELECT
+) -> tuple[str, tuple[Any, ...]]:
+    """The integrations query; ``order_by=None``: in the table's own order."""
+    where: list[str] = []
+    params: tuple[Any, ...] = ()
+    if not include_deleted:
+        where.append("deleted_at IS NULL")
+    if since_revision is not None:
+        where.append("revision > ?")
+        params = (since_revision,)
+    sql = select
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return (sql if order_by is None else f"{sql} ORDER BY {order_by}"), params
+
+
+_ID: Final = attrgetter("id")
+#: The list's default order (``syncwatch.tui.widgets.integration_list``), as a sort key.
+#: The same by stored text.
+_SEVERITY_TEXT: Final[dict[str | None, int]] = {s.value: -s.severity for s in IntegrationState}
+_SEVERITY: Final[dict[IntegrationState | None, int]] = {
+    None: 0,
+    **{s: -s.severity for s in IntegrationState},
+}
+
+
+def _worst_first(row: IntegrationRow) -> tuple[int, str, str]:
+    return (_SEVERITY[row.state], row.organization.casefold(), row.id)
