@@ -135,8 +135,7 @@ _SYNCS: Final = (
     " ORDER BY started_at DESC, id DESC"
 )
 _HISTORY: Final = (
-    "SELECT from_state, to_state, at, reason FROM state_change WHERE integration_id = ?"
-    " ORDER BY id"
+    "SELECT from_state, to_state, at, reason FROM state_change WHERE integration_id = ? ORDER BY id"
 )
 _AUDIT: Final = (
     "SELECT integration_id, actor, action, at, state_before, state_after FROM audit_entry"
@@ -673,7 +672,6 @@ class FastReader:
                 info[iid] = UpstreamInfo(status, times[checked], times[gone])
         return info
 
-
     def syncs(self, integration_id: str, limit: int | None = None) -> list[SyncRow]:
         """An integration's syncs, newest first (as ``Store.syncs``)."""
         sql, params = _limited(_SYNCS, (integration_id,), limit)
@@ -779,9 +777,7 @@ class FastReader:
         return found is not None
 
 
-def _limited(
-    sql: str, params: tuple[Any, ...], limit: int | None
-) -> tuple[str, tuple[Any, ...]]:
+def _limited(sql: str, params: tuple[Any, ...], limit: int | None) -> tuple[str, tuple[Any, ...]]:
     return (sql, params) if limit is None else (f"{sql} LIMIT ?", (*params, limit))
 
 
