@@ -519,6 +519,27 @@ def test_a_foreign_sqlite_file_is_none(tmp_path: Path) -> None:
     assert FastReader.open(path) is None
 
 
+@pytest.mark.parametrize("stamped", [False, True])
+def test_another_programs_wal_database_is_none_and_left_as_it_was(
+    tmp_path: Path, stamped: bool
+) -> None:
+    """Opening read-only would leave a -wal and a -shm beside another program's WAL
+    database (a reader creates them, and a read-only one cannot remove them)."""
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    if stamped:  # even one that looks like ours at first sight
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES (?)", (migrations.head(),))
+    conn.commit()
+    conn.close()
+    before = _state(path)
+    assert before[2] == [path.name]
+    assert FastReader.open(path) is None
+    assert _state(path) == before
+
+
 def test_an_older_newer_or_unversioned_schema_is_none(db: Path, tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     engine = new_engine(database_url(old))

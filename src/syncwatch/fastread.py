@@ -15,7 +15,9 @@ reader of a WAL database (syncwatch's are) needs the ``-shm`` index and ``-wal``
 when no other connection has them open it creates them (32 KiB and empty), and a
 read-only connection cannot remove them when it closes. They hold no change; the next
 ``Store`` reuses them and removes them when it closes. (``immutable=1`` would avoid them,
-but would also ignore a writer's commits still in the WAL: not an option.)
+but would also ignore a writer's commits still in the WAL: not an option for the reads.
+It is used for a first look at a file without a ``-wal``, where everything committed is
+in the file itself: another program's database is refused with nothing made beside it.)
 
 Nothing here imports SQLAlchemy, SQLModel, pydantic or Textual, directly or not
 (``tests/test_fastread.py`` checks it in a fresh interpreter).
@@ -472,6 +474,13 @@ class FastReader:
         except OSError:  # missing, a directory, unreadable
             return None
         uri = f"file:{quote(str(path))}?mode=ro"
+        # Without a -wal beside it, everything committed is in the file itself, and a
+        # read-only connection would create a -wal and a -shm it cannot remove: first a
+        # look at the file alone (immutable: no lock, nothing made beside it), so that
+        # another program's database is refused untouched. The connection looks again.
+        wal = path.with_name(f"{path.name}-wal")
+        if not wal.exists() and not _opens_at_head(f"{uri}&immutable=1", head, timeout):
+            return None
         try:
             conn = sqlite3.connect(
                 uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -790,6 +799,20 @@ class _Unknown(dict[str, UpstreamInfo]):
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
+
+
+def _opens_at_head(uri: str, head: str, timeout: float) -> bool:
+    """Whether the database at ``uri`` opens and is at ``head`` (see :func:`_at_head`)."""
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        return _at_head(conn, head)
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def _at_head(conn: sqlite3.Connection, head: str) -> bool:
