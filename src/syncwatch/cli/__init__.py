@@ -4,7 +4,12 @@
 ``integrations``, ``demo``, ``kombo``, ``actions``, ``tui``), each holding its commands;
 :mod:`~syncwatch.cli.errors` holds the exit codes and turns foreseeable failures into
 messages; :mod:`~syncwatch.cli.common` opens the database and writes to the terminal. A
-command imports what it needs when it runs, so ``syncwatch --help`` stays light.
+command imports what it needs when it runs, so ``syncwatch --help`` stays light (no
+SQLAlchemy, SQLModel, pydantic, Textual or Rich: ``tests/test_cli_imports.py``).
+
+``list``, ``show`` and ``logs`` also name a ``fast`` function: what they print read with
+:mod:`syncwatch.fastread` (``sqlite3`` alone) when that is the same answer, which
+:func:`_from_stored_rows` decides; otherwise they run on ``Store`` with the pass.
 """
 
 from __future__ import annotations
