@@ -25,8 +25,14 @@ from syncwatch.actions import Action, perform
 from syncwatch.db import Store, database_url, tables
 from syncwatch.db.bulk import sqlite_time as bulk_sqlite_time
 from syncwatch.db.engine import new_engine
-from syncwatch.db.evaluation import any_due, needs_evaluation
-from syncwatch.db.kombo import insert_issue, kombo_marks, mark_dirty, upstream_info
+from syncwatch.db.evaluation import any_due, last_evaluated_at, needs_evaluation
+from syncwatch.db.kombo import (
+    insert_issue,
+    integration_issues,
+    kombo_marks,
+    mark_dirty,
+    upstream_info,
+)
 from syncwatch.fastread import (
     INTEGRATION_COLUMNS,
     FastReader,
@@ -145,6 +151,11 @@ def test_reading_loads_nothing_heavy(db: Path) -> None:
         reader.work_due(datetime.now(UTC))
         assert reader.integrations(order="list")
         reader.kombo_marks(); reader.upstream_info(); reader.get("x")
+        with reader.snapshot():
+            reader.last_evaluated_at()
+            for row in reader.integrations():
+                reader.syncs(row.id); reader.history(row.id); reader.audit(row.id)
+                reader.issues(row.id); reader.logs(row.id); reader.sync_belongs(row.id, "s")
         print(",".join(m for m in {HEAVY!r} if m in sys.modules))
         """
     )
@@ -353,6 +364,67 @@ def test_kombo_marks_and_upstream_equal_the_stores(db: Path) -> None:
         store.close()
 
 
+def test_what_show_and_logs_read_equals_the_stores(db: Path) -> None:
+    """Syncs, history, audit, Kombo issues, log entries (filtered, limited) of every
+    integration, as ``Store`` and ``syncwatch.db.kombo`` read them, in their order."""
+    store = Store.open(db)
+    reader = FastReader.open(db)
+    assert reader is not None
+    try:
+        with store.write() as conn:  # a resolved issue beside the open ones
+            conn.execute(
+                tables.issues.update()
+                .where(tables.issues.c.id == "iss2")
+                .values(resolved_at=NOW - timedelta(microseconds=7))
+            )
+        seen = {"syncs": 0, "history": 0, "audit": 0, "issues": 0, "logs": 0, "resolved": 0}
+        for row in store.integrations():
+            iid = row.id
+            syncs = store.syncs(iid)
+            assert reader.syncs(iid) == syncs
+            assert reader.syncs(iid, limit=1) == store.syncs(iid, limit=1)
+            assert reader.history(iid) == store.history(iid)
+            assert reader.audit(iid) == store.audit(iid)
+            issues = integration_issues(store, iid)
+            assert reader.issues(iid) == issues
+            logs = store.logs(iid)
+            assert reader.logs(iid) == logs
+            for levels in (["ERROR"], ["WARNING", "ERROR"]):
+                assert reader.logs(iid, levels=levels) == store.logs(iid, levels=levels)
+            assert reader.logs(iid, limit=2) == store.logs(iid, limit=2)
+            for s in syncs:
+                assert reader.logs(iid, sync_id=s.id) == store.logs(iid, sync_id=s.id)
+                assert reader.sync_belongs(iid, s.id)
+            assert not reader.sync_belongs(iid, "nope:sync")
+            seen["syncs"] += len(syncs)
+            seen["history"] += len(store.history(iid))
+            seen["audit"] += len(store.audit(iid))
+            seen["issues"] += len(issues)
+            seen["resolved"] += sum(1 for i in issues if i.resolved_at)
+            seen["logs"] += len(logs)
+        assert all(seen.values()), seen  # every kind was compared on real rows
+        assert reader.syncs("nope:x") == [] and reader.logs("nope:x") == []
+        with reader.snapshot():
+            assert reader.last_evaluated_at() == _orm_last_evaluated(store)
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_last_evaluated_at_is_none_before_the_first_pass(tmp_path: Path) -> None:
+    Store.open(tmp_path / "empty.db").close()
+    reader = FastReader.open(tmp_path / "empty.db")
+    assert reader is not None
+    with reader:
+        assert reader.last_evaluated_at() is None
+        assert reader.integrations() == []
+
+
+def _orm_last_evaluated(store: Store) -> datetime | None:
+    with store.read() as conn:
+        return last_evaluated_at(conn)
+
+
 # --------------------------------------------------------------------------- work due
 
 
@@ -445,6 +517,27 @@ def test_a_foreign_sqlite_file_is_none(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
         conn.execute("INSERT INTO alembic_version VALUES (?)", (migrations.head(),))
     assert FastReader.open(path) is None
+
+
+@pytest.mark.parametrize("stamped", [False, True])
+def test_another_programs_wal_database_is_none_and_left_as_it_was(
+    tmp_path: Path, stamped: bool
+) -> None:
+    """Opening read-only would leave a -wal and a -shm beside another program's WAL
+    database (a reader creates them, and a read-only one cannot remove them)."""
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    if stamped:  # even one that looks like ours at first sight
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES (?)", (migrations.head(),))
+    conn.commit()
+    conn.close()
+    before = _state(path)
+    assert before[2] == [path.name]
+    assert FastReader.open(path) is None
+    assert _state(path) == before
 
 
 def test_an_older_newer_or_unversioned_schema_is_none(db: Path, tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ reader of a WAL database (syncwatch's are) needs the ``-shm`` index and ``-wal``
 when no other connection has them open it creates them (32 KiB and empty), and a
 read-only connection cannot remove them when it closes. They hold no change; the next
 ``Store`` reuses them and removes them when it closes. (``immutable=1`` would avoid them,
-but would also ignore a writer's commits still in the WAL: not an option.)
+but would also ignore a writer's commits still in the WAL: not an option for the reads.
+It is used for a first look at a file without a ``-wal``, where everything committed is
+in the file itself: another program's database is refused with nothing made beside it.)
 
 Nothing here imports SQLAlchemy, SQLModel, pydantic or Textual, directly or not
 (``tests/test_fastread.py`` checks it in a fresh interpreter).
@@ -36,6 +38,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields, make_dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -45,7 +48,16 @@ from types import TracebackType
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-from syncwatch.rows import IntegrationRow, KomboMark, UpstreamInfo
+from syncwatch.rows import (
+    AuditRow,
+    HistoryRow,
+    IntegrationRow,
+    IssueRow,
+    KomboMark,
+    LogRow,
+    SyncRow,
+    UpstreamInfo,
+)
 from syncwatch.states import IntegrationState, QaStatus, SyncState
 
 __all__ = [
@@ -114,6 +126,36 @@ _WORK_DUE: Final = (
     "SELECT EXISTS (SELECT 1 FROM integration WHERE dirty = 1)"
     " OR EXISTS (SELECT 1 FROM integration WHERE dirty = 0 AND next_due_at <= ?)"
     " OR EXISTS (SELECT 1 FROM integration WHERE state IS NULL)"
+)
+
+#: What ``show`` and ``logs`` read of one integration, in the orders ``Store`` reads them
+#: (``Store.syncs``, ``Store.history``, ``Store.audit``, ``Store.logs`` and
+#: ``syncwatch.db.kombo.integration_issues``); times are converted by :func:`_time`.
+_SYNCS: Final = (
+    "SELECT id, integration_id, type, state, started_at, ended_at, warnings, errors,"
+    " headline, log_url FROM sync WHERE integration_id = ?"
+    " ORDER BY started_at DESC, id DESC"
+)
+_HISTORY: Final = (
+    "SELECT from_state, to_state, at, reason FROM state_change WHERE integration_id = ? ORDER BY id"
+)
+_AUDIT: Final = (
+    "SELECT integration_id, actor, action, at, state_before, state_after FROM audit_entry"
+    " WHERE integration_id = ? ORDER BY id"
+)
+_ISSUES: Final = (
+    "SELECT id, integration_id, type, title, status, message, first_observed_at,"
+    " resolved_at, updated_at FROM integration_issue WHERE integration_id = ?"
+    " ORDER BY CASE WHEN status = 'OPEN' THEN 0 ELSE 1 END, first_observed_at DESC, id"
+)
+_LOGS: Final = "SELECT id, sync_id, integration_id, at, level, message, field FROM log_entry"
+#: Checked when a reader opens (compiling them checks every table and column they name).
+_DETAIL_READS: Final = (
+    _SYNCS.replace("?", "NULL") + " LIMIT 0",
+    _HISTORY.replace("?", "NULL") + " LIMIT 0",
+    _AUDIT.replace("?", "NULL") + " LIMIT 0",
+    _ISSUES.replace("?", "NULL") + " LIMIT 0",
+    f"{_LOGS} LIMIT 0",
 )
 
 #: Ids per ``IN (...)`` list (SQLite's default limit on bound parameters is 32766).
@@ -432,6 +474,13 @@ class FastReader:
         except OSError:  # missing, a directory, unreadable
             return None
         uri = f"file:{quote(str(path))}?mode=ro"
+        # Without a -wal beside it, everything committed is in the file itself, and a
+        # read-only connection would create a -wal and a -shm it cannot remove: first a
+        # look at the file alone (immutable: no lock, nothing made beside it), so that
+        # another program's database is refused untouched. The connection looks again.
+        wal = path.with_name(f"{path.name}-wal")
+        if not wal.exists() and not _opens_at_head(f"{uri}&immutable=1", head, timeout):
+            return None
         try:
             conn = sqlite3.connect(
                 uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -468,6 +517,25 @@ class FastReader:
         dirty, its next deadline is at or before ``now``, or it was never evaluated."""
         row = self._conn.execute(_WORK_DUE, (sqlite_time(now),)).fetchone()
         return bool(row[0])
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """The reads inside see one committed state of the database (one read transaction).
+
+        Not around :meth:`iter_integrations` with ``order="list"``, which holds its own.
+        """
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    def last_evaluated_at(self) -> datetime | None:
+        """The time of the latest stored evaluation, ``None`` before the first one (as
+        ``syncwatch.db.evaluation.last_evaluated_at``): a pass at an earlier time stores
+        nothing, so a reader must take the ORM path then."""
+        row = self._conn.execute("SELECT max(evaluated_at) FROM integration").fetchone()
+        return _time(row[0])
 
     def revision(self) -> int:
         """The latest revision (as ``Store.revision``)."""
@@ -613,6 +681,114 @@ class FastReader:
                 info[iid] = UpstreamInfo(status, times[checked], times[gone])
         return info
 
+    def syncs(self, integration_id: str, limit: int | None = None) -> list[SyncRow]:
+        """An integration's syncs, newest first (as ``Store.syncs``)."""
+        sql, params = _limited(_SYNCS, (integration_id,), limit)
+        return [
+            SyncRow(
+                id_,
+                iid,
+                type_,
+                SyncState(state),
+                _parse_time(started),
+                _time(ended),
+                warnings,
+                errors,
+                headline,
+                log_url,
+            )
+            for (
+                id_,
+                iid,
+                type_,
+                state,
+                started,
+                ended,
+                warnings,
+                errors,
+                headline,
+                log_url,
+            ) in self._conn.execute(sql, params)
+        ]
+
+    def history(self, integration_id: str) -> list[HistoryRow]:
+        """An integration's state history, oldest first (as ``Store.history``)."""
+        return [
+            HistoryRow(_STATES[before], IntegrationState(after), _parse_time(at), reason)
+            for before, after, at, reason in self._conn.execute(_HISTORY, (integration_id,))
+        ]
+
+    def audit(self, integration_id: str) -> list[AuditRow]:
+        """An integration's audit log, oldest first (as ``Store.audit``)."""
+        return [
+            AuditRow(iid, actor, action, _parse_time(at), before, after)
+            for iid, actor, action, at, before, after in self._conn.execute(
+                _AUDIT, (integration_id,)
+            )
+        ]
+
+    def issues(self, integration_id: str) -> list[IssueRow]:
+        """An integration's Kombo issues, open ones first, newest first in each (as
+        ``syncwatch.db.kombo.integration_issues``)."""
+        return [
+            IssueRow(
+                id_,
+                iid,
+                type_,
+                title,
+                status,
+                message,
+                _parse_time(first),
+                _time(resolved),
+                _parse_time(updated),
+            )
+            for (
+                id_,
+                iid,
+                type_,
+                title,
+                status,
+                message,
+                first,
+                resolved,
+                updated,
+            ) in self._conn.execute(_ISSUES, (integration_id,))
+        ]
+
+    def logs(
+        self,
+        integration_id: str,
+        *,
+        sync_id: str | None = None,
+        levels: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[LogRow]:
+        """Log entries, newest first (as ``Store.logs``)."""
+        params: list[Any]
+        if sync_id is not None:
+            sql, params = f"{_LOGS} WHERE sync_id = ?", [sync_id]
+        else:
+            sql, params = f"{_LOGS} WHERE integration_id = ?", [integration_id]
+        if levels:
+            sql += f" AND level IN ({', '.join('?' * len(levels))})"
+            params += list(levels)
+        sql, all_params = _limited(sql + " ORDER BY at DESC, id DESC", tuple(params), limit)
+        return [
+            LogRow(id_, sid, iid, _parse_time(at), level, message, field)
+            for id_, sid, iid, at, level, message, field in self._conn.execute(sql, all_params)
+        ]
+
+    def sync_belongs(self, integration_id: str, sync_id: str) -> bool:
+        """Whether ``sync_id`` is one of this integration's syncs (as ``Store.sync_belongs``)."""
+        found = self._conn.execute(
+            "SELECT 1 FROM sync WHERE id = ? AND integration_id = ?", (sync_id, integration_id)
+        ).fetchone()
+        return found is not None
+
+
+def _limited(sql: str, params: tuple[Any, ...], limit: int | None) -> tuple[str, tuple[Any, ...]]:
+    return (sql, params) if limit is None else (f"{sql} LIMIT ?", (*params, limit))
+
 
 class _Unknown(dict[str, UpstreamInfo]):
     def __missing__(self, key: str) -> UpstreamInfo:
@@ -623,6 +799,20 @@ class _Unknown(dict[str, UpstreamInfo]):
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
+
+
+def _opens_at_head(uri: str, head: str, timeout: float) -> bool:
+    """Whether the database at ``uri`` opens and is at ``head`` (see :func:`_at_head`)."""
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        return _at_head(conn, head)
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def _at_head(conn: sqlite3.Connection, head: str) -> bool:
@@ -644,6 +834,7 @@ def _at_head(conn: sqlite3.Connection, head: str) -> bool:
         f"{_KEYS} LIMIT 0",  # a rowid table (order="list" reads rows by rowid)
         "SELECT upstream_status, upstream_checked_at, upstream_gone_at FROM integration LIMIT 0",
         "SELECT integration_id, status FROM integration_issue LIMIT 0",
+        *_DETAIL_READS,
     ):
         conn.execute(sql).fetchall()
     return True

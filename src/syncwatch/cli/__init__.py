@@ -4,11 +4,17 @@
 ``integrations``, ``demo``, ``kombo``, ``actions``, ``tui``), each holding its commands;
 :mod:`~syncwatch.cli.errors` holds the exit codes and turns foreseeable failures into
 messages; :mod:`~syncwatch.cli.common` opens the database and writes to the terminal. A
-command imports what it needs when it runs, so ``syncwatch --help`` stays light.
+command imports what it needs when it runs, so ``syncwatch --help`` stays light (no
+SQLAlchemy, SQLModel, pydantic, Textual or Rich: ``tests/test_cli_imports.py``).
+
+``list``, ``show`` and ``logs`` also name a ``fast`` function: what they print read with
+:mod:`syncwatch.fastread` (``sqlite3`` alone) when that is the same answer, which
+:func:`_from_stored_rows` decides; otherwise they run on ``Store`` with the pass.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -18,8 +24,10 @@ from syncwatch.cli.data import cmd_db
 from syncwatch.cli.demo import demo_database
 from syncwatch.cli.errors import CliError, exit_code
 from syncwatch.cli.parser import build_parser
+from syncwatch.clock import Clock
 
 if TYPE_CHECKING:
+    from syncwatch.cli.integrations import Printer
     from syncwatch.db import Store
 
 __all__ = ["main"]
@@ -49,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise CliError(f"cannot make the folder {folder}: {error.strerror}") from None
+        fast = _from_stored_rows(args, clock)
+        if fast is not None:
+            return fast()
         store = open_store(args.db, clock)
         run: Command = args.run
         return run(store, clock, args)
@@ -60,3 +71,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if store is not None:
             store.close()
+
+
+def _from_stored_rows(args: argparse.Namespace, clock: Clock) -> Printer | None:
+    """What a reading command prints, read with the standard library alone
+    (:mod:`syncwatch.fastread`), or ``None``: then it runs as it always did, on ``Store``.
+
+    Taken only when the answer is the same either way: the database is an existing SQLite
+    file at this syncwatch's schema head (anything else, ``Store`` creates, upgrades or
+    refuses), and for ``list`` and ``show`` a pass at ``now`` has nothing to do and ``now``
+    is not behind the last stored evaluation (else the pass runs, and stores, or says why
+    not). Nothing here writes; any failure to read falls back to ``Store``, which reports
+    it in its words. The reads happen in one read transaction, before anything is printed.
+    """
+    command = getattr(args, "fast", None)
+    if command is None:
+        return None
+    import sqlite3
+
+    from syncwatch.fastread import FastReader
+
+    target = args.db or os.environ.get("SYNCWATCH_DB") or default_db_path()
+    # No waiting for a lock: Store waits (and says "locked" when it gives up).
+    reader = FastReader.open(target, timeout=0)
+    if reader is None:
+        return None
+    try:
+        with reader, reader.snapshot():
+            now = clock.now()
+            if getattr(args, "fast_evaluates", True):
+                if reader.work_due(now):
+                    return None
+                last = reader.last_evaluated_at()
+                if last is not None and now < last:
+                    return None
+            printer: Printer = command(reader, now, args)
+            return printer
+    except (sqlite3.Error, ValueError):
+        return None  # Store reads it again, and fails (or not) as it always did

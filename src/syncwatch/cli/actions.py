@@ -21,26 +21,27 @@ if TYPE_CHECKING:
     from syncwatch.db import Store
     from syncwatch.kombo.remote import KomboRemote
 
-#: The actions' command names, in the order ``--help`` lists them.
-ACTION_COMMANDS = (
-    "reactivate",
-    "deactivate",
-    "release-qa",
-    "update-credentials",
-    "configure-filters",
-    "delete",
-)
+#: The actions' command names and their help, in the order ``--help`` lists them: each
+#: ``syncwatch.actions.Action``'s value and description. Spelled out here because that
+#: module imports the database package, which ``--help`` must not load;
+#: tests/test_cli_imports.py checks that the two agree.
+ACTION_HELP = {
+    "reactivate": "Enable automatic syncs again (counts as activity)",
+    "deactivate": "Stop automatic syncs (set inactive by an operator)",
+    "release-qa": "Release the integration from its quality-assurance hold",
+    "update-credentials": "Record new credentials: clears invalid credentials, resumes syncs",
+    "configure-filters": "Mark filters as configured so syncing can start",
+    "delete": "Delete the integration; its data is purged 14 days later",
+}
+ACTION_COMMANDS = tuple(ACTION_HELP)
 #: The actions that change Kombo too when remote actions are on (unless ``--local``).
 _REMOTE_CAPABLE = ("reactivate", "deactivate", "delete")
 
 
 def add_action_parsers(sub: Subcommands) -> None:
     """One command per action, each taking one or more ids."""
-    from syncwatch.actions import Action  # cheap: no database imports
-
-    for name in ACTION_COMMANDS:
-        action = Action(name)
-        p = sub.add_parser(name, help=action.description)
+    for name, description in ACTION_HELP.items():
+        p = sub.add_parser(name, help=description)
         p.add_argument("ids", nargs="+", metavar="ID")
         if name == "delete":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

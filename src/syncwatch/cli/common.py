@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from syncwatch.db import Store
+    from syncwatch.fastread import FastReader
     from syncwatch.rows import IntegrationRow, Transition
     from syncwatch.states import IntegrationState
 
@@ -70,9 +71,9 @@ def make_clock(now: datetime | None) -> Clock:
     return SystemClock()
 
 
-def require(store: Store, integration_id: str) -> IntegrationRow:
+def require(source: Store | FastReader, integration_id: str) -> IntegrationRow:
     """The integration with this id, or a refusal naming the id (exit 1)."""
-    row = store.get(integration_id)
+    row = source.get(integration_id)
     if row is None:
         raise CliError(f"no integration with id {integration_id!r}", EXIT_REFUSED)
     return row

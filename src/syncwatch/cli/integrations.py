@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from syncwatch.cli.common import console, out_json, require, state_text
@@ -16,7 +18,20 @@ from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
 if TYPE_CHECKING:
     from syncwatch.cli.args import Subcommands
     from syncwatch.db import Store
-    from syncwatch.rows import HistoryRow, IntegrationRow, IssueRow, SyncRow, UpstreamInfo
+    from syncwatch.fastread import FastReader
+    from syncwatch.rows import (
+        AuditRow,
+        HistoryRow,
+        IntegrationRow,
+        IssueRow,
+        LogRow,
+        SyncRow,
+        UpstreamInfo,
+    )
+
+#: What a command run from the stored rows returns once it has read them: printing them
+#: (which reads nothing more), giving the exit code.
+Printer = Callable[[], int]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -53,12 +68,12 @@ def add_integration_parsers(sub: Subcommands) -> None:
     )
     p.add_argument("--all", action="store_true", help="include deleted integrations")
     p.add_argument("--json", action="store_true", help="print one JSON array")
-    p.set_defaults(run=cmd_list)
+    p.set_defaults(run=cmd_list, fast=fast_list)
 
     p = sub.add_parser("show", help="one integration: facts, reason, history, syncs")
     p.add_argument("id")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=cmd_show)
+    p.set_defaults(run=cmd_show, fast=fast_show)
 
     p = sub.add_parser("logs", help="log entries, newest first")
     p.add_argument("id")
@@ -71,7 +86,8 @@ def add_integration_parsers(sub: Subcommands) -> None:
     )
     p.add_argument("--limit", type=int, default=None, help="at most this many entries")
     p.add_argument("--json", action="store_true", help="print one JSON array")
-    p.set_defaults(run=cmd_logs)
+    # ``logs`` never runs a pass: read with the standard library whenever the file allows.
+    p.set_defaults(run=cmd_logs, fast=fast_logs, fast_evaluates=False)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -147,23 +163,45 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Integrations with their state, worst first."""
-    from rich.table import Table
-    from rich.text import Text
-
     from syncwatch.db.kombo import upstream_info
-    from syncwatch.present import fmt_ago, safe_text
 
     now = clock.now()
-    deleted_too = args.all or IntegrationState.DELETED in args.status
-    rows = evaluated_rows(store, now, include_deleted=deleted_too)
+    rows = evaluated_rows(store, now, include_deleted=_deleted_too(args))
+    return _print_list(rows, upstream_info(store), now, args)
+
+
+def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
+    """``list`` from the stored rows when a pass at ``now`` has nothing to do (what
+    :func:`cmd_list` prints then, byte for byte, without loading the evaluation)."""
+    rows = reader.integrations()
+    if not _deleted_too(args):
+        rows = [r for r in rows if not r.deleted]
+    upstream = reader.upstream_info()
+    return partial(_print_list, rows, upstream, now, args)
+
+
+def _deleted_too(args: argparse.Namespace) -> bool:
+    return bool(args.all or IntegrationState.DELETED in args.status)
+
+
+def _print_list(
+    rows: list[IntegrationRow],
+    upstream: Mapping[str, UpstreamInfo],
+    now: datetime,
+    args: argparse.Namespace,
+) -> int:
     if args.status:
         wanted = set(args.status)
         rows = [r for r in rows if r.state in wanted]
     rows.sort(key=_sort_key)
-    upstream = upstream_info(store)
     if args.json:
         out_json([{**integration_json(r), **upstream[r.id].json()} for r in rows])
         return EXIT_OK
+    from rich.table import Table
+    from rich.text import Text
+
+    from syncwatch.present import fmt_ago, safe_text
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("STATE", "ID", "ORGANIZATION", "TOOL", "CAT", "ENV", "LAST SYNC", "W/E", "SINCE"):
         table.add_column(col, no_wrap=True, overflow="ellipsis")
@@ -213,31 +251,76 @@ class _Shown:
     syncs: list[SyncRow]
     issues: list[IssueRow]
     upstream: UpstreamInfo
+    #: Read for ``--json`` only.
+    audit: list[AuditRow]
 
 
 def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """One integration: why it is in its state, its facts, history, Kombo's side, syncs."""
-    from syncwatch.actions import next_step
     from syncwatch.db.kombo import integration_issues, upstream_info
 
     now = clock.now()
     (row,) = evaluated_rows(store, now, only=require(store, args.id))
     shown = _Shown(
         row=row,
-        next_step=next_step(row.state, row.id) if row.state else "",
+        next_step=_next_step(row),
         history=store.history(row.id),
         syncs=store.syncs(row.id),
         issues=integration_issues(store, row.id),
         upstream=upstream_info(store, [row.id])[row.id],
+        audit=store.audit(row.id) if args.json else [],
     )
+    return _print_shown(shown, now, args)
+
+
+def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
+    """``show`` from the stored rows when a pass at ``now`` has nothing to do (what
+    :func:`cmd_show` prints then, byte for byte, without loading the evaluation)."""
+    row = require(reader, args.id)
+    shown = _Shown(
+        row=row,
+        next_step=_next_step(row),
+        history=reader.history(row.id),
+        syncs=reader.syncs(row.id),
+        issues=reader.issues(row.id),
+        upstream=reader.upstream_info([row.id])[row.id],
+        audit=reader.audit(row.id) if args.json else [],
+    )
+    return partial(_print_shown, shown, now, args)
+
+
+#: The command each state's next step names: ``syncwatch.actions.NEXT_ACTION`` by command
+#: name. That module imports the database package, which ``show`` from the stored rows
+#: does not load; tests/test_cli_imports.py checks that the two agree.
+NEXT_COMMAND: dict[IntegrationState, str] = {
+    IntegrationState.AUTHENTICATION_FAILING: "update-credentials",
+    IntegrationState.CREDENTIALS_INVALID: "update-credentials",
+    IntegrationState.QUALITY_ASSURANCE: "release-qa",
+    IntegrationState.SETUP: "configure-filters",
+    IntegrationState.INACTIVE: "reactivate",
+}
+
+
+def _next_step(row: IntegrationRow) -> str:
+    """``syncwatch.actions.next_step(row.state, row.id)`` ("" before the first evaluation)."""
+    if row.state is None:
+        return ""
+    text = row.state.info.next_step
+    command = NEXT_COMMAND.get(row.state)
+    if command is None:
+        return text
+    return f"{text.rstrip('.')} (syncwatch {command} {row.id})."
+
+
+def _print_shown(shown: _Shown, now: datetime, args: argparse.Namespace) -> int:
     if args.json:
-        out_json(_show_json(store, shown))
+        out_json(_show_json(shown))
     else:
         _print_show(shown, now)
     return EXIT_OK
 
 
-def _show_json(store: Store, shown: _Shown) -> dict[str, Any]:
+def _show_json(shown: _Shown) -> dict[str, Any]:
     from syncwatch.present import iso
 
     row = shown.row
@@ -273,7 +356,7 @@ def _show_json(store: Store, shown: _Shown) -> dict[str, Any]:
             "state_before": a.state_before,
             "state_after": a.state_after,
         }
-        for a in store.audit(row.id)
+        for a in shown.audit
     ]
     doc["issues"] = [
         {
@@ -376,15 +459,26 @@ _LEVEL_STYLE = {"ERROR": "red", "WARNING": "yellow", "INFO": ""}
 
 def cmd_logs(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """An integration's log entries, newest first."""
-    from rich.text import Text
+    return _read_logs(store, args)()
 
-    from syncwatch.present import fmt_time, iso, safe_text
 
-    require(store, args.id)
-    if args.sync and not store.sync_belongs(args.id, args.sync):
+def fast_logs(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
+    """``logs`` read with the standard library (``logs`` never runs a pass)."""
+    return _read_logs(reader, args)
+
+
+def _read_logs(source: Store | FastReader, args: argparse.Namespace) -> Printer:
+    require(source, args.id)
+    if args.sync and not source.sync_belongs(args.id, args.sync):
         raise CliError(f"integration {args.id!r} has no sync {args.sync!r}", EXIT_REFUSED)
     levels = _LEVELS_AT_LEAST[args.level] if args.level else None
-    logs = store.logs(args.id, sync_id=args.sync, levels=levels, limit=args.limit)
+    logs = source.logs(args.id, sync_id=args.sync, levels=levels, limit=args.limit)
+    return partial(_print_logs, logs, args)
+
+
+def _print_logs(logs: list[LogRow], args: argparse.Namespace) -> int:
+    from syncwatch.present import iso
+
     if args.json:
         out_json(
             [
@@ -399,6 +493,10 @@ def cmd_logs(store: Store, clock: Clock, args: argparse.Namespace) -> int:
             ]
         )
         return EXIT_OK
+    from rich.text import Text
+
+    from syncwatch.present import fmt_time, safe_text
+
     terminal = console(soft_wrap=True)
     for e in logs:
         line = Text(f"{fmt_time(e.at)}  {safe_text(e.sync_id)}  ")
