@@ -66,8 +66,8 @@ from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
-    from syncwatch.db import Store
     from syncwatch.demo import DemoEngine
+    from syncwatch.tui.gateway import Store
 
 #: The name the reused drill-down screen is installed under.
 DETAIL_SCREEN = "syncwatch-integration"

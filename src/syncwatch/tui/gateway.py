@@ -34,7 +34,7 @@ from syncwatch.tui.messages import (
 
 if TYPE_CHECKING:
     from syncwatch.actions import Action
-    from syncwatch.db import Store
+    from syncwatch.db import Store as Store  # for the app's annotations, as before
     from syncwatch.demo import DemoEngine
     from syncwatch.fastread import FastReader
     from syncwatch.kombo.remote import KomboRemote

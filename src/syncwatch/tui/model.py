@@ -105,28 +105,18 @@ class Model:
 
     def rows_loaded(self, rows: Iterable[IntegrationRow], *, done: bool) -> Changes:
         """Take in rows that finished loading (``done``: the last of them). They only fill
-        in: a row already held (from a pass, or newer) is kept unless this one is newer, and
-        no state change is announced (the operator never saw the row before)."""
+        in: a row already held (preloaded, or from a pass) stays, as a newer version of it
+        comes with a pass (which reads what changed after the preload's revision, and
+        announces a state change the operator may have seen); nothing here is announced."""
         held = self.rows
         counts = self.state_counts
-        fresh: list[IntegrationRow] = []
-        added: set[str] = set()
-        updated: set[str] = set()
-        for row in rows:
-            old = held.get(row.id)
-            if old is not None and old.revision >= row.revision:
-                continue
+        fresh = [row for row in rows if row.id not in held]
+        for row in fresh:
             held[row.id] = row
-            fresh.append(row)
             counts[row.state] += 1
-            if old is None:
-                added.add(row.id)
-            else:
-                counts[old.state] -= 1
-                updated.add(row.id)
         if done:
             self.expected = None
-        return Changes(rows=tuple(fresh), added=frozenset(added), updated=frozenset(updated))
+        return Changes(rows=tuple(fresh), added=frozenset(row.id for row in fresh))
 
     def pass_finished(self, now: datetime) -> None:
         """An evaluation pass ran at ``now`` (the clock's time, not the wall's)."""
