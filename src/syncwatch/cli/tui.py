@@ -1,8 +1,20 @@
-"""Starting the terminal UI: what ``syncwatch`` does without a command."""
+"""Starting the terminal UI: what ``syncwatch`` does without a command.
+
+:func:`launch_tui` shows real rows before anything heavy is imported: a SQLite file at this
+syncwatch's schema head is read with the standard library's ``sqlite3``
+(:class:`~syncwatch.fastread.FastReader`: the first screenful, the count and the Kombo
+marks), the app starts with them, and the store (SQLAlchemy, SQLModel, pydantic) is opened
+by the app's first worker after the first paint. Anything else (PostgreSQL, a database to
+create, upgrade or refuse, a default database still to be filled with the sample) takes the
+usual path: the store is opened first, so a refusal is a one-line error before the UI.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncwatch.cli.args import positive_float
@@ -29,7 +41,79 @@ def add_tui_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
-    """Open the terminal UI."""
+    """Open the terminal UI on an open store."""
     from syncwatch.tui.app import run_app
 
     return run_app(store, clock, interval=args.interval, read_only=args.read_only)
+
+
+def ui_target(db: str | None) -> str | Path:
+    """The database the UI opens: ``--db``, else ``SYNCWATCH_DB``, else the default file
+    (as :func:`syncwatch.cli.common.open_store` chooses)."""
+    from syncwatch.cli.common import default_db_path
+
+    return db or os.environ.get("SYNCWATCH_DB") or default_db_path()
+
+
+class _OpenStore:
+    """Opens the store when the app's first worker needs it, and remembers it to close."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = target
+        self.store: Store | None = None
+
+    def __call__(self) -> Store:
+        from syncwatch.db import Store
+
+        self.store = Store.open(self.target)
+        return self.store
+
+
+def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False) -> int:
+    """Open the terminal UI on ``args.db`` without a store opened beforehand (the command
+    line's entry for the UI; ``headless``: no terminal, for tests)."""
+    from syncwatch.fastread import FastReader
+
+    target = ui_target(args.db)
+    reader = FastReader.open(target)
+    if reader is None:
+        return _launch_with_store(clock, args, headless=headless)
+    from syncwatch.tui.app import run_app
+    from syncwatch.tui.preload import read_first_screen
+
+    opener = _OpenStore(target)
+    try:
+        try:
+            preload = read_first_screen(reader)
+        except sqlite3.Error:
+            # Unreadable after all (damaged, locked for long): the store says what it is.
+            reader.close()
+            return _launch_with_store(clock, args, headless=headless)
+        except BaseException:
+            reader.close()
+            raise
+        return run_app(
+            opener,
+            clock,
+            interval=args.interval,
+            read_only=args.read_only,
+            headless=headless,
+            preload=preload,
+        )
+    finally:
+        if opener.store is not None:
+            opener.store.close()
+
+
+def _launch_with_store(clock: Clock, args: argparse.Namespace, *, headless: bool) -> int:
+    """The usual path: open (create, upgrade or refuse) the store, then the UI."""
+    from syncwatch.cli.common import open_store
+    from syncwatch.tui.app import run_app
+
+    store = open_store(args.db, clock)
+    try:
+        return run_app(
+            store, clock, interval=args.interval, read_only=args.read_only, headless=headless
+        )
+    finally:
+        store.close()

@@ -14,6 +14,11 @@ The app composes the screens and routes messages; the work is elsewhere:
 - :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding.
 
 Screens send requests up as messages and never import this module.
+
+Started with a :class:`~syncwatch.tui.preload.Preload` (the first screenful read with the
+standard library's ``sqlite3``), the app draws real rows before anything heavy is imported:
+this module imports neither the store nor the Kombo client, and the workers (which do) start
+in :meth:`SyncwatchApp.begin`, once the first screen is drawn.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from syncwatch.rows import IntegrationRow
 from syncwatch.tui import notices
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.gate import ActionGate
-from syncwatch.tui.gateway import Gateway, Store
+from syncwatch.tui.gateway import Gateway, StoreOpener
 from syncwatch.tui.keys import APP_KEYS, HELP_NOTES, HELP_SECTIONS, bindings
 from syncwatch.tui.messages import (
     ActionFinished,
@@ -49,9 +54,11 @@ from syncwatch.tui.messages import (
     LogsWanted,
     OpenIntegration,
     PassFinished,
+    RowsLoaded,
 )
 from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.notices import Notice
+from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
@@ -60,6 +67,7 @@ from syncwatch.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
+    from syncwatch.tui.gateway import Store
 
 #: The name the reused drill-down screen is installed under.
 DETAIL_SCREEN = "syncwatch-integration"
@@ -82,7 +90,7 @@ class SyncwatchApp(App[int]):
 
     def __init__(
         self,
-        store: Store,
+        store: Store | StoreOpener,
         clock: Clock,
         *,
         interval: float = 5.0,
@@ -91,12 +99,20 @@ class SyncwatchApp(App[int]):
         demo: DemoEngine | None = None,
         env: Mapping[str, str] | None = None,
         kombo_sleep: Callable[[float], None] = time.sleep,
+        preload: Preload | None = None,
     ) -> None:
+        """``store``: the store, or what opens it (on a worker thread, after the first
+        paint). ``preload``: rows to show before the first pass (see :mod:`.preload`)."""
         super().__init__()
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
         self.demo = demo
         self.model = Model(clock.now())
+        self.preload = preload
+        if preload is not None:
+            self.model.preload(
+                preload.rows, total=preload.total, revision=preload.revision, marks=preload.marks
+            )
         self.gate = ActionGate(read_only=read_only)
         #: Why the last pass stored nothing, as told to the user (None: it was stored).
         self.not_stored_told: str | None = None
@@ -139,10 +155,27 @@ class SyncwatchApp(App[int]):
         self.update_header()
         if self.scheduler.live and not isinstance(self.clock, FixedClock):
             self.set_interval(1.0, self.update_header)
+        if self.preload is None:
+            self.begin()
+        else:
+            # The preloaded rows first: no worker (nor what it imports) before they are drawn.
+            self.call_after_refresh(self.begin)
+
+    def begin(self) -> None:
+        """Start the background work: the Kombo connection, the first evaluation pass (which
+        opens the store) and, after a preload, the rest of the rows."""
         self.work("kombo", self.gateway.connect_kombo)
+        preload, self.preload = self.preload, None
+        if preload is not None:
+            if self.model.expected is None:
+                preload.reader.close()  # every row is on screen already
+            else:
+                self.work("load", partial(self.gateway.load_rest, preload.reader, BATCH))
         self.scheduler.run_now()
 
     def on_unmount(self) -> None:
+        if self.preload is not None:  # closed before the background work began
+            self.preload.reader.close()
         self.gateway.close()
 
     def tell(self, notice: Notice) -> None:
@@ -176,7 +209,11 @@ class SyncwatchApp(App[int]):
         work = partial(self.gateway.run_pass, self.model.revision)
         self.work("evaluate", work, exclusive=True)
 
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.show_changes(self.model.rows_loaded(message.rows, done=message.done))
+
     def on_pass_finished(self, message: PassFinished) -> None:
+        first = self.model.passes == 0
         self.model.pass_finished(message.now)
         why = message.result.not_stored
         if why is not None and why != self.not_stored_told:
@@ -185,7 +222,7 @@ class SyncwatchApp(App[int]):
         changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
         self.show_changes(changes)
         self.update_header()
-        if message.full and self.PREBUILD_DETAIL_AFTER is not None:
+        if first and self.PREBUILD_DETAIL_AFTER is not None:
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
 
     def show_changes(self, changes: Changes) -> None:
@@ -397,17 +434,21 @@ class SyncwatchApp(App[int]):
 
 
 def run_app(
-    store: Store,
+    store: Store | StoreOpener,
     clock: Clock,
     *,
     interval: float = 5.0,
     read_only: bool = False,
     demo: DemoEngine | None = None,
     headless: bool = False,
+    preload: Preload | None = None,
 ) -> int:
     """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
-    its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests)."""
-    app = SyncwatchApp(store, clock, interval=interval, read_only=read_only, demo=demo)
+    its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests).
+    ``store`` and ``preload``: see :class:`SyncwatchApp`."""
+    app = SyncwatchApp(
+        store, clock, interval=interval, read_only=read_only, demo=demo, preload=preload
+    )
     app.run(headless=headless)
     code = app.return_code
     return 0 if code is None else code

@@ -6,11 +6,15 @@ widget, and ends by posting one typed message (:mod:`syncwatch.tui.messages`) ho
 plain rows (:mod:`syncwatch.rows`); the app's handler for it changes the model and the
 screens. A method that fails raises: the app reports worker errors in one place.
 
-The Kombo modules are imported when first needed, not when the app starts.
+Nothing heavy is imported when the app starts: the store (SQLAlchemy, SQLModel, pydantic)
+is imported and opened by the first worker that needs it, after the first paint, when the
+app was started with rows already read (:mod:`syncwatch.tui.preload`); the Kombo modules
+when first needed.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,23 +22,27 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from syncwatch.actions import Action, perform_many
 from syncwatch.clock import Clock
-from syncwatch.db import Store, StoreError
-from syncwatch.db.kombo import kombo_marks
 from syncwatch.tui.messages import (
     ActionFinished,
     DetailLoaded,
     KomboConnected,
     LogsLoaded,
     PassFinished,
+    RowsLoaded,
 )
 
 if TYPE_CHECKING:
+    from syncwatch.actions import Action
+    from syncwatch.db import Store as Store  # for the app's annotations, as before
     from syncwatch.demo import DemoEngine
+    from syncwatch.fastread import FastReader
     from syncwatch.kombo.remote import KomboRemote
 
-__all__ = ["Gateway", "Store"]
+__all__ = ["Gateway", "StoreOpener"]
+
+#: Opens the store when a worker first needs it (on that worker's thread).
+StoreOpener = Callable[[], "Store"]
 
 #: What the drill-down loads at most.
 DETAIL_SYNCS = 1000
@@ -47,7 +55,7 @@ class Gateway:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | StoreOpener,
         clock: Clock,
         post: Callable[[Message], object],
         *,
@@ -55,7 +63,14 @@ class Gateway:
         kombo_sleep: Callable[[float], None] = time.sleep,
         demo: DemoEngine | None = None,
     ) -> None:
-        self.store = store
+        #: The store, or what opens it (see :attr:`store`).
+        self._store: Store | None = None
+        self._open_store: StoreOpener | None = None
+        if callable(store):
+            self._open_store = store
+        else:
+            self._store = store
+        self._store_lock = threading.Lock()
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
         self.demo = demo
@@ -67,6 +82,34 @@ class Gateway:
         self._remote: KomboRemote | None = None
         #: Set once it is known whether actions go to Kombo (an action waits for it).
         self._remote_known = threading.Event()
+
+    @property
+    def store(self) -> Store:
+        """The store; opened here, on the calling worker's thread, the first time when the
+        gateway was given what opens it."""
+        store = self._store
+        if store is None:
+            with self._store_lock:
+                if self._store is None:
+                    assert self._open_store is not None
+                    self._store = self._open_store()
+                store = self._store
+        return store
+
+    # -- the rows the first screen did not hold -----------------------------------------
+
+    def load_rest(self, reader: FastReader, batch: int) -> None:
+        """Read every integration in the list's order, ``batch`` rows a message (the app
+        keeps the ones it does not hold yet), then close ``reader``."""
+        try:
+            batches = reader.iter_integrations(batch=batch, order="list")
+            rows = next(batches, [])
+            for following in batches:
+                self._post(RowsLoaded(rows, done=False))
+                rows = following
+            self._post(RowsLoaded(rows, done=True))
+        finally:
+            reader.close()
 
     # -- Kombo --------------------------------------------------------------------------
 
@@ -110,6 +153,8 @@ class Gateway:
         """Evaluate, then load the rows changed since revision ``since`` (every row when
         None) with their Kombo marks. A pass that cannot be stored runs in memory and loads
         every row (``PassFinished.result.not_stored`` says why)."""
+        from syncwatch.db.kombo import kombo_marks
+
         now = self.clock.now()
         if self.demo is not None:
             # The engine writes the syncs of the simulated time since the last pass, step by
@@ -132,6 +177,9 @@ class Gateway:
     def perform(self, action: Action, ids: list[str], since: int | None) -> None:
         """Apply ``action`` to ``ids`` (Kombo first, when actions go there too), then load
         the rows changed since revision ``since``."""
+        from syncwatch.actions import perform_many
+        from syncwatch.db.kombo import kombo_marks
+
         # Network I/O to Kombo, when it is on: on this worker thread.
         self._remote_known.wait()
         now = self.clock.now()
@@ -162,6 +210,8 @@ class Gateway:
     @staticmethod
     def error_text(error: BaseException | None) -> str:
         """A worker's failure in words: the store's own wording, else the exception's."""
-        if isinstance(error, StoreError):
+        # Not imported here: had the store's errors never been imported, this is not one.
+        errors = sys.modules.get("syncwatch.db.errors")
+        if errors is not None and isinstance(error, errors.StoreError):
             return str(error)
         return f"{type(error).__name__}: {error}"

@@ -46,6 +46,16 @@ class PassFinished(Message):
         self.kombo = kombo
 
 
+class RowsLoaded(Message):
+    """More of the integrations the first screen did not hold, read in the list's order."""
+
+    def __init__(self, rows: list[IntegrationRow], *, done: bool) -> None:
+        super().__init__()
+        self.rows = rows
+        #: The last of them: every integration is now loaded.
+        self.done = done
+
+
 class ActionFinished(Message):
     """An operator action was applied (to some rows, maybe refused for others)."""
 

@@ -68,6 +68,55 @@ class Model:
     #: When the last evaluation pass ran (the clock's time) and how many have.
     last_pass_at: datetime | None = None
     passes: int = 0
+    #: While the rows are still loading: how many integrations there are (None: every row
+    #: is loaded, or nothing is known yet; see :attr:`loaded`).
+    expected: int | None = None
+
+    @property
+    def loading(self) -> tuple[int, int] | None:
+        """While rows are still loading: (how many are loaded, how many there are)."""
+        if self.expected is None:
+            return None
+        return (len(self.rows), max(self.expected, len(self.rows)))
+
+    @property
+    def loaded(self) -> bool:
+        """Whether :attr:`rows` hold every integration (so "none" means none)."""
+        return self.revision is not None and self.expected is None
+
+    def preload(
+        self,
+        rows: Iterable[IntegrationRow],
+        *,
+        total: int,
+        revision: int,
+        marks: Mapping[str, KomboMark],
+    ) -> None:
+        """Start from rows read before the database package loaded: the first screenful of
+        ``total`` integrations, every row changed after ``revision`` still to be read (a pass
+        loads those), and the Kombo marks of every integration. The rest comes through
+        :meth:`rows_loaded`."""
+        self.rows = {row.id: row for row in rows}
+        self.state_counts = Counter(row.state for row in self.rows.values())
+        self.kombo.clear()
+        self.kombo.update((iid, mark) for iid, mark in marks.items() if not mark.empty)
+        self.revision = revision
+        self.expected = total if len(self.rows) < total else None
+
+    def rows_loaded(self, rows: Iterable[IntegrationRow], *, done: bool) -> Changes:
+        """Take in rows that finished loading (``done``: the last of them). They only fill
+        in: a row already held (preloaded, or from a pass) stays, as a newer version of it
+        comes with a pass (which reads what changed after the preload's revision, and
+        announces a state change the operator may have seen); nothing here is announced."""
+        held = self.rows
+        counts = self.state_counts
+        fresh = [row for row in rows if row.id not in held]
+        for row in fresh:
+            held[row.id] = row
+            counts[row.state] += 1
+        if done:
+            self.expected = None
+        return Changes(rows=tuple(fresh), added=frozenset(row.id for row in fresh))
 
     def pass_finished(self, now: datetime) -> None:
         """An evaluation pass ran at ``now`` (the clock's time, not the wall's)."""

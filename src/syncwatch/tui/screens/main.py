@@ -145,16 +145,32 @@ class MainScreen(Screen[None]):
             show_deleted=lst.show_deleted,
             sort=f"{column.title.lower()}{' (reversed)' if lst.sort_reverse else ''}",
             marks=len(lst.marks),
+            loading=self.model.loading,
         )
-        if not lst.rows:
-            lst.set_empty_text(
+        lst.set_empty_text(self.empty_text())
+        self.update_preview()
+        self.sync_bindings()
+
+    def empty_text(self) -> str:
+        """What the list says when it shows nothing: "none yet" only when the database has
+        none (while loading, that it is loading)."""
+        model, shown_any = self.model, bool(self.integration_list.rows)
+        if not model.loaded:
+            progress = model.loading
+            if progress is None:
+                return "Loading integrations…"
+            if not shown_any:
+                return f"Loading integrations… {progress[0]:,} of {progress[1]:,}"
+            return (
+                f"No integration matches this view in the {progress[0]:,} of {progress[1]:,} "
+                "loaded so far: / filters, v views, esc clears."
+            )
+        if not shown_any:
+            return (
                 "No integrations yet: syncwatch import FILE, syncwatch receive (Kombo's "
                 "webhooks), or syncwatch demo."
             )
-        else:
-            lst.set_empty_text("No integration matches this view: / filters, v views, esc clears.")
-        self.update_preview()
-        self.sync_bindings()
+        return "No integration matches this view: / filters, v views, esc clears."
 
     def sync_bindings(self) -> None:
         """Tell the footer about bindings only when what is enabled changed (it recomposes)."""

@@ -134,7 +134,10 @@ class StatusLine(OneLine):
         show_deleted: bool,
         sort: str,
         marks: int,
+        loading: tuple[int, int] | None = None,
     ) -> None:
+        """``loading``: while the rows load, how many are loaded of how many (filters and
+        sorting apply to those)."""
         self.set_facts(
             (
                 paused,
@@ -148,6 +151,7 @@ class StatusLine(OneLine):
                 show_deleted,
                 sort,
                 marks,
+                loading,
             )
         )
 
@@ -155,7 +159,7 @@ class StatusLine(OneLine):
         facts = self._facts
         assert isinstance(facts, tuple)
         (paused, live, interval, read_only, shown, total, view) = facts[:7]
-        (filter_text, show_deleted, sort, marks) = facts[7:]
+        (filter_text, show_deleted, sort, marks, loading) = facts[7:]
         app = self.app
 
         def parts(short: bool) -> list[Text]:
@@ -170,6 +174,10 @@ class StatusLine(OneLine):
                 out.append(Text(words, colour_style(app, "$text-muted")))
             if read_only:
                 out.append(Text("READ-ONLY", colour_style(app, "$error", bold=True)))
+            if loading is not None:
+                done, of = loading
+                words = f"Loading… {done:,}/{of:,}" if short else f"Loading… {done:,} of {of:,}"
+                out.append(Text(words, colour_style(app, "$accent", bold=True)))
             out.append(Text(f"{shown}/{total} shown" if short else f"{shown} of {total} shown"))
             out.append(Text(f"view: {view}"))
             if filter_text:
