@@ -30,10 +30,9 @@ from typing import Any
 import pytest
 
 from builders import NOW, integration_record, log_record, sync_record
-from syncwatch.actions import NEXT_ACTION, Action, next_step, perform
+from syncwatch.actions import Action, perform
 from syncwatch.cli import main
 from syncwatch.cli.actions import ACTION_HELP
-from syncwatch.cli.integrations import NEXT_COMMAND
 from syncwatch.clock import iso
 from syncwatch.db import Store, tables
 from syncwatch.db.kombo import insert_issue
@@ -429,18 +428,3 @@ def test_every_reading_command_prints_what_the_store_path_prints(
     for args, f, s in zip(commands, fast, store, strict=True):
         assert f == s, args
     assert {code for code, _, _ in fast} == {0, 1}  # an unknown sync is refused alike
-
-
-# --------------------------------------------------------------------------- spelled twice
-
-
-def test_the_actions_help_is_the_actions_description() -> None:
-    assert {a.value: a.description for a in Action} == ACTION_HELP
-
-
-def test_the_next_step_names_the_same_command_as_the_actions_module() -> None:
-    assert {s: a.value for s, a in NEXT_ACTION.items()} == NEXT_COMMAND
-    for state in IntegrationState:
-        assert next_step(state, "x:1").endswith(
-            f"(syncwatch {NEXT_COMMAND[state]} x:1)." if state in NEXT_COMMAND else ""
-        )

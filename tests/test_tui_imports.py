@@ -82,11 +82,6 @@ def _first_screen(tmp_path: Path, db: Path) -> dict[str, object]:
     return data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="syncwatch.actions (the Action names every screen uses) still imports the store at "
-    "import time; remove this marker with that fix (the i13-tui report has the diff)",
-)
 def test_the_first_screen_shows_rows_without_importing_anything_heavy(
     tmp_path: Path, sample_db: Path
 ) -> None:

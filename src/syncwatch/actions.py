@@ -11,15 +11,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncwatch.clock import to_utc
-from syncwatch.db import Store
-from syncwatch.db.actions import apply_action
 from syncwatch.evaluator import OPERATOR_INACTIVE_REASON
 from syncwatch.rows import IntegrationRow, Transition
 from syncwatch.states import IntegrationState, QaStatus
 from syncwatch.timefmt import fmt_time
+
+if TYPE_CHECKING:
+    # The store (SQLAlchemy) is imported when an action runs, not with the action names
+    # every screen and command uses: the UI's first screen and --help stay light.
+    from syncwatch.db import Store
 
 
 class Action(StrEnum):
@@ -208,6 +211,8 @@ def perform_many(
         store.check_writable(now)
         integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote, now)
     who = actor or current_actor()
+    from syncwatch.db.actions import apply_action
+
     done = apply_action(
         store,
         action.value,

@@ -57,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise CliError(f"cannot make the folder {folder}: {error.strerror}") from None
+        if args.command is None:
+            # The UI: rows read with sqlite3 first, the store opened after the first paint.
+            from syncwatch.cli.tui import launch_tui
+
+            return launch_tui(clock, args)
         fast = _from_stored_rows(args, clock)
         if fast is not None:
             return fast()

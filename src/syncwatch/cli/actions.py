@@ -11,29 +11,19 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from syncwatch.actions import Action
 from syncwatch.cli.common import out, require
 from syncwatch.cli.errors import EXIT_OK, EXIT_REFUSED, CliError, err
 from syncwatch.clock import Clock
 
 if TYPE_CHECKING:
-    from syncwatch.actions import Action
     from syncwatch.cli.args import Subcommands
     from syncwatch.db import Store
     from syncwatch.kombo.remote import KomboRemote
 
-#: The actions' command names and their help, in the order ``--help`` lists them: each
-#: ``syncwatch.actions.Action``'s value and description. Spelled out here because that
-#: module imports the database package, which ``--help`` must not load;
-#: tests/test_cli_imports.py checks that the two agree.
-ACTION_HELP = {
-    "reactivate": "Enable automatic syncs again (counts as activity)",
-    "deactivate": "Stop automatic syncs (set inactive by an operator)",
-    "release-qa": "Release the integration from its quality-assurance hold",
-    "update-credentials": "Record new credentials: clears invalid credentials, resumes syncs",
-    "configure-filters": "Mark filters as configured so syncing can start",
-    "delete": "Delete the integration; its data is purged 14 days later",
-}
-ACTION_COMMANDS = tuple(ACTION_HELP)
+#: The actions' command names and their help, in the order ``--help`` lists them
+#: (``syncwatch.actions`` is light: the store is imported when an action runs).
+ACTION_HELP = {action.value: action.description for action in Action}
 #: The actions that change Kombo too when remote actions are on (unless ``--local``).
 _REMOTE_CAPABLE = ("reactivate", "deactivate", "delete")
 

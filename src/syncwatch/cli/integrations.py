@@ -289,27 +289,12 @@ def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
     return partial(_print_shown, shown, now, args)
 
 
-#: The command each state's next step names: ``syncwatch.actions.NEXT_ACTION`` by command
-#: name. That module imports the database package, which ``show`` from the stored rows
-#: does not load; tests/test_cli_imports.py checks that the two agree.
-NEXT_COMMAND: dict[IntegrationState, str] = {
-    IntegrationState.AUTHENTICATION_FAILING: "update-credentials",
-    IntegrationState.CREDENTIALS_INVALID: "update-credentials",
-    IntegrationState.QUALITY_ASSURANCE: "release-qa",
-    IntegrationState.SETUP: "configure-filters",
-    IntegrationState.INACTIVE: "reactivate",
-}
-
-
 def _next_step(row: IntegrationRow) -> str:
-    """``syncwatch.actions.next_step(row.state, row.id)`` ("" before the first evaluation)."""
-    if row.state is None:
-        return ""
-    text = row.state.info.next_step
-    command = NEXT_COMMAND.get(row.state)
-    if command is None:
-        return text
-    return f"{text.rstrip('.')} (syncwatch {command} {row.id})."
+    """The next step shown for the row's state, naming its command ("" before the first
+    evaluation)."""
+    from syncwatch.actions import next_step
+
+    return "" if row.state is None else next_step(row.state, row.id)
 
 
 def _print_shown(shown: _Shown, now: datetime, args: argparse.Namespace) -> int:
