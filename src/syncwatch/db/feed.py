@@ -183,6 +183,7 @@ def _older_than(table: sa.Table, kind: FeedKind, cursor: FeedCursor) -> sa.Colum
     """This table's entries that come after ``cursor`` in the feed's order (older): by
     time, then integration id, then kind, then id, each descending."""
     at, iid, row_id = table.c.at, table.c.integration_id, table.c.id
+    same_integration: sa.ColumnElement[bool]
     if cursor.kind.rank > kind.rank:
         same_integration = sa.true()  # this kind comes after the cursor's
     elif cursor.kind.rank < kind.rank:
