@@ -285,6 +285,8 @@ def test_the_screens_filter_words_and_since() -> None:
     assert query.since == NOW - timedelta(hours=2)
     assert query.text == "acme"
     assert parse_filter("plain: words", NOW).text == "plain: words"
+    # A key still being typed narrows nothing yet.
+    assert parse_filter("acme state:", NOW) == parse_filter("acme", NOW)
     with pytest.raises(ValueError, match="unknown state"):
         parse_filter("state:nonsense", NOW)
     assert parse_since("2026-11-20T00:00:00Z", NOW) == datetime.fromisoformat(

@@ -241,8 +241,9 @@ def filter_help() -> str:
 
 def parse_filter(text: str, now: datetime, base: FeedQuery | None = None) -> FeedQuery:
     """The feed screen's filter: ``key:value`` words (:data:`_FILTER_KEYS`) narrow by that
-    field, every other word must appear somewhere. A ``key:value`` that does not parse
-    (``state:nonsense``) raises ``ValueError`` naming it."""
+    field, every other word must appear somewhere; a ``key:`` without a value yet narrows
+    nothing. A ``key:value`` that does not parse (``state:nonsense``) raises ``ValueError``
+    naming it."""
     states: set[IntegrationState] = set()
     tools: set[str] = set()
     orgs: list[str] = []
@@ -253,9 +254,11 @@ def parse_filter(text: str, now: datetime, base: FeedQuery | None = None) -> Fee
     for word in text.split():
         key, sep, value = word.partition(":")
         key = key.lower()
-        if not sep or key not in _FILTER_KEYS or not value:
+        if not sep or key not in _FILTER_KEYS:
             words.append(word)
             continue
+        if not value:
+            continue  # ``state:`` being typed: nothing to narrow by yet
         if key == "state":
             states.add(parse_state(value))
         elif key == "tool":
