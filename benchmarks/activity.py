@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import NOW, dump_json, print_table, progress  # noqa: E402
+from _common import NOW, dump_json, print_table, progress
 
-from syncwatch.db import Store, tables  # noqa: E402
-from syncwatch.db.feed import activity  # noqa: E402
-from syncwatch.feed import FeedKind, FeedQuery  # noqa: E402
-from syncwatch.states import IntegrationState  # noqa: E402
+from syncwatch.db import Store, tables
+from syncwatch.db.feed import activity
+from syncwatch.feed import FeedKind, FeedQuery
+from syncwatch.states import IntegrationState
 
 TOOLS = ("personio", "workday", "bamboohr", "hibob", "greenhouse", "lever")
 ACTORS = ("alice", "bob", "carol", "dave", "erin")
