@@ -7,7 +7,8 @@ Every front end (the command line, the terminal UI) calls :func:`perform` and
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -158,12 +159,50 @@ class Refusal:
     message: str
 
 
-def current_actor() -> str:
-    """The OS user, recorded in the audit log."""
+#: The environment variable naming the operator (after ``--operator``, before the login).
+OPERATOR_ENV = "SYNCWATCH_OPERATOR"
+#: Characters of an operator's name: a name, not a paragraph.
+OPERATOR_LIMIT = 200
+#: The actor of an action when nobody can be named (no option, no variable, no login).
+UNKNOWN_ACTOR = "unknown"
+
+
+class BadOperatorName(ValueError):
+    """``--operator`` or ``SYNCWATCH_OPERATOR`` is not a name: nothing is done."""
+
+
+def check_operator(name: str, source: str = "--operator") -> str:
+    """``name`` stripped, or :class:`BadOperatorName` saying why (``source`` names where it
+    came from): empty, longer than :data:`OPERATOR_LIMIT`, or holding a control character
+    (a name is one line; whatever is stored is still shown through ``safe_text``)."""
+    name = name.strip()
+    if not name:
+        raise BadOperatorName(f"{source} is empty: give a name, or leave it out")
+    if len(name) > OPERATOR_LIMIT:
+        raise BadOperatorName(
+            f"{source} is {len(name):,} characters long; a name has at most {OPERATOR_LIMIT}"
+        )
+    if any(not ch.isprintable() for ch in name):
+        raise BadOperatorName(f"{source} holds a control or invisible character; give a plain name")
+    return name
+
+
+def current_actor(operator: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Who an action is recorded as: ``operator`` (the ``--operator`` option), else
+    :data:`OPERATOR_ENV` (set and not blank), else the login name, else ``unknown``.
+
+    Raises :class:`BadOperatorName` for a name given that is not one.
+    """
+    if operator is not None:
+        return check_operator(operator)
+    named = (os.environ if env is None else env).get(OPERATOR_ENV)
+    if named is not None and named.strip():
+        return check_operator(named, OPERATOR_ENV)
     try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
+        login = getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry): still act
+        return UNKNOWN_ACTOR
+    return login.strip() or UNKNOWN_ACTOR
 
 
 def perform(
@@ -204,13 +243,17 @@ def perform_many(
     Returns (applied, refused, unknown ids).
     """
     now = to_utc(now)
+    # Who, before anything happens anywhere (a bad name changes nothing, Kombo included).
+    # Stored redacted, as every name from outside is (a token pasted as a name).
+    from syncwatch.redact import redact
+
+    who = redact(actor or current_actor())
     remote_refusals: list[Refusal] = []
     if remote is not None:
         # A read-only database or a clock behind would refuse the local write: find out
         # before Kombo is changed.
         store.check_writable(now)
         integration_ids, remote_refusals = _call_remote(store, action, integration_ids, remote, now)
-    who = actor or current_actor()
     from syncwatch.db.actions import apply_action
 
     done = apply_action(

@@ -133,15 +133,23 @@ class AuditEntry(SQLModel, table=True):
     """One operator action: who, what, when, and the state before and after."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_integration", "integration_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_integration", "integration_id", "id"),
+        # The activity feed reads newest first, across the fleet.
+        Index("ix_audit_at", "at", "integration_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     integration_id: str = Field(foreign_key="integration.id")
+    #: Who acted: ``--operator``, else ``SYNCWATCH_OPERATOR``, else the login name.
     actor: str
     action: str
     at: datetime
     state_before: str | None = None
     state_after: str | None = None
+    #: The database role that wrote it (PostgreSQL's ``current_user``; None on SQLite and
+    #: for entries recorded before revision 0006).
+    db_role: str | None = None
 
 
 class Event(SQLModel, table=True):

@@ -28,6 +28,38 @@ ACTION_HELP = {action.value: action.description for action in Action}
 _REMOTE_CAPABLE = ("reactivate", "deactivate", "delete")
 
 
+def _operator_arg(text: str) -> str:
+    from syncwatch.actions import BadOperatorName, check_operator
+
+    try:
+        return check_operator(text)
+    except BadOperatorName as why:
+        raise argparse.ArgumentTypeError(str(why)) from None
+
+
+def add_operator_option(parser: argparse.ArgumentParser) -> None:
+    """The global ``--operator NAME``: who the operator actions (here and in the UI) are
+    recorded as."""
+    parser.add_argument(
+        "--operator",
+        metavar="NAME",
+        type=_operator_arg,
+        help="record operator actions as done by NAME (env SYNCWATCH_OPERATOR; "
+        "default: your login name)",
+    )
+
+
+def operator_of(args: argparse.Namespace) -> str:
+    """Who this command's actions are recorded as (``--operator`` > ``SYNCWATCH_OPERATOR`` >
+    the login name); a bad ``SYNCWATCH_OPERATOR`` is a one-line error, exit 2."""
+    from syncwatch.actions import BadOperatorName, current_actor
+
+    try:
+        return current_actor(getattr(args, "operator", None))
+    except BadOperatorName as why:
+        raise CliError(f"{why}; nothing changed") from None
+
+
 def add_action_parsers(sub: Subcommands) -> None:
     """One command per action, each taking one or more ids."""
     for name, description in ACTION_HELP.items():
@@ -51,12 +83,13 @@ def cmd_action(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.present import safe_text
 
     action = Action(args.command)
+    actor = operator_of(args)
     remote = _remote_for(action, args)
     try:
         if action is Action.DELETE and not args.yes and not _confirm_delete(store, args, remote):
             return EXIT_REFUSED
         results, refusals, unknown = perform_many(
-            store, action, args.ids, clock.now(), remote=remote
+            store, action, args.ids, clock.now(), actor, remote=remote
         )
     except (ReadOnlyDatabase, ClockBehind) as why:
         # Nothing was written (and Kombo was not asked): say so in one line, exit 2.

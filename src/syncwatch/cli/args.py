@@ -131,6 +131,13 @@ NUMERIC_OPTIONS: dict[tuple[str, str], Range] = {
         unit="seconds",
         why="at most 100 looks a second (tests use 0.05); an alert an hour late is no alert",
     ),
+    ("activity", "--limit"): Range(
+        1,
+        10_000,
+        whole=True,
+        why="a page: at least one entry, at most what a screen of pages holds",
+    ),
+    ("activity", "--poll"): Range(_FASTEST_S, 3_600, unit="seconds", why="as watch --poll"),
     ("pull", "--concurrency"): Range(
         1,
         64,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from syncwatch.cli.actions import add_action_parsers
+from syncwatch.cli.actions import add_action_parsers, add_operator_option
+from syncwatch.cli.activity import add_activity_parser
 from syncwatch.cli.args import Parser
 from syncwatch.cli.data import add_data_parsers, add_db_parser
 from syncwatch.cli.demo import add_demo_parser
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_instant_arg,
         help="evaluate and act at this time instead of the clock (env SYNCWATCH_NOW)",
     )
+    add_operator_option(parser)
     add_tui_options(parser)
     # Without a command: the terminal UI.
     parser.set_defaults(run=cmd_tui)
@@ -54,4 +56,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_kombo_parsers(sub)  # receive, events, watch, pull
     add_db_parser(sub)  # listed after the Kombo commands, as it always was
     add_action_parsers(sub)
+    add_activity_parser(sub)  # activity: the fleet's recent transitions and actions
     return parser

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import syncwatch.db.evaluation as evaluation
@@ -62,7 +63,7 @@ def apply_action(
     (then it is left unchanged) or ``None``. The allowed ones get ``values(time)``, are
     marked dirty with a new revision, lose their running syncs when ``cancel_running`` (a
     deletion), are re-evaluated at that time, and get one audit entry each (``action`` by
-    ``actor``).
+    ``actor``, and on PostgreSQL the database role that wrote it: :func:`database_role`).
     """
     done = ActionWrite()
     with store.write() as conn:
@@ -91,6 +92,7 @@ def apply_action(
             cancel_running_syncs(conn, list(rows), now)
         result = store.evaluate_ids(conn, list(rows), now)
         by_id = {t.integration_id: t for t in result.transitions}
+        role = database_role(conn)
         audit = []
         for iid, before in rows.items():
             after = store.get(iid, conn)
@@ -104,10 +106,20 @@ def apply_action(
                     "at": now,
                     "state_before": before.state.value if before.state else None,
                     "state_after": after.state.value,
+                    "db_role": role,
                 }
             )
         conn.execute(audit_entries.insert(), audit)
     return done
+
+
+def database_role(conn: Connection) -> str | None:
+    """The role this connection acts as on PostgreSQL (``current_user``: after ``SET ROLE``,
+    the role set), else ``None`` (SQLite has no roles)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    role = conn.execute(sa.select(sa.func.current_user())).scalar()
+    return None if role is None else str(role)
 
 
 def cancel_running_syncs(conn: Connection, integration_ids: Sequence[str], at: datetime) -> None:

@@ -62,6 +62,13 @@ from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
+from syncwatch.tui.screens.feed import (
+    ActivityWanted,
+    FeedLoaded,
+    FeedScreen,
+    FeedWanted,
+    ShowInList,
+)
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
 
@@ -100,9 +107,12 @@ class SyncwatchApp(App[int]):
         env: Mapping[str, str] | None = None,
         kombo_sleep: Callable[[float], None] = time.sleep,
         preload: Preload | None = None,
+        actor: str | None = None,
     ) -> None:
         """``store``: the store, or what opens it (on a worker thread, after the first
-        paint). ``preload``: rows to show before the first pass (see :mod:`.preload`)."""
+        paint). ``preload``: rows to show before the first pass (see :mod:`.preload`).
+        ``actor``: who the operator actions are recorded as (``--operator``; None: from
+        ``SYNCWATCH_OPERATOR`` or the login name, at each action)."""
         super().__init__()
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
@@ -123,6 +133,7 @@ class SyncwatchApp(App[int]):
             env=os.environ if env is None else env,
             kombo_sleep=kombo_sleep,
             demo=demo,
+            actor=actor,
         )
         # The app's set_timer as it is when a timer is armed (looked up then, not now).
         self.scheduler = PassScheduler(
@@ -230,6 +241,9 @@ class SyncwatchApp(App[int]):
         self.main.show_changes(changes)
         for screen in self.drill_downs(changes.ids):
             screen.row_changed()
+        if changes:
+            for feed in self.feeds():
+                feed.reload()
         for notice in notices.state_changes(changes.transitions):
             self.tell(notice)
 
@@ -398,6 +412,33 @@ class SyncwatchApp(App[int]):
         for screen in self.drill_downs({message.integration_id}):
             screen.show_logs(message)
 
+    # -- the activity feed --------------------------------------------------------------
+
+    def feeds(self) -> list[FeedScreen]:
+        """The open activity feeds."""
+        return [s for s in self.screen_stack if isinstance(s, FeedScreen)]
+
+    def on_activity_wanted(self, message: ActivityWanted) -> None:
+        if not self.feeds():
+            self.push_screen(FeedScreen(self.model))
+
+    def on_feed_wanted(self, message: FeedWanted) -> None:
+        # Exclusive: a page for a filter typed over is not worth finishing.
+        self.work("feed", partial(self.gateway.load_feed, message.query), exclusive=True)
+
+    def on_feed_loaded(self, message: FeedLoaded) -> None:
+        for feed in self.feeds():
+            feed.show_feed(message)
+
+    def on_show_in_list(self, message: ShowInList) -> None:
+        while self.screen is not self.main and len(self.screen_stack) > 1:
+            self.pop_screen()
+        if not self.main.reveal(message.integration_id):
+            # tell() makes the id (data) safe to show.
+            self.tell(
+                Notice(f"{message.integration_id} is not in the list yet.", "Not shown", "warning")
+            )
+
     # -- other keys ---------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
@@ -442,12 +483,19 @@ def run_app(
     demo: DemoEngine | None = None,
     headless: bool = False,
     preload: Preload | None = None,
+    actor: str | None = None,
 ) -> int:
     """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
     its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests).
-    ``store`` and ``preload``: see :class:`SyncwatchApp`."""
+    ``store``, ``preload`` and ``actor``: see :class:`SyncwatchApp`."""
     app = SyncwatchApp(
-        store, clock, interval=interval, read_only=read_only, demo=demo, preload=preload
+        store,
+        clock,
+        interval=interval,
+        read_only=read_only,
+        demo=demo,
+        preload=preload,
+        actor=actor,
     )
     app.run(headless=headless)
     code = app.return_code

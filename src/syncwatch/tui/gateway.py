@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from syncwatch.db import Store as Store  # for the app's annotations, as before
     from syncwatch.demo import DemoEngine
     from syncwatch.fastread import FastReader
+    from syncwatch.feed import FeedQuery
     from syncwatch.kombo.remote import KomboRemote
 
 __all__ = ["Gateway", "StoreOpener"]
@@ -62,7 +63,11 @@ class Gateway:
         env: Mapping[str, str],
         kombo_sleep: Callable[[float], None] = time.sleep,
         demo: DemoEngine | None = None,
+        actor: str | None = None,
     ) -> None:
+        #: Who the operator actions are recorded as (None: decided at each action, from
+        #: SYNCWATCH_OPERATOR or the login name, see :func:`syncwatch.actions.current_actor`).
+        self.actor = actor
         #: The store, or what opens it (see :attr:`store`).
         self._store: Store | None = None
         self._open_store: StoreOpener | None = None
@@ -183,7 +188,9 @@ class Gateway:
         # Network I/O to Kombo, when it is on: on this worker thread.
         self._remote_known.wait()
         now = self.clock.now()
-        results, refusals, unknown = perform_many(self.store, action, ids, now, remote=self._remote)
+        results, refusals, unknown = perform_many(
+            self.store, action, ids, now, self.actor, remote=self._remote
+        )
         rows = self.store.integrations(since_revision=since)
         marks = kombo_marks(self.store, [r.id for r in rows])
         self._post(ActionFinished(action, results, refusals, unknown, rows, now, kombo=marks))
@@ -204,6 +211,15 @@ class Gateway:
         """The log entries of one sync, newest first."""
         logs = self.store.logs(integration_id, sync_id=sync_id, limit=LOG_ENTRIES)
         self._post(LogsLoaded(integration_id, sync_id, logs))
+
+    # -- the activity feed --------------------------------------------------------------
+
+    def load_feed(self, query: FeedQuery) -> None:
+        """One page of the fleet's transitions and operator actions, newest first."""
+        from syncwatch.db.feed import activity
+        from syncwatch.tui.screens.feed import FeedLoaded
+
+        self._post(FeedLoaded(query, activity(self.store, query)))
 
     # -- errors -------------------------------------------------------------------------
 

@@ -118,6 +118,14 @@ LIST_KEYS: tuple[Key, ...] = (
         command="Reverse the sort order",
     ),
     Key("escape", "clear", "Clear filter/marks", show=False),
+    Key(
+        "w",
+        "activity",
+        "Activity",
+        "Who did what: recent transitions and actions across the fleet",
+        show=False,
+        command="Activity: recent transitions and actions (who did what)",
+    ),
 )
 
 #: The operator actions (the app's: they apply on the list and in the drill-down).
@@ -169,6 +177,25 @@ DETAIL_KEYS: tuple[Key, ...] = (
     ),
 )
 
+#: The activity feed (``w`` on the list).
+FEED_KEYS: tuple[Key, ...] = (
+    Key("escape", "back", "Back", "Back to the list (or clear the filter)"),
+    Key(
+        "enter",
+        "jump",
+        "Show in list",
+        "Back to the list with the cursor on this entry's integration",
+        command="Show the entry's integration in the list",
+    ),
+    Key(
+        "slash",
+        "filter",
+        "Filter",
+        "Filter as you type (state:, tool:, org:, actor:, kind:, since:)",
+    ),
+    Key("m", "more", "Older", "Load the next page of older entries", command="Load older entries"),
+)
+
 #: Anywhere (the app's).
 GLOBAL_KEYS: tuple[Key, ...] = (
     Key(
@@ -217,6 +244,7 @@ HELP_SECTIONS: tuple[HelpSection, ...] = (
     ("The list", (*LIST_KEYS, *CURSOR_KEYS)),
     ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
     ("Drill-down", DETAIL_KEYS),
+    ("Activity feed (w)", FEED_KEYS),
     ("Anywhere", (*GLOBAL_KEYS, PALETTE_KEY)),
 )
 

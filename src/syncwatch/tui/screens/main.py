@@ -25,6 +25,7 @@ from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
 from syncwatch.tui.messages import OpenIntegration
 from syncwatch.tui.model import Changes, Model
+from syncwatch.tui.screens.feed import ActivityWanted
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.integration_list import (
@@ -285,6 +286,29 @@ class MainScreen(Screen[None]):
         elif lst.marks:
             lst.clear_marks()
         self.refresh_chrome()
+
+    def reveal(self, integration_id: str) -> bool:
+        """Put the cursor on an integration, widening the view (filter, state view,
+        deleted) if it hides it; False when the list does not hold it (yet)."""
+        lst = self.integration_list
+        row = self.model.rows.get(integration_id)
+        if row is None:
+            return False
+        if not lst.select_id(integration_id):
+            field = self.query_one("#filter", Input)
+            field.value = ""
+            field.display = False
+            lst.filter_text = ""
+            lst.state_filter = StateFilter.ALL
+            lst.show_deleted = lst.show_deleted or row.deleted
+            lst.select_id(integration_id)
+        lst.focus()
+        self.refresh_chrome()
+        return True
+
+    def action_activity(self) -> None:
+        """Open the activity feed (the app's: it routes the feed's loads)."""
+        self.app.post_message(ActivityWanted())
 
     def action_set_view(self, mode: str) -> None:
         """Show the integrations of one view (``all``, ``needs attention``, ``only failing``)."""
