@@ -30,6 +30,7 @@ COMMAND_ARGV: dict[str, list[str]] = {
     "pull": ["pull"],
     "receive": ["receive"],
     "demo": ["demo"],
+    "activity": ["activity"],
 }
 
 RANGED = sorted(set(NUMERIC_OPTIONS) - CHECKED_BY_COMMAND)
