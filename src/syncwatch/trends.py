@@ -33,6 +33,8 @@ RECENT_SYNCS = 10
 
 #: The timeline's windows, by name (the drill-down's key toggles between them).
 WINDOWS: dict[str, timedelta] = {"7d": timedelta(days=7), "30d": timedelta(days=30)}
+#: The windows in words.
+WINDOW_WORDS: dict[str, str] = {"7d": "7 days", "30d": "30 days"}
 
 #: The states that count as available.
 AVAILABLE: frozenset[IntegrationState] = frozenset(
@@ -373,4 +375,4 @@ def availability_text(tl: Timeline, name: str) -> str:
 
 
 def _window_words(name: str) -> str:
-    return fmt_duration(WINDOWS[name])
+    return WINDOW_WORDS.get(name) or fmt_duration(WINDOWS[name])
