@@ -32,7 +32,9 @@ A = IntegrationState
 
 def strip(*states: SyncState) -> str:
     syncs = [
-        RecentSync(f"s{i:02}", st, ago(hours=3 * (len(states) - i)), ago(hours=3 * (len(states) - i)))
+        RecentSync(
+            f"s{i:02}", st, ago(hours=3 * (len(states) - i)), ago(hours=3 * (len(states) - i))
+        )
         for i, st in enumerate(states)
     ]
     return recent_results(syncs).glyphs
@@ -49,14 +51,17 @@ def test_flapping_and_an_outage_read_differently_without_colour() -> None:
 
 
 def test_every_result_has_a_glyph_of_its_own_kind() -> None:
-    assert strip(
-        S.SUCCEEDED,
-        S.PARTIALLY_FAILED,
-        S.FAILED,
-        S.AUTHENTICATION_FAILED,
-        S.CANCELLED,
-        S.RUNNING,
-    ) == "✓▲✗⚠–…"
+    assert (
+        strip(
+            S.SUCCEEDED,
+            S.PARTIALLY_FAILED,
+            S.FAILED,
+            S.AUTHENTICATION_FAILED,
+            S.CANCELLED,
+            S.RUNNING,
+        )
+        == "✓▲✗⚠–…"
+    )
 
 
 def test_the_strip_keeps_the_last_syncs_by_start_newest_on_the_right() -> None:

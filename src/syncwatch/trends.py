@@ -370,7 +370,7 @@ def availability_text(tl: Timeline, name: str) -> str:
         return f"Availability over {_window_words(name)}: no state recorded"
     text = f"Availability {value * 100:.1f} % over {_window_words(name)}"
     if tl.known < tl.window:
-        text += f" (recorded for the last {fmt_duration(tl.known)})"
+        text += f" (known for {fmt_duration(tl.known)})"
     return text
 
 

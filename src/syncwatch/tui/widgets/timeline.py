@@ -66,12 +66,10 @@ class TimelineView:
             shares.append(f"{state.glyph} {state.label}", state_style(app, state))
             shares.append(f" {fmt_duration(spent)}", muted)
         changes = len(tl.transitions)
-        words = "no state change" if not changes else f"{changes} state change"
-        avail.append(f"; {words}{'s' if changes > 1 else ''} in the window", muted)
-        out = [title, strip, marks, ends, avail]
-        if tl.shares():
-            out.append(shares)
-        return out
+        if shares:
+            shares.append("  ·  ", muted)
+        shares.append(f"{changes} state change{'' if changes == 1 else 's'}", muted)
+        return [title, strip, marks, ends, avail, shares]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)
