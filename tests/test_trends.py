@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import NOW, ago, make_facts, make_sync
 
+from builders import NOW, ago, make_facts, make_sync
 from syncwatch.evaluator import CREDENTIALS_WINDOW, INACTIVITY_WINDOW, PURGE_AFTER, evaluate
 from syncwatch.rows import HistoryRow
 from syncwatch.states import Environment, IntegrationState, SyncState
@@ -24,7 +24,7 @@ from syncwatch.trends import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent / "tui"))
-from row_support import row  # noqa: E402
+from row_support import row
 
 S = SyncState
 A = IntegrationState

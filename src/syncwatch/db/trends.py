@@ -8,6 +8,7 @@ and ``show`` load it anyway).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,7 +21,7 @@ from syncwatch.trends import RECENT_SYNCS, RecentResults, RecentSync
 _CHUNK = 900
 
 
-def _last_syncs(limit: int, ids: Sequence[str] | None) -> sa.Select[tuple[object, ...]]:
+def _last_syncs(limit: int, ids: Sequence[str] | None) -> sa.Select[Any]:
     """The last ``limit`` syncs of each integration (of ``ids``, or all), by start: newest
     first per integration, as ``Store.syncs`` orders them (ties: larger id first)."""
     rank = (
