@@ -452,7 +452,6 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     # The facts in the drill-down's order and words; Kombo's open issues are listed below.
     for fact in integration_facts(row, now, kombo=mark, kombo_hint="(below)"):
         terminal.print(Text(f"  {fact.name:<20} {safe_text(fact.value)}"))
-    _print_trends(terminal, shown, now)
     if upstream.status or upstream.checked_at:
         # What the last pull saw, as the drill-down's Kombo part says it.
         line = Text("Kombo", style="bold")
@@ -465,6 +464,7 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         terminal.print(
             Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {safe_text(h.reason)}")
         )
+    _print_trends(terminal, shown, now)
     if issues:
         terminal.print(
             Text(f"Kombo issues ({n_open} open, {len(issues) - n_open} resolved)", style="bold")
@@ -503,6 +503,7 @@ def _print_trends(terminal: Any, shown: _Shown, now: datetime) -> None:
 
     row = shown.row
     recent = _recent_of(shown)
+    terminal.print(Text("Trends", style="bold"))
     if recent.syncs:
         line = Text(f"  {'Recent syncs':<20} ")
         line.append_text(strip_text(recent))
