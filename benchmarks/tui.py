@@ -42,7 +42,17 @@ its own: reported after the first run (one app: the rows loaded, painted, every 
 after all runs (Python keeps freed memory, so runs add up a little).
 
     uv run python benchmarks/tui.py [--sizes 10000,100000] [--repeat 5] [--json]
-        [--no-baseline] [--baseline-cap 60] [--profile]
+        [--no-baseline] [--baseline-cap 60] [--profile] [--syncs-per 2]
+        [--baseline-src PATH]
+
+The list's trend columns (issue 14: the recent-results strip, the countdown): the strips are
+read as a pass's worker would (``syncwatch.db.trends.recent_results``: every integration for
+the first paint, the 100 changed ones for the refresh; wall time reported as
+``load_recent_db`` and ``load_recent_100_db``) and taken into the model inside the measured
+step, as the app's handler does. ``--syncs-per 12`` gives every strip its full 10 cells.
+``--baseline-src`` runs the same steps, on the same database and in the same run, with the
+syncwatch found at PATH (a checkout's ``src`` of an earlier commit, e.g. 7e57f11, without the
+trend columns); its figures are reported beside ours with the ratio.
 """
 
 from __future__ import annotations
@@ -54,6 +64,7 @@ import dataclasses
 import gc
 import io
 import json
+import os
 import pstats
 import random
 import resource
@@ -115,6 +126,8 @@ PER_KEY_TARGETS_MS = {
     "open_detail_again": 30.0,
 }
 _CHANGED = 100
+#: Syncs per integration in the database (``--syncs-per``).
+_SYNCS_PER = 2
 _MOVED = 20  # of the changed rows, this many change state (and so move in the list)
 #: The drill-down opens this integration: many syncs, a long log.
 _HEAVY_SYNCS = 400
@@ -154,7 +167,7 @@ def build_db(path: Path, n: int) -> dict[str, Any]:
     store = Store.open(path)
     rng = random.Random(SEED)
     msgs = Messages(rng, secret="[REDACTED]")
-    plans = plan_integrations(rng, n, 2 * n, 2 * n, NOW)
+    plans = plan_integrations(rng, n, _SYNCS_PER * n, 2 * n, NOW)
     heavy = next(p for p in plans if p.kind == "normal" and p.n_syncs)
     heavy.n_syncs, heavy.n_logs = _HEAVY_SYNCS, _HEAVY_LOGS
     heavy.created_at = heavy.anchor - SYNC_SPACING * _HEAVY_SYNCS - timedelta(hours=1)
@@ -388,6 +401,32 @@ class BenchApp(_Encoding, SyncwatchApp):
         super().load_detail(integration_id)
 
 
+class _StripTaker:
+    """What the app does with a pass's strips (the model takes them; the list holds the
+    model's map), and the read a pass's worker does; ``None`` from :func:`_strip_taker` when
+    the syncwatch under test has no strips (the baseline commit)."""
+
+    def __init__(self, app: SyncwatchApp, store: Store) -> None:
+        from syncwatch.db.trends import recent_results
+
+        self.app = app
+        self.store = store
+        self._read = recent_results
+        app.main.query_one(IntegrationList).recent = app.model.recent
+
+    def read(self, ids: list[str] | None) -> dict[str, Any]:
+        return self._read(self.store, ids)
+
+    def __call__(self, strips: dict[str, Any], *, full: bool = False) -> None:
+        self.app.model.take_recent(strips, full=full)
+
+
+def _strip_taker(app: SyncwatchApp, store: Store) -> _StripTaker | None:
+    if not hasattr(app.model, "take_recent"):
+        return None
+    return _StripTaker(app, store)
+
+
 def _press(app: App[Any], key: str) -> Callable[[], None]:
     def go() -> None:
         app.post_message(events.Key(key, None))
@@ -455,7 +494,19 @@ async def _syncwatch_run(
         message = PassFinished(held.now, held.result, held.rows, full=held.full, kombo=held.kombo)
         app.hold_passes = False
         lst = app.main.query_one(IntegrationList)
-        res.add("first_paint", await Sample().measure(app, lambda: app.post_message(message)))
+        take = _strip_taker(app, store)
+        if take is not None:
+            t0 = time.perf_counter()
+            strips = take.read(None)
+            res.add_wall("load_recent_db", time.perf_counter() - t0)
+
+            def first() -> None:
+                take(strips, full=True)
+                app.post_message(message)
+
+            res.add("first_paint", await Sample().measure(app, first))
+        else:
+            res.add("first_paint", await Sample().measure(app, lambda: app.post_message(message)))
         assert len(lst.items) > 0, "nothing shown"
         prebuild = getattr(app, "prebuild_detail", None)
         if prebuild is not None:  # the app builds the drill-down ahead of time
@@ -469,10 +520,18 @@ async def _syncwatch_run(
                 prof.disable()
 
         changed = _changed_rows(app, rng)
-        await step(
-            "refresh_100",
-            lambda: app.post_message(PassFinished(NOW, PassResult(), changed, full=False)),
-        )
+        changed_strips: dict[str, Any] = {}
+        if take is not None:
+            t0 = time.perf_counter()
+            changed_strips = take.read([r.id for r in changed])
+            res.add_wall("load_recent_100_db", time.perf_counter() - t0)
+
+        def refresh() -> None:
+            if take is not None:
+                take(changed_strips)
+            app.post_message(PassFinished(NOW, PassResult(), changed, full=False))
+
+        await step("refresh_100", refresh)
         # The refresh announced state changes: take the notification away now, so its
         # timeout does not fall into (and add a repaint to) a later measurement.
         app.clear_notifications()
@@ -675,6 +734,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="do not repeat a DataTable first paint that took longer (seconds)",
     )  # fmt: skip
     p.add_argument("--profile", action="store_true", help="cProfile the per-key steps (stderr)")
+    p.add_argument("--syncs-per", type=int, default=2, help="syncs per integration")
+    p.add_argument(
+        "--baseline-src",
+        help="also run the app steps with the syncwatch at this path (an earlier commit's src)",
+    )
     p.add_argument("--child", choices=("build", "syncwatch", "datatable"), help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
@@ -682,22 +746,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _child(args: argparse.Namespace, kind: str, db: Path, heavy: str, n: int = 0) -> dict[str, Any]:
+def _child(
+    args: argparse.Namespace, kind: str, db: Path, heavy: str, n: int = 0, src: str | None = None
+) -> dict[str, Any]:
     """Run one part in a fresh process (so its peak memory is its own, not the parent's:
-    a child's ru_maxrss starts at its parent's resident size when it was started)."""
+    a child's ru_maxrss starts at its parent's resident size when it was started).
+    ``src``: import syncwatch from there (an earlier commit's checkout) instead."""
     cmd = [
         sys.executable, __file__, "--child", kind, "--db", str(db), "--heavy", heavy,
         "--repeat", str(args.repeat), "--baseline-cap", str(args.baseline_cap), "--n", str(n),
+        "--syncs-per", str(args.syncs_per),
     ]  # fmt: skip
     if args.profile:
         cmd.append("--profile")
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(Path(__file__).parent)])}
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
     result: dict[str, Any] = json.loads(out)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    global _SYNCS_PER
+    _SYNCS_PER = args.syncs_per
     if args.child:
         # Screens paint only when settle() says so (right after the messages of a step are
         # handled), never on Textual's 1/60 s timer: on a busy machine, with wall time
@@ -730,6 +803,16 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"built in {info['build_s']} s, evaluated in {info['evaluate_s']} s")
             entry: dict[str, Any] = {"database": info}
             entry["syncwatch"] = _child(args, "syncwatch", db, info["heavy_id"])
+            if args.baseline_src:
+                src = args.baseline_src
+                entry["baseline_commit"] = _child(args, "syncwatch", db, info["heavy_id"], src=src)
+                entry["ratio_to_baseline_commit"] = {
+                    name: round(fig["median_ms"] / base["median_ms"], 3)
+                    for name, fig in entry["syncwatch"]["figures"].items()
+                    if (base := entry["baseline_commit"]["figures"].get(name))
+                    and "median_ms" in fig
+                    and base.get("median_ms")
+                }
             if not args.no_baseline:
                 entry["datatable"] = _child(args, "datatable", db, info["heavy_id"])
             entry["targets_ms"] = TARGETS_MS.get(n, {}) | PER_KEY_TARGETS_MS

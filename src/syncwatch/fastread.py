@@ -59,6 +59,7 @@ from syncwatch.rows import (
     UpstreamInfo,
 )
 from syncwatch.states import IntegrationState, QaStatus, SyncState
+from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync
 
 __all__ = [
     "INTEGRATION_COLUMNS",
@@ -149,6 +150,14 @@ _ISSUES: Final = (
     " ORDER BY CASE WHEN status = 'OPEN' THEN 0 ELSE 1 END, first_observed_at DESC, id"
 )
 _LOGS: Final = "SELECT id, sync_id, integration_id, at, level, message, field FROM log_entry"
+#: Each integration's last syncs, newest first (as ``syncwatch.db.trends.recent_results``);
+#: ``{where}`` is empty or an ``integration_id IN (...)`` filter, ``?`` (last) the limit.
+_RECENT: Final = (
+    "SELECT integration_id, id, state, started_at, ended_at FROM ("
+    "SELECT integration_id, id, state, started_at, ended_at, row_number() OVER ("
+    "PARTITION BY integration_id ORDER BY started_at DESC, id DESC) AS n FROM sync{where}"
+    ") WHERE n <= ?"
+)
 #: Checked when a reader opens (compiling them checks every table and column they name).
 _DETAIL_READS: Final = (
     _SYNCS.replace("?", "NULL") + " LIMIT 0",
@@ -156,6 +165,7 @@ _DETAIL_READS: Final = (
     _AUDIT.replace("?", "NULL") + " LIMIT 0",
     _ISSUES.replace("?", "NULL") + " LIMIT 0",
     f"{_LOGS} LIMIT 0",
+    _RECENT.format(where="").replace("?", "0"),
 )
 
 #: Ids per ``IN (...)`` list (SQLite's default limit on bound parameters is 32766).
@@ -711,6 +721,32 @@ class FastReader:
             ) in self._conn.execute(sql, params)
         ]
 
+    def recent_results(
+        self, ids: Sequence[str] | None = None, limit: int = RECENT_SYNCS
+    ) -> dict[str, RecentResults]:
+        """Each integration's strip of last syncs, as ``syncwatch.db.trends.recent_results``:
+        of ``ids`` (every id gets one, maybe empty), or with ``None`` of every integration
+        that has a sync."""
+        found: dict[str, list[RecentSync]] = {}
+        sync_states = _SYNC_STATES
+        queries: list[tuple[str, Sequence[Any]]] = []
+        if ids is None:
+            queries.append((_RECENT.format(where=""), (limit,)))
+        else:
+            for chunk in _chunks(list(ids)):
+                where = f" WHERE integration_id IN ({', '.join('?' * len(chunk))})"
+                queries.append((_RECENT.format(where=where), (*chunk, limit)))
+        for sql, params in queries:
+            for iid, sid, state, started, ended in self._conn.execute(sql, params):
+                found.setdefault(iid, []).append(
+                    RecentSync(sid, sync_states[state], _parse_time(started), _time(ended))
+                )
+        out = {iid: _oldest_first(rows) for iid, rows in found.items()}
+        if ids is not None:
+            for iid in ids:
+                out.setdefault(iid, NO_RECENT)
+        return out
+
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
@@ -874,3 +910,8 @@ _SEVERITY: Final[dict[IntegrationState | None, int]] = {
 
 def _worst_first(row: IntegrationRow) -> tuple[int, str, str]:
     return (_SEVERITY[row.state], row.organization.casefold(), row.id)
+
+
+def _oldest_first(rows: list[RecentSync]) -> RecentResults:
+    rows.sort(key=lambda s: (s.started_at, s.id))
+    return RecentResults(tuple(rows))

@@ -16,6 +16,8 @@ from syncwatch.clock import iso as iso_time
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from syncwatch.cli.args import Subcommands
     from syncwatch.db import Store
     from syncwatch.fastread import FastReader
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
         SyncRow,
         UpstreamInfo,
     )
+    from syncwatch.trends import RecentResults
 
 #: What a command run from the stored rows returns once it has read them: printing them
 #: (which reads nothing more), giving the exit code.
@@ -125,6 +128,19 @@ def integration_json(row: IntegrationRow) -> dict[str, Any]:
     }
 
 
+def trend_json(row: IntegrationRow, recent: RecentResults) -> dict[str, Any]:
+    """What ``list --json`` and ``show --json`` add about trends: the last syncs' results
+    (oldest first, and as the strip of glyphs) and the change a rule brings next, if any."""
+    from syncwatch.trends import NO_CHANGE_JSON, next_change
+
+    change = next_change(row)
+    return {
+        "recent_results": recent.json(),
+        "recent_strip": recent.glyphs,
+        **(change.json() if change is not None else NO_CHANGE_JSON),
+    }
+
+
 # --------------------------------------------------------------------------- list
 
 
@@ -164,10 +180,11 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Integrations with their state, worst first."""
     from syncwatch.db.kombo import upstream_info
+    from syncwatch.db.trends import recent_results
 
     now = clock.now()
     rows = evaluated_rows(store, now, include_deleted=_deleted_too(args))
-    return _print_list(rows, upstream_info(store), now, args)
+    return _print_list(rows, upstream_info(store), recent_results(store), now, args)
 
 
 def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
@@ -177,7 +194,7 @@ def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
     if not _deleted_too(args):
         rows = [r for r in rows if not r.deleted]
     upstream = reader.upstream_info()
-    return partial(_print_list, rows, upstream, now, args)
+    return partial(_print_list, rows, upstream, reader.recent_results(), now, args)
 
 
 def _deleted_too(args: argparse.Namespace) -> bool:
@@ -187,15 +204,27 @@ def _deleted_too(args: argparse.Namespace) -> bool:
 def _print_list(
     rows: list[IntegrationRow],
     upstream: Mapping[str, UpstreamInfo],
+    recent: Mapping[str, RecentResults],
     now: datetime,
     args: argparse.Namespace,
 ) -> int:
+    from syncwatch.trends import NO_RECENT, next_change
+
     if args.status:
         wanted = set(args.status)
         rows = [r for r in rows if r.state in wanted]
     rows.sort(key=_sort_key)
     if args.json:
-        out_json([{**integration_json(r), **upstream[r.id].json()} for r in rows])
+        out_json(
+            [
+                {
+                    **integration_json(r),
+                    **upstream[r.id].json(),
+                    **trend_json(r, recent.get(r.id, NO_RECENT)),
+                }
+                for r in rows
+            ]
+        )
         return EXIT_OK
     from rich.table import Table
     from rich.text import Text
@@ -203,7 +232,11 @@ def _print_list(
     from syncwatch.present import fmt_ago, safe_text
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("STATE", "ID", "ORGANIZATION", "TOOL", "CAT", "ENV", "LAST SYNC", "W/E", "SINCE"):
+    columns = (
+        "STATE", "ID", "ORGANIZATION", "TOOL", "CAT", "ENV", "LAST SYNC", "W/E", "SINCE",
+        "RECENT", "NEXT",
+    )  # fmt: skip
+    for col in columns:
         table.add_column(col, no_wrap=True, overflow="ellipsis")
     for r in rows:
         last = (
@@ -223,6 +256,8 @@ def _print_list(
             last,
             f"{r.last_sync_warnings}/{r.last_sync_errors}",
             fmt_ago(r.state_since, now),
+            strip_text(recent.get(r.id, NO_RECENT)),
+            change.short(now) if (change := next_change(r)) is not None else "",
         )
     terminal = console()
     terminal.print(table)
@@ -236,6 +271,16 @@ def _print_list(
         summary += f"; {gone_count} gone from Kombo (404: see syncwatch show ID)"
     terminal.print(f"{len(rows)} integration(s): {summary or 'none'}", highlight=False)
     return EXIT_OK
+
+
+def strip_text(recent: RecentResults) -> Text:
+    """The strip of recent results, each glyph in its state's plain colour."""
+    from rich.text import Text
+
+    text = Text()
+    for glyph, state in recent.cells():
+        text.append(glyph, style=state.info.plain_colour if state is not None else "grey50")
+    return text
 
 
 # --------------------------------------------------------------------------- show
@@ -297,20 +342,32 @@ def _next_step(row: IntegrationRow) -> str:
     return "" if row.state is None else next_step(row.state, row.id)
 
 
+def _recent_of(shown: _Shown) -> RecentResults:
+    """The strip of the syncs ``show`` read anyway."""
+    from syncwatch.trends import RecentSync, recent_results
+
+    return recent_results(RecentSync(s.id, s.state, s.started_at, s.ended_at) for s in shown.syncs)
+
+
 def _print_shown(shown: _Shown, now: datetime, args: argparse.Namespace) -> int:
     if args.json:
-        out_json(_show_json(shown))
+        out_json(_show_json(shown, now))
     else:
         _print_show(shown, now)
     return EXIT_OK
 
 
-def _show_json(shown: _Shown) -> dict[str, Any]:
+def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
     from syncwatch.present import iso
+    from syncwatch.trends import WINDOWS, timeline
 
     row = shown.row
-    doc = {**integration_json(row), **shown.upstream.json()}
+    doc = {**integration_json(row), **shown.upstream.json(), **trend_json(row, _recent_of(shown))}
     doc["next_step"] = shown.next_step
+    timelines = {name: timeline(shown.history, now, span) for name, span in WINDOWS.items()}
+    availability = {name: tl.json()["availability"] for name, tl in timelines.items()}
+    doc["availability"] = availability
+    doc["timeline"] = {name: tl.json() for name, tl in timelines.items()}
     doc["history"] = [
         {
             "from": h.from_state.value if h.from_state else None,
@@ -407,6 +464,7 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         terminal.print(
             Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {safe_text(h.reason)}")
         )
+    _print_trends(terminal, shown, now)
     if issues:
         terminal.print(
             Text(f"Kombo issues ({n_open} open, {len(issues) - n_open} resolved)", style="bold")
@@ -430,6 +488,40 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         )
     if len(syncs) > _SYNCS_SHOWN:
         terminal.print(Text(f"  ... {len(syncs) - _SYNCS_SHOWN} older syncs (use --json for all)"))
+
+
+#: Cells of the timeline ``show`` prints (one per 3 hours of the 7 days).
+_TIMELINE_CELLS = 56
+
+
+def _print_trends(terminal: Any, shown: _Shown, now: datetime) -> None:
+    """The recent results, the coming rule and the 7-day timeline with its availability."""
+    from rich.text import Text
+
+    from syncwatch.present import fmt_time
+    from syncwatch.trends import WINDOWS, availability_text, next_change, timeline
+
+    row = shown.row
+    recent = _recent_of(shown)
+    terminal.print(Text("Trends", style="bold"))
+    if recent.syncs:
+        line = Text(f"  {'Recent syncs':<20} ")
+        line.append_text(strip_text(recent))
+        line.append("  (oldest first)", style="dim")
+        terminal.print(line)
+    change = next_change(row)
+    if change is not None:
+        terminal.print(Text(f"  {'Coming':<20} {change.text(now)} ({fmt_time(change.at, now)})"))
+    tl = timeline(shown.history, now, WINDOWS["7d"])
+    line = Text(f"  {'Last 7 days':<20} ")
+    for state, marked in tl.cells(_TIMELINE_CELLS):
+        if state is None:
+            line.append("·", style="dim")
+        else:
+            style = state.info.plain_colour + (" underline" if marked else "")
+            line.append(state.glyph, style=style)
+    terminal.print(line)
+    terminal.print(Text(f"  {'':<20} {availability_text(tl, '7d')}"))
 
 
 # --------------------------------------------------------------------------- logs

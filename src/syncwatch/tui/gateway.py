@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from syncwatch.fastread import FastReader
     from syncwatch.feed import FeedQuery
     from syncwatch.kombo.remote import KomboRemote
+    from syncwatch.trends import RecentResults
 
 __all__ = ["Gateway", "StoreOpener"]
 
@@ -220,6 +221,22 @@ class Gateway:
         from syncwatch.tui.screens.feed import FeedLoaded
 
         self._post(FeedLoaded(query, activity(self.store, query)))
+
+    # -- trends (the list's recent-results strips) ---------------------------------------
+
+    def recent_results(self, ids: Sequence[str] | None) -> dict[str, RecentResults]:
+        """The strips of ``ids`` (every id gets one, maybe empty), or with ``None`` of every
+        integration that has a sync: one query per 900 ids. For a worker to load with the
+        rows it loads (a pass: the changed rows, or every one on a full load)."""
+        from syncwatch.db.trends import recent_results
+
+        return recent_results(self.store, ids)
+
+    @staticmethod
+    def recent_results_fast(reader: FastReader, ids: Sequence[str]) -> dict[str, RecentResults]:
+        """:meth:`recent_results` read with ``sqlite3`` (the first screen, the rest of the
+        rows before the store is open)."""
+        return reader.recent_results(ids)
 
     # -- errors -------------------------------------------------------------------------
 

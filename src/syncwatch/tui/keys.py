@@ -168,6 +168,13 @@ DETAIL_KEYS: tuple[Key, ...] = (
     ),
     Key("tab", "switch_focus", "Pane", "Move focus between syncs and log"),
     Key(
+        "t",
+        "toggle_timeline",
+        "7d/30d",
+        "Timeline over the last 7 or 30 days",
+        command="Show the timeline over 7 or 30 days",
+    ),
+    Key(
         "u",
         "copy_log_url",
         "Copy log URL",

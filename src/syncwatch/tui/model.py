@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState
+from syncwatch.trends import RecentResults
 
 
 class StateChange(NamedTuple):
@@ -62,6 +63,9 @@ class Model:
     #: Kombo's side of the integrations that have something to mark (gone, open issues).
     #: Updated in place: the list holds this dict.
     kombo: dict[str, KomboMark] = field(default_factory=dict)
+    #: Each integration's last sync results (the list's strip), for those with a sync.
+    #: Updated in place with the rows (:meth:`take_recent`): the list holds this dict.
+    recent: dict[str, RecentResults] = field(default_factory=dict)
     #: The change-feed position: rows with a higher revision have not been seen (None:
     #: nothing loaded yet, the next load is a full one).
     revision: int | None = None
@@ -197,6 +201,24 @@ class Model:
             removed=frozenset(removed),
             transitions=tuple(transitions),
         )
+
+    def take_recent(
+        self, recent: Mapping[str, RecentResults] | None, *, full: bool = False
+    ) -> None:
+        """Take in the strips loaded with rows: of every integration that has a sync
+        (``full``), else of the loaded rows (an empty strip drops the entry); ``None``: not
+        loaded, they stay as they are. Call it before :meth:`apply` or :meth:`rows_loaded`
+        with the same rows, so the list repaints the rows with their new strips."""
+        if recent is None:
+            return
+        held = self.recent
+        if full:
+            held.clear()
+        for iid, strip in recent.items():
+            if strip.syncs:
+                held[iid] = strip
+            else:
+                held.pop(iid, None)
 
     def _advance(self, rows: list[IntegrationRow]) -> None:
         """Move the change-feed position past ``rows`` (to 0 after an empty first load)."""

@@ -40,6 +40,7 @@ from textual.widgets import Header, Input, Static
 from syncwatch.present import fmt_time, link_target, safe_text, shown_reason
 from syncwatch.rows import HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.states import LogLevel
+from syncwatch.trends import WINDOWS, timeline
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import DETAIL_KEYS, bindings
 from syncwatch.tui.messages import DetailLoaded, DetailWanted, LogsLoaded, LogsWanted
@@ -51,6 +52,7 @@ from syncwatch.tui.widgets.line_list import LineList
 from syncwatch.tui.widgets.log_view import LogView
 from syncwatch.tui.widgets.sync_list import SyncList
 from syncwatch.tui.widgets.text_pane import TextPane
+from syncwatch.tui.widgets.timeline import TimelineView
 
 if TYPE_CHECKING:
     from syncwatch.tui.messages import IssueRow, UpstreamInfo
@@ -73,6 +75,8 @@ class IntegrationScreen(Screen[None]):
     follow: var[bool] = var(True, init=False)
     #: The log shows (and highlights) only entries containing this.
     search_text: var[str] = var("", init=False)
+    #: The timeline's window (a key of :data:`syncwatch.trends.WINDOWS`).
+    timeline_window: var[str] = var("7d", init=False)
 
     def __init__(self, model: Model, integration_id: str = "") -> None:
         super().__init__()
@@ -97,6 +101,9 @@ class IntegrationScreen(Screen[None]):
         self.set_reactive(IntegrationScreen.wrap, True)
         self.set_reactive(IntegrationScreen.follow, True)
         self.set_reactive(IntegrationScreen.search_text, "")
+        self.set_reactive(IntegrationScreen.timeline_window, "7d")
+        #: The timeline as shown, and what it was made from (None until the history loads).
+        self._timeline: tuple[tuple[object, ...], RenderOnce] | None = None
         self.loaded = False
         #: The sync whose log ``logs`` holds.
         self.logs_for: str | None = None
@@ -222,11 +229,23 @@ class IntegrationScreen(Screen[None]):
         if self._facts is None or self._facts[0] != key:
             self._facts = (key, RenderOnce(facts_text(self.app, row, now, kombo=mark)))
         parts: list[RenderableType] = [self._facts[1]]
-        for part in (self._kombo, self._history):
+        for part in (self._timeline_part(), self._kombo, self._history):
             if part is not None:
                 parts += [Text(), part]
         pane.show(*parts, scroll_home=self._history is None)
         self.refresh_bindings()
+
+    def _timeline_part(self) -> RenderOnce | None:
+        """The timeline over the chosen window, once the history is loaded (remade when the
+        history, the clock, the window or the theme changed)."""
+        if self._history is None:  # not loaded yet
+            return None
+        key = (id(self.history), self.model.now, self.timeline_window, self.app.theme_variables)
+        if self._timeline is None or self._timeline[0] != key:
+            name = self.timeline_window
+            span = timeline(self.history, self.model.now, WINDOWS[name])
+            self._timeline = (key, RenderOnce(TimelineView(self.app, span, name)))
+        return self._timeline[1]
 
     def row_changed(self) -> None:
         """The app saw this integration change: refresh facts; follow reloads syncs/log."""
@@ -412,6 +431,13 @@ class IntegrationScreen(Screen[None]):
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
+
+    def action_toggle_timeline(self) -> None:
+        names = list(WINDOWS)
+        self.timeline_window = names[(names.index(self.timeline_window) + 1) % len(names)]
+
+    def watch_timeline_window(self) -> None:
+        self.show_facts()
 
     def watch_issues_only(self) -> None:
         self.show_log()

@@ -16,7 +16,8 @@ from textual.reactive import var
 
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
-from syncwatch.states import IntegrationState
+from syncwatch.states import IntegrationState, SyncState
+from syncwatch.trends import RECENT_SYNCS, NextChange, RecentResults, next_change
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
@@ -82,16 +83,44 @@ def _severity(row: IntegrationRow) -> int:
     return -(row.state.severity if row.state else 0)
 
 
+#: How bad a last sync's result is, for sorting the recent-results column (worst first).
+_RESULT_BADNESS: dict[SyncState | None, int] = {
+    None: 0,
+    SyncState.CANCELLED: 0,
+    SyncState.RUNNING: 0,
+    SyncState.SUCCEEDED: 1,
+    SyncState.PARTIALLY_FAILED: 2,
+    SyncState.TIMED_OUT: 3,
+    SyncState.FAILED: 3,
+    SyncState.AUTHENTICATION_FAILED: 4,
+}
+
+
+def _by_last_result(row: IntegrationRow) -> tuple[int, float]:
+    """The recent-results column sorts by the latest result, worst first, then newest (a
+    row's own fields: the strips arrive apart from the rows, and the sort key of a row
+    must not change while the row does not)."""
+    return (-_RESULT_BADNESS[row.last_sync_state], -_ts(row.last_sync_ended_at))
+
+
+def _soonest_change(row: IntegrationRow) -> tuple[int, float]:
+    """Rows with a rule coming first, soonest first."""
+    change = next_change(row)
+    return (1, 0.0) if change is None else (0, change.at.timestamp())
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("state", "State", 16, 0, _severity),
     Column("organization", "Organisation", 22, 0, lambda r: r.organization.casefold()),
     Column("id", "ID", 24, 1, lambda r: r.id),
-    Column("tool", "Tool", 14, 6, lambda r: r.tool),
+    Column("tool", "Tool", 14, 7, lambda r: r.tool),
     Column("category", "Category", 10, 2, lambda r: r.category),
     Column("environment", "Env", 4, 3, lambda r: r.environment),
-    Column("last_sync", "Last sync", 21, 7, lambda r: -_ts(r.last_sync_ended_at)),
-    Column("issues", "W/E", 5, 5, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
-    Column("since", "In state", 10, 4, lambda r: -_ts(r.state_since)),
+    Column("last_sync", "Last sync", 21, 8, lambda r: -_ts(r.last_sync_ended_at)),
+    Column("recent", "Recent", RECENT_SYNCS, 9, _by_last_result),
+    Column("issues", "W/E", 5, 4, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
+    Column("since", "In state", 10, 5, lambda r: -_ts(r.state_since)),
+    Column("next", "Next", 16, 6, _soonest_change),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
@@ -169,6 +198,11 @@ class IntegrationList(LineList[IntegrationRow]):
         #: Kombo's side of the integrations that have something to mark (the model's map,
         #: updated in place with the rows: a changed mark always comes with a changed row).
         self.kombo: Mapping[str, KomboMark] = {}
+        #: Each integration's last sync results (the model's map, updated in place with the
+        #: rows: a new sync marks its integration for evaluation, so it comes with a row).
+        self.recent: Mapping[str, RecentResults] = {}
+        #: The coming rule of each row painted so far, worked out once per row version.
+        self._changes: dict[str, tuple[IntegrationRow, NextChange | None]] = {}
 
     # -- what is shown ------------------------------------------------------------------
 
@@ -435,7 +469,19 @@ class IntegrationList(LineList[IntegrationRow]):
         return style
 
     def line_key(self, item: IntegrationRow) -> Hashable:
-        return (item.id, item.id in self.marks)
+        recent = self.recent.get(item.id) if self.recent else None
+        return (item.id, item.id in self.marks, recent)
+
+    def next_change_of(self, row: IntegrationRow) -> NextChange | None:
+        """The rule coming for ``row`` (worked out once per version of the row)."""
+        held = self._changes.get(row.id)
+        if held is not None and held[0] is row:
+            return held[1]
+        change = next_change(row)
+        if len(self._changes) > 4096:
+            self._changes.clear()
+        self._changes[row.id] = (row, change)
+        return change
 
     def paint_token(self) -> Hashable:
         # Relative times depend on the clock; colours on the theme's variables.
@@ -469,6 +515,8 @@ class IntegrationList(LineList[IntegrationRow]):
                 style += deleted
             if kombo is not None and col.key == "organization":
                 segments += self._with_badge(text, w, style, base, kombo, row.deleted)
+            elif col.key == "recent":
+                segments += self._strip(row, w, base, deleted)
             else:
                 segments.append(cell(text, w, style, right=right))
             segments.append(gap)
@@ -493,6 +541,20 @@ class IntegrationList(LineList[IntegrationRow]):
         used = room + (1 if room else 0) + len(badge)
         if used < width:
             segments.append(Segment(" " * (width - used), base))
+        return segments
+
+    def _strip(
+        self, row: IntegrationRow, width: int, base: Style, deleted: Style | None
+    ) -> list[Segment]:
+        """The last syncs' results, one glyph each in its state's colour, newest right."""
+        recent = self.recent.get(row.id) if self.recent else None
+        cells = recent.cells()[-width:] if recent is not None else []
+        segments: list[Segment] = []
+        for glyph, state in cells:
+            style = base + self.style_for(state.value if state else "$text-muted")
+            segments.append(Segment(glyph, style + deleted if deleted else style))
+        if len(cells) < width:
+            segments.append(Segment(" " * (width - len(cells)), base))
         return segments
 
     def _cell(self, row: IntegrationRow, key: str, muted: Style) -> tuple[str, Style, bool]:
@@ -522,4 +584,10 @@ class IntegrationList(LineList[IntegrationRow]):
             return (f"{w}/{e}", self.style_for(colour), True)
         if key == "since":
             return (fmt_ago(row.state_since, self.now, compact=True), muted, False)
+        if key == "next":
+            change = self.next_change_of(row)
+            if change is None:
+                return ("", muted, False)
+            style = self.style_for(change.to.value) if change.to is not None else muted
+            return (change.short(self.now), style, False)
         return ("", Style(), False)
