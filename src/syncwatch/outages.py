@@ -1,0 +1,108 @@
+"""The outage rule (pure): many of one tool's integrations failing the same way at once.
+
+When at least :data:`MIN_INTEGRATIONS` integrations, and at least half of one tool's
+enabled integrations, are failing with the same error (the same sync signature,
+:func:`syncwatch.signatures.signature` of their last sync's headline) and one of those
+failures is less than :data:`WINDOW` old, the tool has an outage: one banner and one
+notification instead of one per integration ("workday: 10 of 12 failing since Nov 5
+14:05, 503 Service Unavailable"). It clears as soon as that no longer holds: enough of
+them recovered, or no failure with that error for an hour.
+
+*Failing* is what the list shows: ``SYNC_FAILING`` or ``AUTHENTICATION_FAILING`` (the last
+counted sync failed). *Enabled* means enabled and not deleted. *Since* is the earliest
+time one of them began failing (its ``state_since``). Syncs run hours apart, so the
+integrations of a tool that is down fail one after the other over a sync interval: the
+hour is how recent the evidence must be (the tool is failing *now*), not how close
+together the failures are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from syncwatch.signatures import gist
+from syncwatch.timefmt import fmt_time
+
+__all__ = ["MIN_INTEGRATIONS", "WINDOW", "FailingIntegration", "Outage", "find_outages"]
+
+#: Fewer failing integrations than this is never an outage (two is a coincidence).
+MIN_INTEGRATIONS = 3
+#: The newest failure with the shared error must be less than this old.
+WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class FailingIntegration:
+    """An enabled integration whose last counted sync failed."""
+
+    id: str
+    tool: str
+    #: The signature of its last sync's headline (``None``: no error line to compare).
+    signature: str | None
+    #: When that sync ended.
+    failed_at: datetime
+    #: When it began failing (its state's ``since``); ``None`` reads as ``failed_at``.
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """One tool's outage: how many of its enabled integrations fail, since when, with what."""
+
+    tool: str
+    failing: int
+    enabled: int
+    since: datetime
+    last_failed_at: datetime
+    signature: str
+    integration_ids: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        """The error in a few words (``503 Service Unavailable``)."""
+        return gist(self.signature)
+
+    def text(self, now: datetime | None = None) -> str:
+        """``workday: 10 of 12 failing since Nov 5 14:05, 503 Service Unavailable`` (data:
+        show it through ``present.safe_text``)."""
+        return (
+            f"{self.tool}: {self.failing} of {self.enabled} failing since "
+            f"{fmt_time(self.since, now)}, {self.summary}"
+        )
+
+
+def find_outages(
+    failing: Iterable[FailingIntegration], enabled: Mapping[str, int], now: datetime
+) -> list[Outage]:
+    """The outages at ``now``: at most one per tool, the most integrations first.
+
+    ``failing``: the enabled integrations whose last counted sync failed; ``enabled``: how
+    many enabled integrations each tool has. Per tool, the signature shared by the most
+    failing integrations (ties: the most recent failure) is the one judged.
+    """
+    groups: dict[tuple[str, str], list[FailingIntegration]] = defaultdict(list)
+    for f in failing:
+        if f.signature is not None:
+            groups[(f.tool, f.signature)].append(f)
+    best: dict[str, Outage] = {}
+    for (tool, sig), members in groups.items():
+        count, of = len(members), enabled.get(tool, 0)
+        newest = max(m.failed_at for m in members)
+        if count < MIN_INTEGRATIONS or 2 * count < of or not now - WINDOW < newest <= now:
+            continue
+        outage = Outage(
+            tool=tool,
+            failing=count,
+            enabled=max(of, count),
+            since=min(m.since or m.failed_at for m in members),
+            last_failed_at=newest,
+            signature=sig,
+            integration_ids=tuple(sorted(m.id for m in members)),
+        )
+        held = best.get(tool)
+        if held is None or (count, newest) > (held.failing, held.last_failed_at):
+            best[tool] = outage
+    return sorted(best.values(), key=lambda o: (-o.failing, o.tool))
