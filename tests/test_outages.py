@@ -11,7 +11,8 @@ from syncwatch.states import IntegrationState as S
 NOW = datetime(2026, 11, 5, 15, 0, tzinfo=UTC)
 DOWN = (
     "Workday API returned 503 Service Unavailable on SOAP Get_Workers "
-    "/ccx/service/<tenant>/Human_Resources/v42.0 (page <n>, attempt <n>/<n>): the tool's API is down"
+    "/ccx/service/<tenant>/Human_Resources/v42.0 (page <n>, attempt <n>/<n>): "
+    "the tool's API is down"
 )
 
 
@@ -76,13 +77,13 @@ def test_one_outage_per_tool_with_its_banner_text() -> None:
 def test_the_roll_up_counts_states_per_group_worst_first() -> None:
     groups = rollup(
         [
-            ("workday", S.SYNC_FAILING),
-            ("workday", S.ACTIVE),
-            ("workday", S.SYNC_FAILING),
-            ("lever", S.ACTIVE),
-            ("lever", S.DELETED),
-            ("personio", S.SYNC_HAS_WARNINGS),
-            ("personio", None),
+            ("workday", S.SYNC_FAILING, 1),
+            ("workday", S.ACTIVE, 1),
+            ("workday", S.SYNC_FAILING, 1),
+            ("lever", S.ACTIVE, 1),
+            ("lever", S.DELETED, 4),
+            ("personio", S.SYNC_HAS_WARNINGS, 1),
+            ("personio", None, 2),
         ]
     )
     assert [(g.key, g.total, g.worst, g.needs_attention) for g in groups] == [

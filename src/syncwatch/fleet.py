@@ -44,16 +44,17 @@ class FleetGroup:
         return sum(n for s, n in self.counts if s.needs_attention)
 
 
-def rollup(members: Iterable[tuple[str, IntegrationState | None]]) -> list[FleetGroup]:
-    """Groups of ``(key, state)`` pairs (one per integration), worst first.
+def rollup(counts: Iterable[tuple[str, IntegrationState | None, int]]) -> list[FleetGroup]:
+    """Groups from ``(key, state, how many)`` triples (the same key and state may come
+    more than once: they add up), worst first.
 
     Deleted integrations and ones never evaluated (state ``None``) are left out.
     """
     counted: dict[str, Counter[IntegrationState]] = {}
-    for key, state in members:
-        if state is None or state is IntegrationState.DELETED:
+    for key, state, n in counts:
+        if state is None or state is IntegrationState.DELETED or n <= 0:
             continue
-        counted.setdefault(key, Counter())[state] += 1
+        counted.setdefault(key, Counter())[state] += n
     rank = {s: i for i, s in enumerate(STATES_BY_SEVERITY)}
     groups = [
         FleetGroup(

@@ -23,10 +23,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from syncwatch.rows import IntegrationRow
 from syncwatch.signatures import gist
+from syncwatch.states import IntegrationState
 from syncwatch.timefmt import fmt_time
 
-__all__ = ["MIN_INTEGRATIONS", "WINDOW", "FailingIntegration", "Outage", "find_outages"]
+__all__ = [
+    "FAILING_STATES",
+    "MIN_INTEGRATIONS",
+    "WINDOW",
+    "FailingIntegration",
+    "Outage",
+    "enabled_by_tool",
+    "failing_from_rows",
+    "find_outages",
+]
+
+#: The states the rule counts as failing (the last counted sync failed).
+FAILING_STATES = frozenset((IntegrationState.SYNC_FAILING, IntegrationState.AUTHENTICATION_FAILING))
+#: The states of integrations that are not enabled (or gone): not counted in a tool.
+_NOT_ENABLED = frozenset((IntegrationState.INACTIVE, IntegrationState.DELETED))
 
 #: Fewer failing integrations than this is never an outage (two is a coincidence).
 MIN_INTEGRATIONS = 3
@@ -106,3 +122,28 @@ def find_outages(
         if held is None or (count, newest) > (held.failing, held.last_failed_at):
             best[tool] = outage
     return sorted(best.values(), key=lambda o: (-o.failing, o.tool))
+
+
+def failing_from_rows(
+    rows: Iterable[IntegrationRow], signature_of: Mapping[str, str | None]
+) -> list[FailingIntegration]:
+    """The failing integrations among ``rows`` (as evaluated), with the signature of
+    each one's last sync from ``signature_of`` (by sync id)."""
+    return [
+        FailingIntegration(
+            r.id, r.tool, signature_of.get(r.last_sync_id), r.last_sync_ended_at, r.state_since
+        )
+        for r in rows
+        if r.state in FAILING_STATES
+        and r.last_sync_ended_at is not None
+        and r.last_sync_id is not None
+    ]
+
+
+def enabled_by_tool(rows: Iterable[IntegrationRow]) -> dict[str, int]:
+    """How many enabled (and not deleted) integrations each tool has among ``rows``."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r.state is not None and r.state not in _NOT_ENABLED:
+            counts[r.tool] += 1
+    return dict(counts)

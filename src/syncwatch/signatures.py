@@ -25,9 +25,11 @@ only the first :data:`INPUT_LIMIT` characters are read and a signature is at mos
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 
-__all__ = ["INPUT_LIMIT", "SIGNATURE_LIMIT", "gist", "signature"]
+__all__ = ["INPUT_LIMIT", "SIGNATURE_LIMIT", "SignatureCount", "gist", "signature"]
 
 #: Characters of a message that are read (a signature is about how a line starts).
 INPUT_LIMIT = 2_000
@@ -172,3 +174,27 @@ def gist(sig: str) -> str:
     if len(sig) <= _GIST_LIMIT:
         return sig
     return sig[: _GIST_LIMIT - 1].rstrip() + _ELLIPSIS
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCount:
+    """A signature counted across the fleet: its lines, the integrations it hit, when."""
+
+    signature: str
+    #: ``ERROR`` or ``WARNING``.
+    level: str
+    lines: int
+    integrations: int
+    first_seen: datetime
+    last_seen: datetime
+
+    def worst_first(self) -> tuple[int, int, int, float, str]:
+        """The sort key that puts the worst first: errors, then the most integrations,
+        then the most lines, then the most recent."""
+        return (
+            0 if self.level == "ERROR" else 1,
+            -self.integrations,
+            -self.lines,
+            -self.last_seen.timestamp(),
+            self.signature,
+        )
