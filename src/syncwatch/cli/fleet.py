@@ -12,8 +12,11 @@ from syncwatch.cli.errors import EXIT_OK
 from syncwatch.clock import Clock
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from syncwatch.cli.args import Subcommands
     from syncwatch.db import Store
+    from syncwatch.fastread import FastReader
     from syncwatch.fleet import FleetGroup, GroupBy
     from syncwatch.outages import Outage
     from syncwatch.signatures import SignatureCount
@@ -23,7 +26,7 @@ SINCE_RANGE = (timedelta(seconds=1), timedelta(days=3660))
 
 
 def _since_arg(text: str) -> timedelta:
-    from syncwatch.demo.timing import parse_duration
+    from syncwatch.demo import parse_duration  # the package loads the engine only on use
 
     try:
         value = parse_duration(text)
@@ -45,7 +48,7 @@ def add_fleet_parsers(sub: Subcommands) -> None:
         help="group by tool (the default) or by organisation",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=cmd_fleet)
+    p.set_defaults(run=cmd_fleet, fast=fast_fleet)
 
     p = sub.add_parser("errors", help="warning and error lines by signature, worst first")
     p.add_argument(
@@ -55,7 +58,7 @@ def add_fleet_parsers(sub: Subcommands) -> None:
         help="only lines of the last DURATION (e.g. 1h, 2d, 1w; default: all stored)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON array")
-    p.set_defaults(run=cmd_errors)
+    p.set_defaults(run=cmd_errors, fast=fast_errors)
 
 
 # --------------------------------------------------------------------------- reading
@@ -124,8 +127,42 @@ def cmd_fleet(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     from syncwatch.fleet import GroupBy
 
     now = clock.now()
+    groups, outages = fleet_view(store, now, GroupBy(args.by))
+    return _print_fleet(groups, outages, now, args)
+
+
+def _fleet_reader(reader: FastReader) -> Any:
+    """A :class:`~syncwatch.fleetread.FleetReader` on the file ``reader`` reads, or None."""
+    from syncwatch.fleetread import FleetReader
+
+    return FleetReader.open(reader.path, timeout=0)
+
+
+def fast_fleet(
+    reader: FastReader, now: datetime, args: argparse.Namespace
+) -> Callable[[], int] | None:
+    """``fleet`` from the stored rows when a pass at ``now`` has nothing to do (what
+    :func:`cmd_fleet` prints then, without loading SQLAlchemy); None: take the Store path."""
+    from functools import partial
+
+    from syncwatch.fleet import GroupBy, rollup
+    from syncwatch.outages import find_outages
+
+    fleet = _fleet_reader(reader)
+    if fleet is None:
+        return None
+    with fleet, fleet.snapshot():
+        groups = rollup(fleet.state_counts(GroupBy(args.by)))
+        failing, enabled = fleet.failing_integrations()
+    return partial(_print_fleet, groups, find_outages(failing, enabled, now), now, args)
+
+
+def _print_fleet(
+    groups: list[FleetGroup], outages: list[Outage], now: datetime, args: argparse.Namespace
+) -> int:
+    from syncwatch.fleet import GroupBy
+
     by = GroupBy(args.by)
-    groups, outages = fleet_view(store, now, by)
     if args.json:
         out_json(
             {
@@ -194,7 +231,26 @@ def cmd_errors(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     # A pass first, as list does: a purge due now removes lines; deletions count.
     store.evaluate_for_reading(now)
     since = now - args.since if args.since is not None else None
-    found = error_signatures(store, since)
+    return _print_errors(error_signatures(store, since), now, args)
+
+
+def fast_errors(
+    reader: FastReader, now: datetime, args: argparse.Namespace
+) -> Callable[[], int] | None:
+    """``errors`` from the stored rows when a pass at ``now`` has nothing to do (what
+    :func:`cmd_errors` prints then, without loading SQLAlchemy); None: take the Store path."""
+    from functools import partial
+
+    fleet = _fleet_reader(reader)
+    if fleet is None:
+        return None
+    since = now - args.since if args.since is not None else None
+    with fleet:
+        found = fleet.error_signatures(since)
+    return partial(_print_errors, found, now, args)
+
+
+def _print_errors(found: list[SignatureCount], now: datetime, args: argparse.Namespace) -> int:
     if args.json:
         out_json([signature_json(s) for s in found])
         return EXIT_OK
