@@ -13,7 +13,7 @@ and 1,000,000 syncs, and what computing signatures adds to an import.
    medians. ``--help`` (the same interpreter start and imports) gives the fixed floor.
 2. The import cost: ``importer.py``'s file (``--import-syncs`` syncs, 3 log entries
    each) imported into a fresh database by this tree and by ``--baseline`` (a
-   ``git worktree`` of that commit, made in a temporary directory), alternated, the
+   ``git archive`` of that commit's ``src``, in a temporary directory), alternated, the
    same number of times each; CPU time of the child, medians and the ratio.
 
 ``--keep DB`` keeps (and reuses) the built database. Prints a table, or with ``--json``
@@ -27,6 +27,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -185,15 +186,26 @@ def time_imports(n_syncs: int, rounds: int, baseline: str, tmp: Path) -> dict[st
     progress(f"writing an import file of {n_syncs:,} syncs")
     importer_bench.write_file(file, n_syncs // 100, n_syncs, n_syncs * 3)
     base_tree = tmp / "baseline"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree), baseline],
-        check=True,
-        capture_output=True,
+    base_tree.mkdir()
+    # The baseline's sources, exported (no worktree, nothing added to the repository).
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", baseline, "src"], check=True, capture_output=True
     )
+    subprocess.run(["tar", "-x", "-C", str(base_tree)], input=archive.stdout, check=True)
     try:
         trees = {"this tree": ROOT / "src", f"baseline {baseline}": base_tree / "src"}
         cpu: dict[str, list[float]] = {name: [] for name in trees}
         now = NOW.isoformat()
+        for src in trees.values():  # each child must import the tree it is given
+            where = subprocess.run(
+                [sys.executable, "-c", "import syncwatch; print(syncwatch.__file__)"],
+                env=_env(src, tmp / "cache-check"),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            if not where.startswith(str(src)):
+                raise SystemExit(f"{src}: the child imported {where}")
         for r in range(rounds + 1):  # the first round warms the caches and is dropped
             for name, src in trees.items():
                 db = tmp / f"import-{r}-{len(cpu[name])}-{name[:4]}.db"
@@ -214,11 +226,7 @@ def time_imports(n_syncs: int, rounds: int, baseline: str, tmp: Path) -> dict[st
             "ratio": this / base,
         }
     finally:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)],
-            check=False,
-            capture_output=True,
-        )
+        shutil.rmtree(base_tree, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ requests up as messages (:class:`~syncwatch.tui.messages.OpenIntegration`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
+from syncwatch.outages import Outage
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
@@ -35,6 +37,7 @@ from syncwatch.tui.widgets.integration_list import (
     StateFilter,
 )
 from syncwatch.tui.widgets.line_list import LineList
+from syncwatch.tui.widgets.outage_banner import OutageBanner
 from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
 
 #: The preview pane shows from this terminal width up.
@@ -72,6 +75,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield OutageBanner(id="outages")
         yield SummaryBar(id="summary")
         yield StatusLine(id="status")
         with Horizontal(id="body"):
@@ -120,6 +124,11 @@ class MainScreen(Screen[None]):
         else:
             lst.update_rows(changes.rows)
         self.refresh_chrome()
+
+    def show_outages(self, outages: Sequence[Outage], now: datetime) -> None:
+        """The tools in an outage now (none: the banner hides)."""
+        if self.ready:
+            self.query_one(OutageBanner).show_outages(outages, now)
 
     def after_action(self, bulk: bool) -> None:
         """An operator action finished: a bulk one (or one on marked rows) clears the marks."""
