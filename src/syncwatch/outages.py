@@ -10,7 +10,8 @@ them recovered, or no failure with that error for an hour.
 
 *Failing* is what the list shows: ``SYNC_FAILING`` or ``AUTHENTICATION_FAILING`` (the last
 counted sync failed). *Enabled* means enabled and not deleted. *Since* is the earliest
-time one of them began failing (its ``state_since``). Syncs run hours apart, so the
+time one of them began failing (its ``state_since``, or its failed sync's end when that
+is earlier: a state recorded when the data arrived). Syncs run hours apart, so the
 integrations of a tool that is down fail one after the other over a sync interval: the
 hour is how recent the evidence must be (the tool is failing *now*), not how close
 together the failures are.
@@ -63,6 +64,12 @@ class FailingIntegration:
     #: When it began failing (its state's ``since``); ``None`` reads as ``failed_at``.
     since: datetime | None = None
 
+    @property
+    def began(self) -> datetime:
+        """When it began failing: its state's ``since``, but never after the failed sync
+        ended (a state recorded when the data arrived, later than it happened)."""
+        return self.failed_at if self.since is None else min(self.since, self.failed_at)
+
 
 @dataclass(frozen=True, slots=True)
 class Outage:
@@ -113,7 +120,7 @@ def find_outages(
             tool=tool,
             failing=count,
             enabled=max(of, count),
-            since=min(m.since or m.failed_at for m in members),
+            since=min(m.began for m in members),
             last_failed_at=newest,
             signature=sig,
             integration_ids=tuple(sorted(m.id for m in members)),

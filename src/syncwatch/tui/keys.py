@@ -198,6 +198,7 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "errors",
         "Errors",
         "Errors by signature across the fleet",
+        show=False,
         command="Errors by signature",
     ),
     Key("question_mark", "help", "Help", "Every key binding", command="Help: key bindings"),

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -76,6 +77,10 @@ class ErrorsScreen(Screen[None]):
             else "Errors by signature · no warning or error lines stored"
         )
 
+    @on(DataTable.RowSelected, "#signatures")
+    def _row_selected(self) -> None:
+        self.action_choose()  # Enter on the table (the table takes the key first)
+
     def action_choose(self) -> None:
         table: DataTable[Text | str] = self.query_one("#signatures", DataTable)
         if not self.signatures:
@@ -123,6 +128,10 @@ class SignatureHitsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
+
+    @on(DataTable.RowSelected, "#hits")
+    def _row_selected(self) -> None:
+        self.action_choose()  # Enter on the table (the table takes the key first)
 
     def action_choose(self) -> None:
         table: DataTable[Text | str] = self.query_one("#hits", DataTable)

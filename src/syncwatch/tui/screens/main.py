@@ -64,6 +64,7 @@ class MainScreen(Screen[None]):
         self.interval = interval
         self.ready = False
         self._bindings_signature: tuple[bool, ...] = ()
+        self._outages: tuple[tuple[Outage, ...], datetime] | None = None
         self._preview_key: tuple[object, ...] = ()
         self._facts_cache: dict[
             str, tuple[IntegrationRow, datetime, object, KomboMark | None, RenderOnce]
@@ -102,6 +103,8 @@ class MainScreen(Screen[None]):
         for view_setting in LIST_VIEW:
             self.watch(lst, view_setting, self.refresh_chrome, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint())
+        if self._outages is not None:
+            self.show_outages(*self._outages)
         self.refresh_chrome()
 
     def repaint(self) -> None:
@@ -126,7 +129,8 @@ class MainScreen(Screen[None]):
         self.refresh_chrome()
 
     def show_outages(self, outages: Sequence[Outage], now: datetime) -> None:
-        """The tools in an outage now (none: the banner hides)."""
+        """The tools in an outage now (none: the banner hides); kept for the mount."""
+        self._outages = (tuple(outages), now)
         if self.ready:
             self.query_one(OutageBanner).show_outages(outages, now)
 
