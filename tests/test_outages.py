@@ -17,13 +17,18 @@ DOWN = (
 
 
 def failing(
-    n: int, *, tool: str = "workday", sig: str = DOWN, newest_ago: timedelta = timedelta(minutes=5)
+    n: int,
+    *,
+    tool: str = "workday",
+    sig: str = DOWN,
+    spacing: timedelta = timedelta(minutes=20),
+    newest_ago: timedelta = timedelta(minutes=5),
 ) -> list[FailingIntegration]:
-    """``n`` failing integrations; the newest failure ``newest_ago`` before NOW, the others
-    an hour apart before it (a tool that is down fails one integration after the other)."""
+    """``n`` failing integrations that began failing ``spacing`` apart, the newest
+    ``newest_ago`` before NOW."""
     out = []
     for i in range(n):
-        at = NOW - newest_ago - timedelta(hours=i)
+        at = NOW - newest_ago - spacing * i
         out.append(FailingIntegration(f"{tool}:{i}", tool, sig, at, since=at))
     return out
 
@@ -40,12 +45,31 @@ def test_at_least_half_of_the_tools_enabled_integrations() -> None:
     assert find_outages(failing(5), {"workday": 11}, NOW) == []  # just under half
 
 
-def test_the_newest_failure_must_be_less_than_an_hour_old() -> None:
-    almost = timedelta(minutes=59, seconds=59)
-    assert len(find_outages(failing(4, newest_ago=almost), {"workday": 4}, NOW)) == 1
-    assert find_outages(failing(4, newest_ago=timedelta(hours=1)), {"workday": 4}, NOW) == []
-    # A failure dated after now is not evidence yet.
-    assert find_outages(failing(4, newest_ago=-timedelta(minutes=1)), {"workday": 4}, NOW) == []
+def test_three_of_them_began_failing_within_an_hour() -> None:
+    hour = timedelta(hours=1)
+    # Three within exactly an hour (0, 30, 60 min): an outage.
+    assert len(find_outages(failing(3, spacing=hour / 2), {"workday": 4}, NOW)) == 1
+    # 0, 31, 62 min: no three within an hour.
+    spread = failing(3, spacing=timedelta(minutes=31))
+    assert find_outages(spread, {"workday": 4}, NOW) == []
+    # Syncs hours apart: the failures spread over the sync interval; three close together
+    # are enough, however old the newest failure is (the tool is still down).
+    slow = failing(6, spacing=timedelta(minutes=25), newest_ago=timedelta(hours=3))
+    assert [o.failing for o in find_outages(slow, {"workday": 10}, NOW)] == [6]
+    # A failed sync that ends after now is not evidence yet.
+    future = failing(3, newest_ago=-timedelta(minutes=1))
+    assert find_outages(future, {"workday": 4}, NOW) == []
+
+
+def test_when_it_began_is_never_after_the_failure() -> None:
+    """A state recorded when the data arrived (after the sync ended) reads as the end."""
+    late = [
+        FailingIntegration(f"w:{i}", "workday", DOWN, NOW - timedelta(hours=3 * i), NOW)
+        for i in range(3)
+    ]
+    assert find_outages(late, {"workday": 3}, NOW) == []  # 3 h apart: not together
+    [outage] = find_outages(failing(3), {"workday": 3}, NOW)
+    assert outage.since == NOW - timedelta(minutes=45)
 
 
 def test_a_similar_error_means_the_same_signature() -> None:
@@ -70,7 +94,7 @@ def test_one_outage_per_tool_with_its_banner_text() -> None:
         failing(10) + failing(3, tool="lever"), {"workday": 12, "lever": 3}, NOW
     )[:1]
     assert (
-        outage.text(NOW) == "workday: 10 of 12 failing since Nov 5 05:55, 503 Service Unavailable"
+        outage.text(NOW) == "workday: 10 of 12 failing since Nov 5 11:55, 503 Service Unavailable"
     )
 
 

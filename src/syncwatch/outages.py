@@ -1,20 +1,23 @@
 """The outage rule (pure): many of one tool's integrations failing the same way at once.
 
-When at least :data:`MIN_INTEGRATIONS` integrations, and at least half of one tool's
-enabled integrations, are failing with the same error (the same sync signature,
-:func:`syncwatch.signatures.signature` of their last sync's headline) and one of those
-failures is less than :data:`WINDOW` old, the tool has an outage: one banner and one
-notification instead of one per integration ("workday: 10 of 12 failing since Nov 5
-14:05, 503 Service Unavailable"). It clears as soon as that no longer holds: enough of
-them recovered, or no failure with that error for an hour.
+When at least half of one tool's enabled integrations are failing with the same error
+(the same sync signature, :func:`syncwatch.signatures.signature` of their last sync's
+headline), at least :data:`MIN_INTEGRATIONS` of them, and at least
+:data:`MIN_INTEGRATIONS` of those began failing within :data:`WINDOW` of one another, the
+tool has an outage: one banner and one notification instead of one per integration
+("workday: 10 of 12 failing since Nov 5 14:05, 503 Service Unavailable"). It clears as
+soon as that no longer holds (enough of them recovered, or fail differently now).
 
 *Failing* is what the list shows: ``SYNC_FAILING`` or ``AUTHENTICATION_FAILING`` (the last
-counted sync failed). *Enabled* means enabled and not deleted. *Since* is the earliest
-time one of them began failing (its ``state_since``, or its failed sync's end when that
-is earlier: a state recorded when the data arrived). Syncs run hours apart, so the
-integrations of a tool that is down fail one after the other over a sync interval: the
-hour is how recent the evidence must be (the tool is failing *now*), not how close
-together the failures are.
+counted sync failed, at or before now). *Enabled* means enabled and not deleted. When an
+integration *began failing* is its state's ``since``, or its failed sync's end when that is
+earlier (a state recorded when the data arrived). *Since* is the earliest of them.
+
+Why the hour is about how the failures began, and not how recent they are: syncs run
+hours apart, so the integrations of a tool that is down fail one after the other over a
+sync interval, and the newest failure with the shared error can be more than an hour old
+while the tool is still down. Three integrations starting to fail within an hour is what
+tells a tool's outage from customers' own troubles that happen to read alike.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ _NOT_ENABLED = frozenset((IntegrationState.INACTIVE, IntegrationState.DELETED))
 
 #: Fewer failing integrations than this is never an outage (two is a coincidence).
 MIN_INTEGRATIONS = 3
-#: The newest failure with the shared error must be less than this old.
+#: At least MIN_INTEGRATIONS of the failing integrations began failing within this span.
 WINDOW = timedelta(hours=1)
 
 
@@ -103,19 +106,20 @@ def find_outages(
     """The outages at ``now``: at most one per tool, the most integrations first.
 
     ``failing``: the enabled integrations whose last counted sync failed; ``enabled``: how
-    many enabled integrations each tool has. Per tool, the signature shared by the most
-    failing integrations (ties: the most recent failure) is the one judged.
+    many enabled integrations each tool has. Per tool, of the signatures that make an
+    outage, the one shared by the most integrations (ties: the most recent failure).
     """
     groups: dict[tuple[str, str], list[FailingIntegration]] = defaultdict(list)
     for f in failing:
         if f.signature is not None:
             groups[(f.tool, f.signature)].append(f)
     best: dict[str, Outage] = {}
-    for (tool, sig), members in groups.items():
+    for (tool, sig), group in groups.items():
+        members = [m for m in group if m.failed_at <= now]
         count, of = len(members), enabled.get(tool, 0)
-        newest = max(m.failed_at for m in members)
-        if count < MIN_INTEGRATIONS or 2 * count < of or not now - WINDOW < newest <= now:
+        if count < MIN_INTEGRATIONS or 2 * count < of or not _together(members):
             continue
+        newest = max(m.failed_at for m in members)
         outage = Outage(
             tool=tool,
             failing=count,
@@ -129,6 +133,13 @@ def find_outages(
         if held is None or (count, newest) > (held.failing, held.last_failed_at):
             best[tool] = outage
     return sorted(best.values(), key=lambda o: (-o.failing, o.tool))
+
+
+def _together(members: list[FailingIntegration]) -> bool:
+    """Did at least MIN_INTEGRATIONS of ``members`` begin failing within WINDOW?"""
+    began = sorted(m.began for m in members)
+    k = MIN_INTEGRATIONS - 1
+    return any(began[i + k] - began[i] <= WINDOW for i in range(len(began) - k))
 
 
 def failing_from_rows(
