@@ -274,3 +274,28 @@ def test_errors_with_a_bad_since_is_one_line_exit_2(db: str, run: Any, bad: str)
     code, out, err = run("--db", db, "errors", "--since", bad)
     assert code == 2 and out == ""
     assert "--since" in err and "Traceback" not in err
+
+
+def test_the_demo_incident_shows_the_workday_outage(tmp_path: Path, run: Any) -> None:
+    """The incident scenario's story: Workday goes down for ten customers at +6 h; by +9 h
+    the fleet shows one outage for Workday (the demo's lines carry their signatures)."""
+    path = str(tmp_path / "incident.db")
+    start = "2026-11-20T08:00:00Z"
+    code, _, err = run(
+        "--db",
+        path,
+        "--now",
+        start,
+        "demo",
+        "--scenario",
+        "incident",
+        "--headless",
+        "--until",
+        "9h",
+    )
+    assert code == 0, err
+    code, out, _ = run("--db", path, "--now", "2026-11-20T17:00:00Z", "fleet", "--json")
+    [outage] = json.loads(out)["outages"]
+    assert outage["tool"] == "workday" and outage["enabled"] == 10
+    assert outage["summary"] == "503 Service Unavailable"
+    assert outage["failing"] >= 5
