@@ -299,3 +299,17 @@ def test_the_demo_incident_shows_the_workday_outage(tmp_path: Path, run: Any) ->
     assert outage["tool"] == "workday" and outage["enabled"] == 10
     assert outage["summary"] == "503 Service Unavailable"
     assert outage["failing"] >= 5
+
+
+def test_fleet_at_a_time_before_the_last_evaluation_says_nothing_was_stored(
+    db: str, run: Any
+) -> None:
+    """As ``list`` does: the states as evaluated then, in memory, and a note on stderr."""
+    before = (NOW - timedelta(hours=1, minutes=30)).isoformat()  # before every failure
+    code, out, err = run("--db", db, "--now", before, "fleet", "--json")
+    assert code == 0
+    assert "nothing was stored" in err
+    got = json.loads(out)
+    assert got["outages"] == []
+    workday = next(g for g in got["groups"] if g["key"] == "workday")
+    assert workday["states"] == {"ACTIVE": 4}
