@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -94,6 +94,9 @@ class Sync(SQLModel, table=True):
     headline: str | None = None
     #: Kombo's page with this sync's logs (from the sync-finished webhook), redacted.
     log_url: str | None = None
+    #: The signature (:func:`syncwatch.signatures.signature`) of the headline's log line:
+    #: what the outage rule compares across a tool's integrations.
+    signature: str | None = None
 
 
 class LogEntry(SQLModel, table=True):
@@ -103,6 +106,16 @@ class LogEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_log_sync_at", "sync_id", "at"),
         Index("ix_log_integration_at", "integration_id", "at"),
+        # The fleet's errors by signature: warnings and errors only (INFO lines have none).
+        Index(
+            "ix_log_signature",
+            "signature",
+            "level",
+            "integration_id",
+            "at",
+            sqlite_where=text("signature IS NOT NULL"),
+            postgresql_where=text("signature IS NOT NULL"),
+        ),
     )
 
     #: Given in the file, or derived from the entry's content (see the importer).
@@ -113,6 +126,9 @@ class LogEntry(SQLModel, table=True):
     level: str
     message: str
     field: str | None = None
+    #: The message's signature (:func:`syncwatch.signatures.signature`) for warnings and
+    #: errors; ``None`` for INFO lines.
+    signature: str | None = None
 
 
 class StateChange(SQLModel, table=True):

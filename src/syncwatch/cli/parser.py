@@ -11,6 +11,7 @@ from syncwatch.cli.activity import add_activity_parser
 from syncwatch.cli.args import Parser
 from syncwatch.cli.data import add_data_parsers, add_db_parser
 from syncwatch.cli.demo import add_demo_parser
+from syncwatch.cli.fleet import add_fleet_parsers
 from syncwatch.cli.integrations import add_integration_parsers
 from syncwatch.cli.kombo import add_kombo_parsers
 from syncwatch.cli.tui import add_tui_options, cmd_tui
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     add_data_parsers(sub)  # import, evaluate, evaluator
     add_integration_parsers(sub)  # list, show, logs
+    add_fleet_parsers(sub)  # fleet, errors
     add_demo_parser(sub)
     add_kombo_parsers(sub)  # receive, events, watch, pull
     add_db_parser(sub)  # listed after the Kombo commands, as it always was

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from syncwatch import limits
+from syncwatch import limits, signatures
 from syncwatch.db import tables
 from syncwatch.db.store import Store
 from syncwatch.rows import PassResult
@@ -229,9 +229,10 @@ SYNC_COLUMNS = (
     "warnings",
     "errors",
     "headline",
+    "signature",
 )
 #: The columns of the log rows an import inserts, in the order its rows hold them.
-LOG_COLUMNS = ("id", "sync_id", "integration_id", "at", "level", "message", "field")
+LOG_COLUMNS = ("id", "sync_id", "integration_id", "at", "level", "message", "field", "signature")
 
 _CHUNK = 900  # stays under SQLite's oldest bound-parameter limit
 
@@ -401,9 +402,9 @@ class ImportLoad:
         )
 
     def recount(self, sync_ids: Sequence[str]) -> None:
-        """Recompute the warning and error counts and the headline (the short form,
-        :func:`syncwatch.limits.headline`, of the earliest error, else warning) of syncs
-        that got new log entries."""
+        """Recompute the warning and error counts, the headline (the short form,
+        :func:`syncwatch.limits.headline`, of the earliest error, else warning) and its
+        line's signature of syncs that got new log entries."""
 
         def level_count(level: str) -> sa.ScalarSelect[Any]:
             return (
@@ -439,25 +440,28 @@ class ImportLoad:
                     warnings=level_count("WARNING"), errors=level_count("ERROR"), headline=headline
                 )
             )
-            # The one-line short form is Python's (limits.headline), so it is applied to
-            # what SQL picked: few syncs are recounted, and only long or multi-line
-            # messages change.
+            # The one-line short form is Python's (limits.headline), and so is the
+            # signature, so both are applied to what SQL picked (the whole message): few
+            # syncs are recounted.
             picked = self._conn.execute(
                 sa.select(sync_table.c.id, sync_table.c.headline).where(
                     sync_table.c.id.in_(chunk), sync_table.c.headline.is_not(None)
                 )
             ).all()
-            short = [
-                {"b_id": sid, "headline": limits.headline(text)}
+            fixes = [
+                {
+                    "b_id": sid,
+                    "headline": limits.headline(text),
+                    "signature": signatures.signature(text),
+                }
                 for sid, text in picked
-                if limits.headline(text) != text
             ]
-            if short:
+            if fixes:
                 self._conn.execute(
                     sync_table.update()
                     .where(sync_table.c.id == sa.bindparam("b_id"))
-                    .values(headline=sa.bindparam("headline")),
-                    short,
+                    .values(headline=sa.bindparam("headline"), signature=sa.bindparam("signature")),
+                    fixes,
                 )
 
     def mark_changed(self, ids: Sequence[str], revision: int) -> None:

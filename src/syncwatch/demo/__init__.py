@@ -24,17 +24,49 @@ Code outside the package imports from here, not from the modules.
 
 from __future__ import annotations
 
-from syncwatch.demo.engine import OPERATOR, ActionDone, AdvanceResult, DemoEngine, SyncWrite
-from syncwatch.demo.headless import HeadlessResult, run_headless
-from syncwatch.demo.scenarios import (
-    DEFAULT_UNTIL,
-    SCENARIO_DESCRIPTIONS,
-    SCENARIOS,
-    DemoIntegration,
-    Profile,
-    ScriptedAction,
-)
-from syncwatch.demo.timing import default_step, parse_duration
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syncwatch.demo.engine import OPERATOR, ActionDone, AdvanceResult, DemoEngine, SyncWrite
+    from syncwatch.demo.headless import HeadlessResult, run_headless
+    from syncwatch.demo.scenarios import (
+        DEFAULT_UNTIL,
+        SCENARIO_DESCRIPTIONS,
+        SCENARIOS,
+        DemoIntegration,
+        Profile,
+        ScriptedAction,
+    )
+    from syncwatch.demo.timing import default_step, parse_duration
+
+# Loaded on first use (PEP 562): ``parse_duration`` for a command-line option must not
+# bring in the engine, and with it the database package.
+_HOMES = {
+    "OPERATOR": "engine",
+    "ActionDone": "engine",
+    "AdvanceResult": "engine",
+    "DemoEngine": "engine",
+    "SyncWrite": "engine",
+    "HeadlessResult": "headless",
+    "run_headless": "headless",
+    "DEFAULT_UNTIL": "scenarios",
+    "SCENARIO_DESCRIPTIONS": "scenarios",
+    "SCENARIOS": "scenarios",
+    "DemoIntegration": "scenarios",
+    "Profile": "scenarios",
+    "ScriptedAction": "scenarios",
+    "default_step": "timing",
+    "parse_duration": "timing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"syncwatch.demo.{home}"), name)
+
 
 __all__ = [
     "DEFAULT_UNTIL",

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from syncwatch.importer.parse import read_file, records_of
 from syncwatch.importer.schema import Record
 from syncwatch.limits import cap_message, headline
 from syncwatch.redact import redact
+from syncwatch.signatures import signature
 from syncwatch.states import LogLevel, SyncState, SyncType
 
 
@@ -66,6 +68,14 @@ def derive_log_id(
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
+@lru_cache(maxsize=1 << 16)
+def line_signature(message: str) -> str | None:
+    """:func:`syncwatch.signatures.signature` of a stored message, remembered: the same
+    warnings repeat across syncs and integrations (also in the forked worker, which
+    inherits its own copy)."""
+    return signature(message)
+
+
 #: The earlier name of :func:`derive_log_id` (the importer benchmark uses it).
 log_id = derive_log_id
 
@@ -101,13 +111,16 @@ def prepare_record(
     texts (messages and fields) already made into their stored form, across calls: sync
     logs repeat the same lines (in the importer benchmark's file, 300,000 entries hold
     114,000 distinct messages), and a lookup is cheaper than a scan. The sync's headline
-    is the short form (:func:`syncwatch.limits.headline`) of its first error or warning.
+    is the short form (:func:`syncwatch.limits.headline`) of its first error or warning,
+    its signature that line's. A warning or error line's signature
+    (:func:`syncwatch.signatures.signature`) comes through :func:`line_signature`.
     """
     rid = rec["id"]
     levels = _PLAIN
     blake2b = hashlib.blake2b
     stored_time = _utc_text if fast else utc_time
     memo: dict[str, str] = {} if redacted is None else redacted
+    sign = line_signature
     out: list[PreparedSync] = []
     for sync in rec.get("syncs", ()):
         sid = sync["id"]
@@ -146,10 +159,10 @@ def prepare_record(
                 stored: Any = f"{day} {clock}" if at.microsecond else f"{day} {clock}.000000"
             else:
                 stored = at
-            row = (lid, sid, rid, stored, level, message, fld)
-            rows.append(row)
             if level == "INFO":
+                rows.append((lid, sid, rid, stored, level, message, fld, None))
                 continue
+            rows.append((lid, sid, rid, stored, level, message, fld, sign(message)))
             if level == "ERROR":
                 errors += 1
                 if first_error is None or (at, lid) < first_error[:2]:
@@ -170,6 +183,7 @@ def prepare_record(
             warnings,
             errors,
             headline(first[2]) if first else None,
+            sign(first[2]) if first else None,
         )
         out.append((sync_row, rows))
     return out

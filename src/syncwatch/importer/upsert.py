@@ -229,14 +229,18 @@ def _headline_key(row: Row, at: int = LOG_COLUMNS.index("at")) -> tuple[Any, str
     return (row[at], row[0])
 
 
-def _counts(rows: list[Row]) -> tuple[int, int, str | None]:
-    """Warnings, errors and the headline (the earliest error, else warning) of log rows."""
+def _counts(rows: list[Row]) -> tuple[int, int, str | None, str | None]:
+    """Warnings, errors, the headline (the earliest error, else warning) of log rows and
+    that line's signature."""
     level, message = LOG_COLUMNS.index("level"), LOG_COLUMNS.index("message")
+    sig = LOG_COLUMNS.index("signature")
     errors = [r for r in rows if r[level] == "ERROR"]
     warnings = [r for r in rows if r[level] == "WARNING"]
     picked = errors or warnings
-    first = headline(min(picked, key=_headline_key)[message]) if picked else None
-    return len(warnings), len(errors), first
+    if not picked:
+        return len(warnings), len(errors), None, None
+    first = min(picked, key=_headline_key)
+    return len(warnings), len(errors), headline(first[message]), first[sig]
 
 
 def _unseen(rows: list[Row], seen: set[str]) -> list[Row]:

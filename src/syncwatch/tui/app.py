@@ -42,6 +42,13 @@ from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import notices
 from syncwatch.tui.commands import SyncwatchCommands
+from syncwatch.tui.fleet_messages import (
+    ErrorsWanted,
+    OutagesFound,
+    SignatureChosen,
+    SignatureHitsLoaded,
+    SignaturesLoaded,
+)
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.gateway import Gateway, StoreOpener
 from syncwatch.tui.keys import APP_KEYS, HELP_NOTES, HELP_SECTIONS, bindings
@@ -69,11 +76,13 @@ from syncwatch.tui.screens.feed import (
     FeedWanted,
     ShowInList,
 )
+from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
+    from syncwatch.outages import Outage
     from syncwatch.tui.gateway import Store
 
 #: The name the reused drill-down screen is installed under.
@@ -144,6 +153,8 @@ class SyncwatchApp(App[int]):
         )
         self.main = MainScreen(self.model, self.gate, live=self.scheduler.live, interval=interval)
         self._detail_screen: IntegrationScreen | None = None
+        #: The tools' outages as of the last pass (:mod:`syncwatch.outages`).
+        self.outages: list[Outage] = []
 
     @property
     def rows(self) -> dict[str, IntegrationRow]:
@@ -207,6 +218,7 @@ class SyncwatchApp(App[int]):
             paused=self.paused,
             live=self.scheduler.live,
             remote=self.gateway.remote is not None,
+            outages=[o.tool for o in self.outages],
         )
 
     def on_kombo_connected(self, message: KomboConnected) -> None:
@@ -244,8 +256,48 @@ class SyncwatchApp(App[int]):
         if changes:
             for feed in self.feeds():
                 feed.reload()
-        for notice in notices.state_changes(changes.transitions):
+        folded = {i for o in self.outages for i in o.integration_ids}
+        for notice in notices.state_changes(changes.transitions, folded):
             self.tell(notice)
+
+    # -- the fleet: outages, errors by signature ------------------------------------------
+
+    def on_outages_found(self, message: OutagesFound) -> None:
+        """One notice when a tool's outage starts (its integrations' changes are then not
+        told one by one) and when it clears; the banner and the header say so meanwhile."""
+        before = {o.tool for o in self.outages}
+        now_down = {o.tool for o in message.outages}
+        for outage in message.outages:
+            if outage.tool not in before:
+                self.tell(notices.outage_started(outage, message.now))
+        for tool in sorted(before - now_down):
+            self.tell(notices.outage_cleared(tool))
+        self.outages = message.outages
+        self.main.show_outages(message.outages, message.now)
+        self.update_header()
+        if any(isinstance(s, ErrorsScreen) for s in self.screen_stack):
+            self.work("errors", self.gateway.load_signatures)
+
+    def action_errors(self) -> None:
+        if not isinstance(self.screen, ErrorsScreen):
+            self.push_screen(ErrorsScreen())
+
+    def on_errors_wanted(self, _message: ErrorsWanted) -> None:
+        self.work("errors", self.gateway.load_signatures)
+
+    def on_signatures_loaded(self, message: SignaturesLoaded) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ErrorsScreen):
+                screen.show_signatures(message.signatures, message.now)
+
+    def on_signature_chosen(self, message: SignatureChosen) -> None:
+        self.work("errors", partial(self.gateway.load_signature_hits, message.signature))
+
+    def on_signature_hits_loaded(self, message: SignatureHitsLoaded) -> None:
+        if isinstance(self.screen, ErrorsScreen):
+            self.push_screen(
+                SignatureHitsScreen(message.signature, message.integration_ids, self.model.rows)
+            )
 
     # -- workers, and their errors in one place -----------------------------------------
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from syncwatch.clock import Clock
+from syncwatch.tui.fleet_messages import OutagesFound, SignatureHitsLoaded, SignaturesLoaded
 from syncwatch.tui.messages import (
     ActionFinished,
     DetailLoaded,
@@ -33,6 +34,8 @@ from syncwatch.tui.messages import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from syncwatch.actions import Action
     from syncwatch.db import Store as Store  # for the app's annotations, as before
     from syncwatch.demo import DemoEngine
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from syncwatch.feed import FeedQuery
     from syncwatch.kombo.remote import KomboRemote
     from syncwatch.trends import RecentResults
+    from syncwatch.signatures import SignatureCount
 
 __all__ = ["Gateway", "StoreOpener"]
 
@@ -176,6 +180,7 @@ class Gateway:
             # evaluation): every row as evaluated now, laid over the stored ones.
             rows = result.current(self.store.integrations())
         marks = kombo_marks(self.store, None if full else [r.id for r in rows])
+        self._post_outages(now)  # first: the pass's notices fold what an outage tells
         self._post(PassFinished(now, result, rows, full=full, kombo=marks))
 
     # -- operator actions ---------------------------------------------------------------
@@ -237,6 +242,30 @@ class Gateway:
         """:meth:`recent_results` read with ``sqlite3`` (the first screen, the rest of the
         rows before the store is open)."""
         return reader.recent_results(ids)
+
+    # -- the fleet: outages and error signatures -----------------------------------------
+
+    def _post_outages(self, now: datetime) -> None:
+        """The outages as stored after a pass (:mod:`syncwatch.outages`)."""
+        from syncwatch.db.fleet import failing_integrations
+        from syncwatch.outages import find_outages
+
+        failing, enabled = failing_integrations(self.store)
+        self._post(OutagesFound(now, find_outages(failing, enabled, now)))
+
+    def load_signatures(self) -> None:
+        """The warning and error lines counted by signature, worst first."""
+        from syncwatch.db.fleet import error_signatures
+
+        now = self.clock.now()
+        self._post(SignaturesLoaded(now, error_signatures(self.store)))
+
+    def load_signature_hits(self, signature: SignatureCount) -> None:
+        """The integrations ``signature`` hit."""
+        from syncwatch.db.fleet import signature_integrations
+
+        ids = signature_integrations(self.store, signature.signature, signature.level)
+        self._post(SignatureHitsLoaded(signature, ids))
 
     # -- errors -------------------------------------------------------------------------
 

@@ -227,6 +227,14 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         command="Demo: slower",
     ),
     Key("g", "refresh_now", "Refresh", "Run an evaluation pass now", command="Evaluate now"),
+    Key(
+        "E",
+        "errors",
+        "Errors",
+        "Errors by signature across the fleet",
+        show=False,
+        command="Errors by signature",
+    ),
     Key("question_mark", "help", "Help", "Every key binding", command="Help: key bindings"),
     Key("ctrl+q", "quit", "Quit", priority=True),
 )
@@ -244,6 +252,12 @@ CONFIRM_KEYS: tuple[Key, ...] = (
     Key("left,right", "switch", "Switch button", show=False),
 )
 
+#: The errors screen and the list of integrations a signature hit.
+ERRORS_KEYS: tuple[Key, ...] = (
+    Key("escape", "back", "Back", "Back to the previous screen"),
+    Key("enter", "choose", "Open", "The integrations it hit / open the integration"),
+)
+
 HelpSection = tuple[str, Sequence[Key]]
 
 #: What the ``?`` screen lists, by where the keys apply.
@@ -252,6 +266,7 @@ HELP_SECTIONS: tuple[HelpSection, ...] = (
     ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
     ("Drill-down", DETAIL_KEYS),
     ("Activity feed (w)", FEED_KEYS),
+    ("Errors by signature", ERRORS_KEYS),
     ("Anywhere", (*GLOBAL_KEYS, PALETTE_KEY)),
 )
 

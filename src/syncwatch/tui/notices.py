@@ -11,13 +11,14 @@ put into words; the app posts every :class:`Notice` with markup off (and through
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from syncwatch.actions import Action, ActionResult, Refusal
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
+from syncwatch.outages import Outage
 from syncwatch.present import (
     fmt_time,
     safe_text,
@@ -65,8 +66,13 @@ def notification_severity(state: IntegrationState) -> Severity:
 # --------------------------------------------------------------------------- state changes
 
 
-def state_changes(changes: Sequence[StateChange]) -> list[Notice]:
-    """One notice per state change, or one summary when many change at once."""
+def state_changes(changes: Sequence[StateChange], folded: Container[str] = ()) -> list[Notice]:
+    """One notice per state change, or one summary when many change at once.
+
+    ``folded``: integrations in a tool's outage; their changes are told by the outage's
+    one notice (:func:`outage_started`), not one by one.
+    """
+    changes = [c for c in changes if c.new.id not in folded]
     if not changes:
         return []
     if len(changes) <= NOTIFY_ONE_BY_ONE:
@@ -87,6 +93,28 @@ def state_changes(changes: Sequence[StateChange]) -> list[Notice]:
         f"{n} → {state_text(s)}" for s, n in sorted(into.items(), key=lambda kv: -kv[0].severity)
     )
     return [Notice(f"{len(changes)} integrations changed state: {parts}", "State changes", worst)]
+
+
+# --------------------------------------------------------------------------- outages
+
+
+def outage_started(outage: Outage, now: datetime) -> Notice:
+    """A tool's outage, once (not one notice per integration it hits)."""
+    return Notice(
+        f"{safe_text(outage.text(now))}.\nIts integrations' changes are not told one by one "
+        "until it clears.",
+        f"Outage: {safe_text(outage.tool)}",
+        "error",
+        timeout=15,
+    )
+
+
+def outage_cleared(tool: str) -> Notice:
+    """A tool's outage no longer holds."""
+    return Notice(
+        f"{safe_text(tool)}: fewer than half of its integrations fail the same way now.",
+        f"Outage over: {safe_text(tool)}",
+    )
 
 
 # --------------------------------------------------------------------------- operator actions
@@ -202,9 +230,10 @@ def sub_title(
     paused: bool,
     live: bool,
     remote: bool,
+    outages: Sequence[str] = (),
 ) -> str:
-    """The header's second line: the clock, live or paused, the last pass, and whether
-    actions go to Kombo."""
+    """The header's second line: the clock, live or paused, the last pass, whether
+    actions go to Kombo, and the tools in an outage (``outages``)."""
     now = clock.now()
     kind = " (fixed)" if isinstance(clock, FixedClock) else ""
     if isinstance(clock, SimulatedClock):
@@ -216,4 +245,5 @@ def sub_title(
         last = f"last pass {last_pass_at:%H:%M:%S}"
     state = "paused" if paused else ("live" if live else "manual refresh")
     kombo = " · actions go to Kombo" if remote else ""
-    return f"{when} · {state} · {last}{kombo}"
+    down = f" · ⚡ outage: {', '.join(safe_text(t) for t in outages)}" if outages else ""
+    return f"{when} · {state} · {last}{kombo}{down}"

@@ -7,6 +7,7 @@ requests up as messages (:class:`~syncwatch.tui.messages.OpenIntegration`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
+from syncwatch.outages import Outage
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
@@ -36,6 +38,7 @@ from syncwatch.tui.widgets.integration_list import (
     StateFilter,
 )
 from syncwatch.tui.widgets.line_list import LineList
+from syncwatch.tui.widgets.outage_banner import OutageBanner
 from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
 
 #: The preview pane shows from this terminal width up.
@@ -62,6 +65,7 @@ class MainScreen(Screen[None]):
         self.interval = interval
         self.ready = False
         self._bindings_signature: tuple[bool, ...] = ()
+        self._outages: tuple[tuple[Outage, ...], datetime] | None = None
         self._preview_key: tuple[object, ...] = ()
         self._facts_cache: dict[
             str, tuple[IntegrationRow, datetime, object, KomboMark | None, RenderOnce]
@@ -73,6 +77,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield OutageBanner(id="outages")
         yield SummaryBar(id="summary")
         yield StatusLine(id="status")
         with Horizontal(id="body"):
@@ -99,6 +104,8 @@ class MainScreen(Screen[None]):
         for view_setting in LIST_VIEW:
             self.watch(lst, view_setting, self.refresh_chrome, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint())
+        if self._outages is not None:
+            self.show_outages(*self._outages)
         self.refresh_chrome()
 
     def repaint(self) -> None:
@@ -121,6 +128,12 @@ class MainScreen(Screen[None]):
         else:
             lst.update_rows(changes.rows)
         self.refresh_chrome()
+
+    def show_outages(self, outages: Sequence[Outage], now: datetime) -> None:
+        """The tools in an outage now (none: the banner hides); kept for the mount."""
+        self._outages = (tuple(outages), now)
+        if self.ready:
+            self.query_one(OutageBanner).show_outages(outages, now)
 
     def after_action(self, bulk: bool) -> None:
         """An operator action finished: a bulk one (or one on marked rows) clears the marks."""
