@@ -76,7 +76,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
     """Open the terminal UI on ``args.db`` without a store opened beforehand (the command
     line's entry for the UI; ``headless``: no terminal, for tests)."""
     target = ui_target(args.db)
-    opened = _fast_reader(target)
+    opened = open_fast_reader(target)
     if opened is None:
         return _launch_with_store(clock, args, headless=headless)
     reader, read_error = opened
@@ -108,10 +108,14 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
             opener.store.close()
 
 
-def _fast_reader(target: str | Path) -> tuple[FastReader, type[Exception]] | None:
-    """A reader of ``target``'s stored rows without the database package, and the error
-    its reads raise; ``None``: take the usual path. psycopg is imported only for a
-    PostgreSQL URL."""
+def open_fast_reader(
+    target: str | Path, *, timeout: float = 5.0
+) -> tuple[FastReader, type[Exception]] | None:
+    """A reader of ``target``'s stored rows without the database package
+    (:class:`~syncwatch.fastread.FastReader`, or :class:`~syncwatch.pgread.PgReader` for a
+    PostgreSQL URL), and the error its reads raise; ``None``: take the usual path (see
+    their ``open``). psycopg is imported only for a PostgreSQL URL; ``timeout``: how long a
+    SQLite reader waits for a lock."""
     if str(target).startswith("postgresql"):
         import psycopg
 
@@ -121,7 +125,7 @@ def _fast_reader(target: str | Path) -> tuple[FastReader, type[Exception]] | Non
         return None if pg is None else (pg, psycopg.Error)
     from syncwatch.fastread import FastReader
 
-    reader = FastReader.open(target)
+    reader = FastReader.open(target, timeout=timeout)
     return None if reader is None else (reader, sqlite3.Error)
 
 
