@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from syncwatch.db.evaluation import any_due, needs_evaluation
 from syncwatch.db.kombo import insert_issue, integration_issues, kombo_marks, upstream_info
 from syncwatch.fastread import FastReader
 from syncwatch.importer import import_files, load_sample
-from syncwatch.pgread import PgReader, connect_args, is_postgres
+from syncwatch.pgread import PgReader, connect_args
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import IntegrationState
 from syncwatch.tui.preload import read_first_screen
@@ -244,8 +244,6 @@ def test_urls_read_as_sqlalchemy_reads_them() -> None:
         "dbname": "db",
         "options": "-c work_mem=8MB",
     }
-    assert is_postgres("postgresql://h/db") and is_postgres("postgresql+psycopg://h/db")
-    assert not is_postgres("sqlite:///x.db") and not is_postgres("postgresql.db")
 
 
 def test_a_database_behind_the_head_is_left_to_the_store(pg_url: str) -> None:
@@ -311,3 +309,21 @@ def test_reading_loads_nothing_heavy(filled: str) -> None:
 
 def test_states_are_the_stores_enums(reader: PgReader) -> None:
     assert {r.state for r in reader.integrations()} <= set(IntegrationState)
+
+
+def test_times_are_utc_whatever_the_sessions_zone(filled: str) -> None:
+    """A server or URL set to another zone: psycopg would return local times; the reader
+    returns the instants in UTC, as ``UTCDateTime`` does."""
+    url = f"{filled}?options=-c%20TimeZone%3DAsia/Kolkata"
+    store = Store.open(url)
+    reader = PgReader.open(url)
+    assert reader is not None
+    try:
+        with reader:
+            rows = reader.integrations()
+            assert rows == store.integrations()
+            assert {r.created_at.tzinfo for r in rows} == {UTC}
+            ids = [r.id for r in rows]
+            assert reader.syncs(ids[0]) == store.syncs(ids[0])
+    finally:
+        store.close()

@@ -46,7 +46,7 @@ from syncwatch.rows import (
 )
 from syncwatch.states import IntegrationState, QaStatus, SyncState
 
-__all__ = ["PgReader", "connect_args", "is_postgres"]
+__all__ = ["PgReader", "connect_args"]
 
 #: The URL schemes read here: the driver ``Store`` opens PostgreSQL with. (A bare
 #: ``postgresql://`` means psycopg2 to SQLAlchemy: left to the ORM path, which says so.)
@@ -131,12 +131,6 @@ _SEVERITY: Final[dict[str | None, int]] = {s.value: -s.severity for s in Integra
 
 
 # --------------------------------------------------------------------------- locating
-
-
-def is_postgres(target: str | Path) -> bool:
-    """Whether ``target`` is a PostgreSQL URL (of any driver)."""
-    scheme = str(target).partition("://")[0] if "://" in str(target) else ""
-    return scheme == "postgresql" or scheme.startswith("postgresql+")
 
 
 def connect_args(target: str | Path) -> dict[str, Any] | None:
