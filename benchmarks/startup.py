@@ -15,7 +15,7 @@ In the same run, and alternated with it round by round:
   ``PYTHONPATH``; each side builds its own databases with its own code).
 
     uv run python benchmarks/startup.py [--sizes sample,100,10000,100000] [--rounds 5]
-                                        [--baseline REF] [--json]
+                                        [--baseline REF] [--postgres URL|start] [--json]
 
 The sample case runs ``syncwatch`` with no ``--db`` in a fresh data directory
 (``XDG_DATA_HOME``), as a newcomer does; the first run, which creates the database and
@@ -24,6 +24,13 @@ imports the bundled sample, is reported apart (``first_start``). The generated d
 evaluated at its fixed instant) are opened with ``--now`` at that instant, so nothing is
 due and the figure is the start itself. Medians are in milliseconds; ratios are new /
 baseline (below 1 is faster). Nothing here asserts a time: it prints figures.
+
+``--postgres`` adds the same starts on PostgreSQL (cases ``*.pg.*``): ``URL`` names a
+server by a database to connect to (``postgresql+psycopg://user:pw@host:port/postgres``;
+the user creates and drops the ``swbench_*`` databases), ``start`` starts a throwaway one
+with ``initdb``/``pg_ctl`` on a loopback port (as the tests do, ``tests/pg_support.py``).
+Each side builds its databases there with its own code: ``sample`` is the bundled sample
+(63 integrations) loaded at the builder's instant, a count is ``benchmarks/tui.py``'s data.
 """
 
 from __future__ import annotations
@@ -72,6 +79,11 @@ TARGETS_MS: dict[str, float] = {
     "cli.list_json.100": 300,
     "cli.list_json.10000": 800,
     "cli.show_json.10000": 300,
+    "tui.pg.sample": 500,
+    "tui.pg.10000": 800,
+    "tui.pg.100000": 2000,
+    "cli.list_json.pg.10000": 800,
+    "cli.show_json.pg.10000": 300,
 }
 
 _FLOOR_APP = """
@@ -94,6 +106,8 @@ class Tree:
     dbs: dict[int, Path] = field(default_factory=dict)
     ids: dict[int, str] = field(default_factory=dict)
     markers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    #: size ("sample" or a count) -> (URL of its PostgreSQL database, an id, its marker)
+    pg: dict[str, tuple[str, str, re.Pattern[str]]] = field(default_factory=dict)
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", **extra)
@@ -264,6 +278,89 @@ def prepare_sample(tree: Tree) -> float:
     return screen.rows_s
 
 
+# ------------------------------------------------------------------------------ PostgreSQL
+
+
+class PgSide:
+    """The PostgreSQL server the ``*.pg.*`` cases run on: given, or started here."""
+
+    def __init__(self, spec: str) -> None:
+        self.server: Any = None
+        if spec == "start":
+            sys.path.insert(0, str(ROOT / "tests"))
+            from pg_support import PgServer
+
+            progress("starting a throwaway PostgreSQL server")
+            self.server = PgServer.start()
+            spec = self.server.url("postgres")
+        self.admin_url = spec
+        self.made: list[str] = []
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        from syncwatch.pgread import connect_args
+
+        args = connect_args(self.admin_url)
+        if args is None:
+            raise SystemExit(f"--postgres: not a postgresql+psycopg URL: {self.admin_url}")
+        with psycopg.connect(autocommit=True, **args) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+    def fresh(self, name: str) -> str:
+        """A fresh database ``name``; returns its URL."""
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._admin(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        head, _, _ = self.admin_url.rpartition("/")
+        return f"{head}/{name}"
+
+    def close(self) -> None:
+        for name in self.made:
+            with contextlib.suppress(Exception):
+                self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if self.server is not None:
+            self.server.stop()
+
+
+def build_pg(tree: Tree, pg: PgSide, size: str) -> None:
+    """The tree's own code fills a fresh PostgreSQL database for ``size``."""
+    url = pg.fresh(f"swbench_{tree.name}_{size}")
+    progress(f"{tree.name}: building {size} on PostgreSQL")
+    subprocess.run(
+        [sys.executable, str(HERE / "startup.py"), "--child-build-pg", size, "--db", url],
+        env=tree.env(), cwd=tree.path, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    import psycopg
+
+    from syncwatch.pgread import connect_args
+
+    with psycopg.connect(**(connect_args(url) or {})) as conn:
+        orgs = {r[0][:14] for r in conn.execute("SELECT organization FROM integration")}
+        row = conn.execute(
+            "SELECT id FROM integration WHERE deleted_at IS NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    names = sorted((o for o in orgs if len(o) >= 4), key=len, reverse=True)
+    tree.pg[size] = (url, row[0], re.compile("|".join(re.escape(o) for o in names)))
+
+
+def child_build_pg(size: str, url: str) -> None:
+    if size == "sample":
+        from datetime import UTC, datetime
+
+        from syncwatch.db import Store
+        from syncwatch.importer import load_sample
+
+        store = Store.open(url)
+        load_sample(store, datetime.fromisoformat(NOW_TEXT).astimezone(UTC))
+        store.close()
+        return
+    from tui import build_db
+
+    build_db(url, int(size))  # type: ignore[arg-type]  # Store.open takes a URL too
+
+
 # ------------------------------------------------------------------------------ the cases
 
 
@@ -294,6 +391,15 @@ def cases(tree: Tree, sizes: Sequence[str]) -> dict[str, Any]:
             out[f"cli.show_json.{n}"] = lambda b=base, i=tree.ids[n]: run_to_exit(
                 [*b, "show", i, "--json"], tree.env(), tree.path
             )
+    for size, (url, iid, marker) in tree.pg.items():
+        base = [sw, "--db", url, "--now", NOW_TEXT]
+        out[f"tui.pg.{size}"] = lambda b=base, m=marker: run_in_pty(b, tree.env(), m, tree.path)
+        out[f"cli.list_json.pg.{size}"] = lambda b=base: run_to_exit(
+            [*b, "list", "--json"], tree.env(), tree.path
+        )
+        out[f"cli.show_json.pg.{size}"] = lambda b=base, i=iid: run_to_exit(
+            [*b, "show", i, "--json"], tree.env(), tree.path
+        )
     out["cli.help"] = lambda: run_to_exit([sw, "--help"], tree.env(), tree.path)
     return out
 
@@ -344,8 +450,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5, help="starts of each case and side (default 5)")
     p.add_argument("--baseline", help="a commit to compare with, in the same run (e.g. HEAD~1)")
     p.add_argument("--keep", help="build the databases here and keep them (reused next time)")
+    p.add_argument(
+        "--postgres",
+        metavar="URL|start",
+        help="the same starts on PostgreSQL: a server's URL, or start a throwaway one",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--child-build", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--child-build-pg", help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
     ns = p.parse_args(argv)
     if ns.rounds < 1:
@@ -357,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     if ns.child_build:
         child_build(ns.child_build, ns.db)
+        return 0
+    if ns.child_build_pg:
+        child_build_pg(ns.child_build_pg, ns.db)
         return 0
     sizes = [s.strip() for s in ns.sizes.split(",") if s.strip()]
     work = Path(ns.keep) if ns.keep else Path(tempfile.mkdtemp(prefix="syncwatch-startup-"))
@@ -381,7 +496,10 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
         trees.append(Tree("baseline", base_checkout, work / "baseline"))
+    pg = None
     try:
+        if ns.postgres:
+            pg = PgSide(ns.postgres)
         first_start: dict[str, float] = {}
         for tree in trees:
             tree.data.mkdir(parents=True, exist_ok=True)
@@ -390,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
                     build(tree, int(size))
             if "sample" in sizes:
                 first_start[tree.name] = prepare_sample(tree) * 1000
+            if pg is not None:
+                for size in sizes:
+                    build_pg(tree, pg, size)
         plan = {t.name: cases(t, sizes) for t in trees}
         plan["floor"] = floors()
         runs: dict[str, dict[str, list[dict[str, float]]]] = {side: {} for side in plan}
@@ -400,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
                     progress(f"round {i + 1}/{ns.rounds}: {side} {name}")
                     runs[side].setdefault(name, []).append(figures_of(fn(), name))
     finally:
+        if pg is not None:
+            pg.close()
         if base_checkout is not None:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_checkout)],

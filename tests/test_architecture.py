@@ -123,6 +123,25 @@ def test_only_the_database_package_talks_sql() -> None:
     assert offenders == {}
 
 
+#: The modules that may talk to a database driver directly (``sqlite3``, ``psycopg``), with
+#: the reason; the rest go through ``syncwatch.db``.
+DRIVER_HOMES = {
+    "syncwatch.db": "the database package (engines, SQLite's pragmas and errors)",
+    "syncwatch.fastread": "the stored rows read with sqlite3 before SQLAlchemy loads",
+    "syncwatch.pgread": "the same on PostgreSQL with psycopg (PgReader)",
+    "syncwatch.cli.tui": "the UI's first screen: which reader, and its read error",
+}
+
+
+def test_only_the_read_paths_and_the_database_package_talk_to_a_driver() -> None:
+    offenders = {
+        name: hits
+        for name, hits in _imports_matching(("sqlite3", "psycopg")).items()
+        if name not in DRIVER_HOMES and not name.startswith("syncwatch.db.")
+    }
+    assert offenders == {}
+
+
 def test_only_the_tui_gateway_reaches_the_database_and_kombo() -> None:
     offenders = {
         name: hits

@@ -8,8 +8,9 @@ command imports what it needs when it runs, so ``syncwatch --help`` stays light 
 SQLAlchemy, SQLModel, pydantic, Textual or Rich: ``tests/test_cli_imports.py``).
 
 ``list``, ``show`` and ``logs`` also name a ``fast`` function: what they print read with
-:mod:`syncwatch.fastread` (``sqlite3`` alone) when that is the same answer, which
-:func:`_from_stored_rows` decides; otherwise they run on ``Store`` with the pass.
+:mod:`syncwatch.fastread` (``sqlite3`` alone; on PostgreSQL :mod:`syncwatch.pgread`,
+psycopg alone) when that is the same answer, which :func:`_from_stored_rows` decides;
+otherwise they run on ``Store`` with the pass.
 """
 
 from __future__ import annotations
@@ -83,24 +84,24 @@ def _from_stored_rows(args: argparse.Namespace, clock: Clock) -> Printer | None:
     (:mod:`syncwatch.fastread`), or ``None``: then it runs as it always did, on ``Store``.
 
     Taken only when the answer is the same either way: the database is an existing SQLite
-    file at this syncwatch's schema head (anything else, ``Store`` creates, upgrades or
-    refuses), and for ``list`` and ``show`` a pass at ``now`` has nothing to do and ``now``
-    is not behind the last stored evaluation (else the pass runs, and stores, or says why
-    not). Nothing here writes; any failure to read falls back to ``Store``, which reports
-    it in its words. The reads happen in one read transaction, before anything is printed.
+    file, or a PostgreSQL database, at this syncwatch's schema head (anything else,
+    ``Store`` creates, upgrades or refuses), and for ``list`` and ``show`` a pass at
+    ``now`` has nothing to do and ``now`` is not behind the last stored evaluation (else
+    the pass runs, and stores, or says why not). Nothing here writes; any failure to read
+    falls back to ``Store``, which reports it in its words. The reads happen in one read
+    transaction, before anything is printed.
     """
     command = getattr(args, "fast", None)
     if command is None:
         return None
-    import sqlite3
-
-    from syncwatch.fastread import FastReader
+    from syncwatch.cli.tui import open_fast_reader
 
     target = args.db or os.environ.get("SYNCWATCH_DB") or default_db_path()
     # No waiting for a lock: Store waits (and says "locked" when it gives up).
-    reader = FastReader.open(target, timeout=0)
-    if reader is None:
+    opened = open_fast_reader(target, timeout=0)
+    if opened is None:
         return None
+    reader, read_error = opened
     try:
         with reader, reader.snapshot():
             now = clock.now()
@@ -112,5 +113,5 @@ def _from_stored_rows(args: argparse.Namespace, clock: Clock) -> Printer | None:
                     return None
             printer: Printer = command(reader, now, args)
             return printer
-    except (sqlite3.Error, ValueError):
+    except (read_error, ValueError):
         return None  # Store reads it again, and fails (or not) as it always did

@@ -3,10 +3,12 @@
 :func:`launch_tui` shows real rows before anything heavy is imported: a SQLite file at this
 syncwatch's schema head is read with the standard library's ``sqlite3``
 (:class:`~syncwatch.fastread.FastReader`: the first screenful, the count and the Kombo
-marks), the app starts with them, and the store (SQLAlchemy, SQLModel, pydantic) is opened
-by the app's first worker after the first paint. Anything else (PostgreSQL, a database to
-create, upgrade or refuse, a default database still to be filled with the sample) takes the
-usual path: the store is opened first, so a refusal is a one-line error before the UI.
+marks), a PostgreSQL database at the head with psycopg alone
+(:class:`~syncwatch.pgread.PgReader`, the same reads); the app starts with them, and the
+store (SQLAlchemy, SQLModel, pydantic) is opened by the app's first worker after the first
+paint. Anything else (a database to create, upgrade or refuse, another driver's URL, a
+server that does not answer, a default database still to be filled with the sample) takes
+the usual path: the store is opened first, so a refusal is a one-line error before the UI.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from syncwatch.clock import Clock
 
 if TYPE_CHECKING:
     from syncwatch.db import Store
+    from syncwatch.fastread import FastReader
 
 
 def add_tui_options(parser: argparse.ArgumentParser) -> None:
@@ -72,12 +75,11 @@ class _OpenStore:
 def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False) -> int:
     """Open the terminal UI on ``args.db`` without a store opened beforehand (the command
     line's entry for the UI; ``headless``: no terminal, for tests)."""
-    from syncwatch.fastread import FastReader
-
     target = ui_target(args.db)
-    reader = FastReader.open(target)
-    if reader is None:
+    opened = open_fast_reader(target)
+    if opened is None:
         return _launch_with_store(clock, args, headless=headless)
+    reader, read_error = opened
     from syncwatch.tui.app import run_app
     from syncwatch.tui.preload import read_first_screen
 
@@ -85,8 +87,9 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
     try:
         try:
             preload = read_first_screen(reader)
-        except sqlite3.Error:
-            # Unreadable after all (damaged, locked for long): the store says what it is.
+        except read_error:
+            # Unreadable after all (damaged, locked for long, the server gone): the store
+            # says what it is.
             reader.close()
             return _launch_with_store(clock, args, headless=headless)
         except BaseException:
@@ -103,6 +106,27 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
     finally:
         if opener.store is not None:
             opener.store.close()
+
+
+def open_fast_reader(
+    target: str | Path, *, timeout: float = 5.0
+) -> tuple[FastReader, type[Exception]] | None:
+    """A reader of ``target``'s stored rows without the database package
+    (:class:`~syncwatch.fastread.FastReader`, or :class:`~syncwatch.pgread.PgReader` for a
+    PostgreSQL URL), and the error its reads raise; ``None``: take the usual path (see
+    their ``open``). psycopg is imported only for a PostgreSQL URL; ``timeout``: how long a
+    SQLite reader waits for a lock."""
+    if str(target).startswith("postgresql"):
+        import psycopg
+
+        from syncwatch.pgread import PgReader
+
+        pg = PgReader.open(target)
+        return None if pg is None else (pg, psycopg.Error)
+    from syncwatch.fastread import FastReader
+
+    reader = FastReader.open(target, timeout=timeout)
+    return None if reader is None else (reader, sqlite3.Error)
 
 
 def _launch_with_store(clock: Clock, args: argparse.Namespace, *, headless: bool) -> int:

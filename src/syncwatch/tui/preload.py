@@ -2,7 +2,8 @@
 
 Importing SQLAlchemy, SQLModel and pydantic takes about a second on a small machine; the
 first screen needs only the stored rows. :func:`read_first_screen` reads them with
-:class:`~syncwatch.fastread.FastReader` (the standard library's ``sqlite3``): the first
+:class:`~syncwatch.fastread.FastReader` (the standard library's ``sqlite3``; on
+PostgreSQL its twin :class:`~syncwatch.pgread.PgReader`, psycopg alone): the first
 screenful in the list's order, every Kombo mark, how many integrations there are and the
 change-feed position. The app shows them at once; the rest of the rows load in a worker
 (:meth:`syncwatch.tui.gateway.Gateway.load_rest`) and the first evaluation pass, with the
