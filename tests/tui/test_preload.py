@@ -38,6 +38,9 @@ class HeldReader:
         self.reader = reader
         self.release = threading.Event()
 
+    def recent_results(self, ids: Any) -> Any:
+        return self.reader.recent_results(ids)
+
     def iter_integrations(self, **options: Any) -> Iterator[list[Any]]:
         self.release.wait()
         yield from self.reader.iter_integrations(**options)

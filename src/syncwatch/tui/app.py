@@ -69,6 +69,7 @@ from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
+from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
 from syncwatch.tui.screens.feed import (
     ActivityWanted,
     FeedLoaded,
@@ -76,7 +77,6 @@ from syncwatch.tui.screens.feed import (
     FeedWanted,
     ShowInList,
 )
-from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
 
@@ -132,6 +132,7 @@ class SyncwatchApp(App[int]):
             self.model.preload(
                 preload.rows, total=preload.total, revision=preload.revision, marks=preload.marks
             )
+            self.model.take_recent(preload.recent)
         self.gate = ActionGate(read_only=read_only)
         #: Why the last pass stored nothing, as told to the user (None: it was stored).
         self.not_stored_told: str | None = None
@@ -233,6 +234,7 @@ class SyncwatchApp(App[int]):
         self.work("evaluate", work, exclusive=True)
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.model.take_recent(message.recent)
         self.show_changes(self.model.rows_loaded(message.rows, done=message.done))
 
     def on_pass_finished(self, message: PassFinished) -> None:
@@ -242,6 +244,7 @@ class SyncwatchApp(App[int]):
         if why is not None and why != self.not_stored_told:
             self.tell(notices.nothing_stored(why))  # once, not at every pass
         self.not_stored_told = why
+        self.model.take_recent(message.recent, full=message.full)
         changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
         self.show_changes(changes)
         self.update_header()
@@ -377,6 +380,7 @@ class SyncwatchApp(App[int]):
     def on_action_finished(self, message: ActionFinished) -> None:
         self.model.action_applied(message.now)
         done = [r.integration_id for r in message.results]
+        self.model.take_recent(message.recent)
         changes = self.model.apply(message.rows, marks=message.kombo, quiet=done)
         self.show_changes(changes)
         told = notices.action_done(

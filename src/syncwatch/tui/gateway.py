@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from syncwatch.fastread import FastReader
     from syncwatch.feed import FeedQuery
     from syncwatch.kombo.remote import KomboRemote
-    from syncwatch.trends import RecentResults
     from syncwatch.signatures import SignatureCount
+    from syncwatch.trends import RecentResults
 
 __all__ = ["Gateway", "StoreOpener"]
 
@@ -115,9 +115,11 @@ class Gateway:
             batches = reader.iter_integrations(batch=batch, order="list")
             rows = next(batches, [])
             for following in batches:
-                self._post(RowsLoaded(rows, done=False))
+                recent = reader.recent_results([r.id for r in rows])
+                self._post(RowsLoaded(rows, done=False, recent=recent))
                 rows = following
-            self._post(RowsLoaded(rows, done=True))
+            recent = reader.recent_results([r.id for r in rows])
+            self._post(RowsLoaded(rows, done=True, recent=recent))
         finally:
             reader.close()
 
@@ -181,7 +183,8 @@ class Gateway:
             rows = result.current(self.store.integrations())
         marks = kombo_marks(self.store, None if full else [r.id for r in rows])
         self._post_outages(now)  # first: the pass's notices fold what an outage tells
-        self._post(PassFinished(now, result, rows, full=full, kombo=marks))
+        recent = self.recent_results(None if full else [r.id for r in rows])
+        self._post(PassFinished(now, result, rows, full=full, kombo=marks, recent=recent))
 
     # -- operator actions ---------------------------------------------------------------
 
@@ -199,7 +202,12 @@ class Gateway:
         )
         rows = self.store.integrations(since_revision=since)
         marks = kombo_marks(self.store, [r.id for r in rows])
-        self._post(ActionFinished(action, results, refusals, unknown, rows, now, kombo=marks))
+        recent = self.recent_results([r.id for r in rows])
+        self._post(
+            ActionFinished(
+                action, results, refusals, unknown, rows, now, kombo=marks, recent=recent
+            )
+        )
 
     # -- the drill-down -----------------------------------------------------------------
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     # views (re-exported), so no view names the Kombo package.
     from syncwatch.rows import IssueRow as IssueRow
     from syncwatch.rows import UpstreamInfo as UpstreamInfo
+    from syncwatch.trends import RecentResults
 
 
 # --------------------------------------------------------------------------- worker results
@@ -35,10 +36,13 @@ class PassFinished(Message):
         rows: list[IntegrationRow],
         full: bool,
         kombo: Mapping[str, KomboMark] | None = None,
+        recent: Mapping[str, RecentResults] | None = None,
     ) -> None:
         super().__init__()
         self.now = now
         self.result = result
+        #: The recent-results strips, of the same integrations as ``kombo`` (None: not loaded).
+        self.recent = recent
         self.rows = rows
         self.full = full
         #: Kombo marks: of every marked integration (``full``), else of ``rows``; None:
@@ -49,9 +53,17 @@ class PassFinished(Message):
 class RowsLoaded(Message):
     """More of the integrations the first screen did not hold, read in the list's order."""
 
-    def __init__(self, rows: list[IntegrationRow], *, done: bool) -> None:
+    def __init__(
+        self,
+        rows: list[IntegrationRow],
+        *,
+        done: bool,
+        recent: Mapping[str, RecentResults] | None = None,
+    ) -> None:
         super().__init__()
         self.rows = rows
+        #: The recent-results strips of ``rows``.
+        self.recent = recent
         #: The last of them: every integration is now loaded.
         self.done = done
 
@@ -68,8 +80,11 @@ class ActionFinished(Message):
         rows: list[IntegrationRow],
         now: datetime | None = None,
         kombo: Mapping[str, KomboMark] | None = None,
+        recent: Mapping[str, RecentResults] | None = None,
     ) -> None:
         super().__init__()
+        #: The recent-results strips of ``rows`` (None: not loaded).
+        self.recent = recent
         #: The time the action was applied at.
         self.now = now
         #: Kombo marks of ``rows`` (None: not loaded).

@@ -20,6 +20,7 @@ from syncwatch.rows import IntegrationRow, KomboMark
 
 if TYPE_CHECKING:
     from syncwatch.fastread import FastReader
+    from syncwatch.trends import RecentResults
 
 #: Rows read before the first paint: more than a tall terminal shows.
 SCREENFUL = 200
@@ -39,6 +40,8 @@ class Preload:
     revision: int
     #: Kombo's marks of every integration that has one.
     marks: dict[str, KomboMark]
+    #: The recent-results strips of ``rows``.
+    recent: dict[str, RecentResults]
     #: Where the rest of the rows come from (the app's worker reads them, then closes it).
     reader: FastReader
 
@@ -60,5 +63,6 @@ def read_first_screen(reader: FastReader, screenful: int = SCREENFUL) -> Preload
         total=reader.count(),
         revision=revision,
         marks=reader.kombo_marks(),
+        recent=reader.recent_results([r.id for r in rows]),
         reader=reader,
     )

@@ -98,6 +98,7 @@ class MainScreen(Screen[None]):
         lst = self.integration_list
         lst.now = self.model.now
         lst.kombo = self.model.kombo
+        lst.recent = self.model.recent
         lst.set_rows(self.model.rows.values())
         lst.focus()
         # What the list shows changed: the status line says so (after the list's own watcher).
