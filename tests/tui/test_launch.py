@@ -96,3 +96,25 @@ def test_another_programs_file_is_refused_before_the_ui_and_left_as_it_was(
     err = capsys.readouterr().err
     assert "not a syncwatch database" in err and len(err.strip().splitlines()) == 1
     assert started.calls == []
+
+
+def test_the_ui_records_actions_as_the_operator_given(
+    db_path: Path, clock: FixedClock, started: Started
+) -> None:
+    assert launch(clock, "--db", str(db_path), "--operator", "alice") == 0
+    (call,) = started.calls
+    assert call["actor"] == "alice"
+
+
+def test_a_bad_operator_name_is_one_line_before_any_ui(
+    db_path: Path,
+    started: Started,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SYNCWATCH_OPERATOR", "mallory\x1b[2J")
+    assert main(["--db", str(db_path), "--now", NOW]) == 2
+    err = capsys.readouterr().err
+    assert "SYNCWATCH_OPERATOR" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert started.calls == []

@@ -47,7 +47,15 @@ def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Open the terminal UI on an open store."""
     from syncwatch.tui.app import run_app
 
-    return run_app(store, clock, interval=args.interval, read_only=args.read_only)
+    from syncwatch.cli.actions import operator_of
+
+    return run_app(
+        store,
+        clock,
+        interval=args.interval,
+        read_only=args.read_only,
+        actor=operator_of(args),
+    )
 
 
 def ui_target(db: str | None) -> str | Path:
@@ -74,11 +82,16 @@ class _OpenStore:
 
 def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False) -> int:
     """Open the terminal UI on ``args.db`` without a store opened beforehand (the command
-    line's entry for the UI; ``headless``: no terminal, for tests)."""
+    line's entry for the UI; ``headless``: no terminal, for tests). The operator the UI's
+    actions are recorded as is settled first: a bad ``SYNCWATCH_OPERATOR`` is a one-line
+    error before any UI."""
+    from syncwatch.cli.actions import operator_of
+
+    actor = operator_of(args)
     target = ui_target(args.db)
     opened = open_fast_reader(target)
     if opened is None:
-        return _launch_with_store(clock, args, headless=headless)
+        return _launch_with_store(clock, args, headless=headless, actor=actor)
     reader, read_error = opened
     from syncwatch.tui.app import run_app
     from syncwatch.tui.preload import read_first_screen
@@ -91,7 +104,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
             # Unreadable after all (damaged, locked for long, the server gone): the store
             # says what it is.
             reader.close()
-            return _launch_with_store(clock, args, headless=headless)
+            return _launch_with_store(clock, args, headless=headless, actor=actor)
         except BaseException:
             reader.close()
             raise
@@ -102,6 +115,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
             read_only=args.read_only,
             headless=headless,
             preload=preload,
+            actor=actor,
         )
     finally:
         if opener.store is not None:
@@ -129,7 +143,9 @@ def open_fast_reader(
     return None if reader is None else (reader, sqlite3.Error)
 
 
-def _launch_with_store(clock: Clock, args: argparse.Namespace, *, headless: bool) -> int:
+def _launch_with_store(
+    clock: Clock, args: argparse.Namespace, *, headless: bool, actor: str
+) -> int:
     """The usual path: open (create, upgrade or refuse) the store, then the UI."""
     from syncwatch.cli.common import open_store
     from syncwatch.tui.app import run_app
@@ -137,7 +153,12 @@ def _launch_with_store(clock: Clock, args: argparse.Namespace, *, headless: bool
     store = open_store(args.db, clock)
     try:
         return run_app(
-            store, clock, interval=args.interval, read_only=args.read_only, headless=headless
+            store,
+            clock,
+            interval=args.interval,
+            read_only=args.read_only,
+            headless=headless,
+            actor=actor,
         )
     finally:
         store.close()
