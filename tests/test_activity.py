@@ -396,3 +396,44 @@ def test_activity_follow_prints_new_entries_as_they_are_recorded(fleet_db: str) 
             proc.terminate()
             proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+# --------------------------------------------------------------------------- who, in show
+
+
+def test_show_says_who_caused_each_transition_and_lists_actions_that_changed_nothing(
+    fleet_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--db", fleet_db, "show", "workday:one")
+    assert code == 0, err
+    history = out[out.index("History") :]
+    lines = [line for line in history.splitlines() if "->" in line]
+    assert lines[0].endswith("failed.")  # the rules: nobody acted
+    assert "Failing -> Inactive" in lines[1] and lines[1].endswith("(by alice)")
+    assert "Inactive -> Failing" in lines[2] and lines[2].endswith("(by alice)")
+    code, out, err = run(capsys, "--db", fleet_db, "show", "workday:two")
+    assert code == 0, err
+    assert "Update credentials (by bob), no change of state" in out
+
+
+def test_show_json_history_names_the_action_and_its_actor(
+    fleet_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--db", fleet_db, "show", "workday:one", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    caused = [(h["to"], h["action"], h["actor"]) for h in doc["history"] if h["actor"]]
+    assert caused == [("INACTIVE", "deactivate", "alice"), ("SYNC_FAILING", "reactivate", "alice")]
+    assert all("db_role" in a for a in doc["audit"])
+    assert all(h["actor"] is None for h in doc["history"] if h["action"] is None)
+
+
+def test_show_prints_an_actor_from_the_environment_literally(
+    fleet_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNCWATCH_OPERATOR", "mallory [red]x[/red]")
+    code, _, err = run(capsys, "--db", fleet_db, "deactivate", "workday:two")
+    assert code == 0, err
+    code, out, err = run(capsys, "--db", fleet_db, "show", "workday:two")
+    assert code == 0, err
+    assert "(by mallory [red]x[/red])" in out

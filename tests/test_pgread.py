@@ -24,6 +24,7 @@ from syncwatch.actions import Action, perform
 from syncwatch.db import Store, tables
 from syncwatch.db.evaluation import any_due, needs_evaluation
 from syncwatch.db.kombo import insert_issue, integration_issues, kombo_marks, upstream_info
+from syncwatch.db.trends import recent_results
 from syncwatch.fastread import FastReader
 from syncwatch.importer import import_files, load_sample
 from syncwatch.pgread import PgReader, connect_args
@@ -125,6 +126,11 @@ def test_it_reads_every_integration_as_the_store_does(filled: str, reader: PgRea
         assert reader.kombo_marks(ids) == kombo_marks(store, ids)
         assert reader.upstream_info() == upstream_info(store)
         assert reader.upstream_info(ids[:3]) == upstream_info(store, ids[:3])
+        assert reader.recent_results() == recent_results(store)
+        assert reader.recent_results([*ids[:3], "nope:x"]) == recent_results(
+            store, [*ids[:3], "nope:x"]
+        )
+        assert any(strip for strip in reader.recent_results().values())
         for row in expected:
             assert reader.get(row.id) == store.get(row.id)
             assert reader.syncs(row.id) == store.syncs(row.id)

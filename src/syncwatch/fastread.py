@@ -141,7 +141,8 @@ _HISTORY: Final = (
     "SELECT from_state, to_state, at, reason FROM state_change WHERE integration_id = ? ORDER BY id"
 )
 _AUDIT: Final = (
-    "SELECT integration_id, actor, action, at, state_before, state_after FROM audit_entry"
+    "SELECT integration_id, actor, action, at, state_before, state_after, db_role"
+    " FROM audit_entry"
     " WHERE integration_id = ? ORDER BY id"
 )
 _ISSUES: Final = (
@@ -757,8 +758,8 @@ class FastReader:
     def audit(self, integration_id: str) -> list[AuditRow]:
         """An integration's audit log, oldest first (as ``Store.audit``)."""
         return [
-            AuditRow(iid, actor, action, _parse_time(at), before, after)
-            for iid, actor, action, at, before, after in self._conn.execute(
+            AuditRow(iid, actor, action, _parse_time(at), before, after, role)
+            for iid, actor, action, at, before, after, role in self._conn.execute(
                 _AUDIT, (integration_id,)
             )
         ]

@@ -415,4 +415,4 @@ def attributed_history(
 
 def _role(audit: AuditRow | None) -> str | None:
     # ``AuditRow.db_role`` once rows.py has it (see syncwatch.db.feed.integration_audit).
-    return getattr(audit, "db_role", None) if audit is not None else None
+    return audit.db_role if audit is not None else None

@@ -33,7 +33,13 @@ from urllib.parse import parse_qsl, unquote
 
 import psycopg
 
-from syncwatch.fastread import INTEGRATION_COLUMNS, ORDERS, FastReader, schema_head
+from syncwatch.fastread import (
+    INTEGRATION_COLUMNS,
+    ORDERS,
+    FastReader,
+    _oldest_first,
+    schema_head,
+)
 from syncwatch.rows import (
     AuditRow,
     HistoryRow,
@@ -45,6 +51,7 @@ from syncwatch.rows import (
     UpstreamInfo,
 )
 from syncwatch.states import IntegrationState, QaStatus, SyncState
+from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync
 
 __all__ = ["PgReader", "connect_args"]
 
@@ -93,7 +100,8 @@ _HISTORY: Final = (
     " WHERE integration_id = %s ORDER BY id"
 )
 _AUDIT: Final = (
-    "SELECT integration_id, actor, action, at, state_before, state_after FROM audit_entry"
+    "SELECT integration_id, actor, action, at, state_before, state_after, db_role"
+    " FROM audit_entry"
     " WHERE integration_id = %s ORDER BY id"
 )
 _ISSUES: Final = (
@@ -109,6 +117,13 @@ _OPEN_ISSUES: Final = (
     "SELECT integration_id, count(*) FROM integration_issue"
     " WHERE status = 'OPEN' AND integration_id IS NOT NULL"
 )
+#: Each integration's last syncs, newest first; ``{where}`` is empty or an id filter.
+_RECENT: Final = (
+    "SELECT integration_id, id, state, started_at, ended_at FROM ("
+    "SELECT integration_id, id, state, started_at, ended_at, row_number() OVER ("
+    "PARTITION BY integration_id ORDER BY started_at DESC, id DESC) AS n FROM sync{where}"
+    ") AS recent WHERE n <= %s"
+)
 #: Checked when a reader opens, in one round trip (planning them checks every table and
 #: column they name; ``LIMIT 0`` reads no row).
 _CHECKS: Final = "; ".join(
@@ -122,6 +137,7 @@ _CHECKS: Final = "; ".join(
         _AUDIT,
         _ISSUES,
         _LOGS,
+        _RECENT.format(where=""),
     )
 )
 
@@ -480,6 +496,27 @@ class PgReader(FastReader):
             SyncRow(id_, iid, type_, SyncState(state), *rest)
             for id_, iid, type_, state, *rest in self._all(sql, params)
         ]
+
+    def recent_results(
+        self, ids: Sequence[str] | None = None, limit: int = RECENT_SYNCS
+    ) -> dict[str, RecentResults]:
+        """Each integration's strip of last syncs (as ``FastReader.recent_results``): of
+        ``ids`` (every id gets one, maybe empty), or with ``None`` of every integration
+        that has a sync."""
+        if ids is None:
+            rows = self._all(_RECENT.format(where=""), (limit,))
+        else:
+            rows = self._all(
+                _RECENT.format(where=" WHERE integration_id = ANY(%s)"), (list(ids), limit)
+            )
+        found: dict[str, list[RecentSync]] = {}
+        for iid, sid, state, started, ended in rows:
+            found.setdefault(iid, []).append(RecentSync(sid, SyncState(state), started, ended))
+        out = {iid: _oldest_first(strip) for iid, strip in found.items()}
+        if ids is not None:
+            for iid in ids:
+                out.setdefault(iid, NO_RECENT)
+        return out
 
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""

@@ -138,6 +138,8 @@ class AuditRow:
     at: datetime
     state_before: str | None
     state_after: str | None
+    #: The database role that acted (PostgreSQL; None on SQLite and before schema 0006).
+    db_role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

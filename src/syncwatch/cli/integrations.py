@@ -313,7 +313,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         syncs=store.syncs(row.id),
         issues=integration_issues(store, row.id),
         upstream=upstream_info(store, [row.id])[row.id],
-        audit=store.audit(row.id) if args.json else [],
+        audit=store.audit(row.id),
     )
     return _print_shown(shown, now, args)
 
@@ -329,7 +329,7 @@ def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
         syncs=reader.syncs(row.id),
         issues=reader.issues(row.id),
         upstream=reader.upstream_info([row.id])[row.id],
-        audit=reader.audit(row.id) if args.json else [],
+        audit=reader.audit(row.id),
     )
     return partial(_print_shown, shown, now, args)
 
@@ -358,6 +358,7 @@ def _print_shown(shown: _Shown, now: datetime, args: argparse.Namespace) -> int:
 
 
 def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
+    from syncwatch.feed import attributed_history
     from syncwatch.present import iso
     from syncwatch.trends import WINDOWS, timeline
 
@@ -368,12 +369,20 @@ def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
     availability = {name: tl.json()["availability"] for name, tl in timelines.items()}
     doc["availability"] = availability
     doc["timeline"] = {name: tl.json() for name, tl in timelines.items()}
+    # Each transition with the operator action that caused it, if one did (who and what).
+    causes = {
+        id(item.change): item.action
+        for item in attributed_history(shown.history, shown.audit)
+        if item.change is not None and item.action is not None
+    }
     doc["history"] = [
         {
             "from": h.from_state.value if h.from_state else None,
             "to": h.to_state.value,
             "at": iso(h.at),
             "reason": h.reason,
+            "action": causes[id(h)].action if id(h) in causes else None,
+            "actor": causes[id(h)].actor if id(h) in causes else None,
         }
         for h in shown.history
     ]
@@ -397,6 +406,7 @@ def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
             "at": iso(a.at),
             "state_before": a.state_before,
             "state_after": a.state_after,
+            "db_role": a.db_role,
         }
         for a in shown.audit
     ]
@@ -422,6 +432,7 @@ _SYNCS_SHOWN = 20
 def _print_show(shown: _Shown, now: datetime) -> None:
     from rich.text import Text
 
+    from syncwatch.feed import action_label, actor_text, attributed_history
     from syncwatch.present import (
         fmt_duration,
         fmt_time,
@@ -459,10 +470,17 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         line.append(pulled_text(upstream.checked_at, now))
         terminal.print(line)
     terminal.print(Text("History", style="bold"))
-    for h in shown.history:
+    for item in attributed_history(shown.history, shown.audit):
+        by = f" (by {actor_text(item.actor, item.db_role)})" if item.action is not None else ""
+        h = item.change
+        if h is None:
+            assert item.action is not None
+            what = action_label(item.action.action)
+            terminal.print(Text(f"  {fmt_time(item.at)}  {what}{by}, no change of state"))
+            continue
         before = h.from_state.label if h.from_state else "(new)"
         terminal.print(
-            Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {safe_text(h.reason)}")
+            Text(f"  {fmt_time(h.at)}  {before} -> {h.to_state.label}: {safe_text(h.reason)}{by}")
         )
     _print_trends(terminal, shown, now)
     if issues:

@@ -45,9 +45,8 @@ def add_tui_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Open the terminal UI on an open store."""
-    from syncwatch.tui.app import run_app
-
     from syncwatch.cli.actions import operator_of
+    from syncwatch.tui.app import run_app
 
     return run_app(
         store,

@@ -97,7 +97,9 @@ def history_row(r: Row[Any]) -> HistoryRow:
 
 def audit_row(r: Row[Any]) -> AuditRow:
     """One entry of the audit log."""
-    return AuditRow(r.integration_id, r.actor, r.action, r.at, r.state_before, r.state_after)
+    return AuditRow(
+        r.integration_id, r.actor, r.action, r.at, r.state_before, r.state_after, r.db_role
+    )
 
 
 def event_row(r: Row[Any]) -> EventRow:
