@@ -479,6 +479,25 @@ async def test_pause_and_refresh_now(store: Store, clock: FixedClock) -> None:
 # --------------------------------------------------------------------------- drill-down
 
 
+async def test_drill_down_history_says_who_caused_a_transition(
+    store: Store, clock: FixedClock
+) -> None:
+    perform(store, Action.DEACTIVATE, "greenhouse:orchid", NOW, actor="alice [b]x[/b]")
+    app = make_app(store, clock)
+    async with run(app, SIZE) as pilot:
+        await settle(pilot)
+        await put_cursor(pilot, app, "greenhouse:orchid")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IntegrationScreen)
+        left = screen.query_one("#detail-left", TextPane).text
+        history = " ".join(left.partition("State history, newest first")[2].split())
+        newest = history[: history.index("by alice [b]x[/b]")]  # literally, no markup
+        assert newest.startswith("Nov 26 12:00 ● ✖ Failing → ○ Inactive")  # the newest entry
+        assert history.count(" · by ") == 1  # the rules' transitions: nobody acted
+
+
 async def test_drill_down_shows_facts_history_syncs_and_logs(
     store: Store, clock: FixedClock
 ) -> None:

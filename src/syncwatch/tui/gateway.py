@@ -219,7 +219,8 @@ class Gateway:
         history = self.store.history(integration_id)
         issues = integration_issues(self.store, integration_id)
         upstream = upstream_info(self.store, [integration_id])[integration_id]
-        self._post(DetailLoaded(integration_id, syncs, history, issues, upstream))
+        audit = self.store.audit(integration_id)
+        self._post(DetailLoaded(integration_id, syncs, history, issues, upstream, audit))
 
     def load_logs(self, integration_id: str, sync_id: str) -> None:
         """The log entries of one sync, newest first."""

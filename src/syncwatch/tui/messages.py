@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from syncwatch.actions import Action, ActionResult, Refusal
-from syncwatch.rows import HistoryRow, IntegrationRow, KomboMark, LogRow, PassResult, SyncRow
+from syncwatch.rows import (
+    AuditRow,
+    HistoryRow,
+    IntegrationRow,
+    KomboMark,
+    LogRow,
+    PassResult,
+    SyncRow,
+)
 
 if TYPE_CHECKING:
     # Plain row types that live beside their queries for now; named here once for the
@@ -106,11 +114,14 @@ class DetailLoaded(Message):
         history: list[HistoryRow],
         issues: list[IssueRow] | None = None,
         upstream: UpstreamInfo | None = None,
+        audit: list[AuditRow] | None = None,
     ) -> None:
         super().__init__()
         self.integration_id = integration_id
         self.syncs = syncs
         self.history = history
+        #: Its operator actions, oldest first (who caused which transition).
+        self.audit: list[AuditRow] = audit or []
         #: Kombo's issues about it, open first.
         self.issues: list[IssueRow] = issues or []
         #: What the last pull learned from Kombo.

@@ -37,8 +37,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static
 
+from syncwatch.feed import action_label, actor_text, attributed_history
 from syncwatch.present import fmt_time, link_target, safe_text, shown_reason
-from syncwatch.rows import HistoryRow, IntegrationRow, LogRow, SyncRow
+from syncwatch.rows import AuditRow, HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.states import LogLevel
 from syncwatch.trends import WINDOWS, timeline
 from syncwatch.tui.colours import colour_style, state_style
@@ -92,6 +93,8 @@ class IntegrationScreen(Screen[None]):
         """The state of a newly opened drill-down (set quietly: :meth:`_open` shows it)."""
         self.syncs: list[SyncRow] = []
         self.history: list[HistoryRow] = []
+        #: Its operator actions, oldest first (who caused which transition).
+        self.audit: list[AuditRow] = []
         self.logs: list[LogRow] = []
         #: Kombo's issues about it (open first) and what the last pull learned.
         self.issues: list[IssueRow] = []
@@ -255,6 +258,7 @@ class IntegrationScreen(Screen[None]):
 
     def show_detail(self, message: DetailLoaded) -> None:
         self.history = message.history
+        self.audit = message.audit
         self.issues = message.issues
         self.upstream = message.upstream
         self._show_kombo()
@@ -341,8 +345,21 @@ class IntegrationScreen(Screen[None]):
         grid.add_column(no_wrap=True, style=muted)
         grid.add_column(no_wrap=True)
         grid.add_column()
-        for i, entry in enumerate(reversed(self.history)):
+        items = list(reversed(attributed_history(self.history, self.audit)))
+        for i, item in enumerate(items):
+            entry = item.change
+            by = f"by {actor_text(item.actor, item.db_role)}" if item.action is not None else ""
             change = Text()
+            if entry is None:
+                # An action that changed no state (credentials updated on an active one).
+                assert item.action is not None
+                change.append(action_label(item.action.action), Style(bold=True))
+                change.append("\n")
+                change.append(f"{by}, no change of state", muted)
+                marker = Text("◇", muted)
+                marker.append("\n│" if i < len(items) - 1 else "", muted)
+                grid.add_row(fmt_time(item.at), marker, change)
+                continue
             if entry.from_state is not None:
                 change.append(
                     f"{entry.from_state.glyph} {entry.from_state.label} → ",
@@ -354,8 +371,10 @@ class IntegrationScreen(Screen[None]):
             )
             change.append("\n")
             change.append(shown_reason(entry.reason), muted)
+            if by:
+                change.append(f" · {by}", muted)
             marker = Text("●" if i == 0 else "○", state_style(self.app, entry.to_state))
-            marker.append("\n│" if i < len(self.history) - 1 else "", muted)
+            marker.append("\n│" if i < len(items) - 1 else "", muted)
             grid.add_row(fmt_time(entry.at), marker, change)
         title = Text("State history, newest first", Style(bold=True, underline=True))
         body: Table | Text = grid if self.history else Text("No state changes recorded.", muted)
