@@ -19,6 +19,10 @@ How the ORM path reads the schema's times on PostgreSQL (``timestamp with time z
 SQLModel's ``UTCDateTime``): psycopg returns them in the session's time zone and
 ``UTCDateTime`` converts them to UTC. This reader sets the session's time zone to UTC, so
 psycopg returns them in UTC already (``tzinfo=datetime.UTC``, the same object).
+
+It is long because it is a whole read path: every read ``FastReader`` answers has its
+PostgreSQL SQL and row building here (``tests/test_pgread.py`` fails when one is missing),
+beside the URL parsing that must agree with SQLAlchemy's.
 """
 
 from __future__ import annotations

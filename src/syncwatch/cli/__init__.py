@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from syncwatch.cli.common import Command, default_db_path, make_clock, open_store
+from syncwatch.cli.common import Command, Printer, default_db_path, make_clock, open_store
 from syncwatch.cli.data import cmd_db
 from syncwatch.cli.demo import demo_database
 from syncwatch.cli.errors import CliError, exit_code
@@ -28,7 +28,6 @@ from syncwatch.cli.parser import build_parser
 from syncwatch.clock import Clock
 
 if TYPE_CHECKING:
-    from syncwatch.cli.integrations import Printer
     from syncwatch.db import Store
 
 __all__ = ["main"]

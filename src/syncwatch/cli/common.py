@@ -29,6 +29,10 @@ Command = Callable[["Store", Clock, argparse.Namespace], int]
 
 # --------------------------------------------------------------------------- context
 
+#: What a command run from the stored rows returns once it has read them: printing them
+#: (which reads nothing more), giving the exit code.
+Printer = Callable[[], int]
+
 
 def default_db_path() -> Path:
     """The SQLite file used when neither --db nor SYNCWATCH_DB is given."""

@@ -1,16 +1,17 @@
-"""Reading integrations: ``list``, ``show`` and ``logs``."""
+"""Reading integrations: ``list`` and ``show`` (and the parsers of ``logs``, whose
+command is :mod:`syncwatch.cli.logs`)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from syncwatch.cli.common import console, out_json, require, state_text
-from syncwatch.cli.errors import EXIT_OK, EXIT_REFUSED, CliError
+from syncwatch.cli.common import Printer, console, out_json, require, state_text
+from syncwatch.cli.errors import EXIT_OK
 from syncwatch.clock import Clock
 from syncwatch.clock import iso as iso_time
 from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
@@ -26,15 +27,10 @@ if TYPE_CHECKING:
         HistoryRow,
         IntegrationRow,
         IssueRow,
-        LogRow,
         SyncRow,
         UpstreamInfo,
     )
     from syncwatch.trends import RecentResults
-
-#: What a command run from the stored rows returns once it has read them: printing them
-#: (which reads nothing more), giving the exit code.
-Printer = Callable[[], int]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -90,6 +86,8 @@ def add_integration_parsers(sub: Subcommands) -> None:
     p.add_argument("--limit", type=int, default=None, help="at most this many entries")
     p.add_argument("--json", action="store_true", help="print one JSON array")
     # ``logs`` never runs a pass: read with the standard library whenever the file allows.
+    from syncwatch.cli.logs import cmd_logs, fast_logs
+
     p.set_defaults(run=cmd_logs, fast=fast_logs, fast_evaluates=False)
 
 
@@ -540,66 +538,3 @@ def _print_trends(terminal: Any, shown: _Shown, now: datetime) -> None:
             line.append(state.glyph, style=style)
     terminal.print(line)
     terminal.print(Text(f"  {'':<20} {availability_text(tl, '7d')}"))
-
-
-# --------------------------------------------------------------------------- logs
-
-_LEVELS_AT_LEAST = {
-    LogLevel.INFO: ("INFO", "WARNING", "ERROR"),
-    LogLevel.WARNING: ("WARNING", "ERROR"),
-    LogLevel.ERROR: ("ERROR",),
-}
-_LEVEL_STYLE = {"ERROR": "red", "WARNING": "yellow", "INFO": ""}
-
-
-def cmd_logs(store: Store, clock: Clock, args: argparse.Namespace) -> int:
-    """An integration's log entries, newest first."""
-    return _read_logs(store, args)()
-
-
-def fast_logs(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
-    """``logs`` read with the standard library (``logs`` never runs a pass)."""
-    return _read_logs(reader, args)
-
-
-def _read_logs(source: Store | FastReader, args: argparse.Namespace) -> Printer:
-    require(source, args.id)
-    if args.sync and not source.sync_belongs(args.id, args.sync):
-        raise CliError(f"integration {args.id!r} has no sync {args.sync!r}", EXIT_REFUSED)
-    levels = _LEVELS_AT_LEAST[args.level] if args.level else None
-    logs = source.logs(args.id, sync_id=args.sync, levels=levels, limit=args.limit)
-    return partial(_print_logs, logs, args)
-
-
-def _print_logs(logs: list[LogRow], args: argparse.Namespace) -> int:
-    from syncwatch.present import iso
-
-    if args.json:
-        out_json(
-            [
-                {
-                    "sync_id": e.sync_id,
-                    "at": iso(e.at),
-                    "level": e.level,
-                    "message": e.message,
-                    "field": e.field,
-                }
-                for e in logs
-            ]
-        )
-        return EXIT_OK
-    from rich.text import Text
-
-    from syncwatch.present import fmt_time, safe_text
-
-    terminal = console(soft_wrap=True)
-    for e in logs:
-        line = Text(f"{fmt_time(e.at)}  {safe_text(e.sync_id)}  ")
-        line.append(f"{e.level:<7}", style=_LEVEL_STYLE.get(e.level, ""))
-        line.append(f"  {safe_text(e.message)}")
-        if e.field:
-            line.append(f"  [{safe_text(e.field)}]", style="dim")
-        terminal.print(line)
-    if not logs:
-        terminal.print("No log entries.")
-    return EXIT_OK
