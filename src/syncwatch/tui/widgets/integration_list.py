@@ -110,17 +110,19 @@ def _soonest_change(row: IntegrationRow) -> tuple[int, float]:
 
 
 COLUMNS: tuple[Column, ...] = (
+    # The last number is the order columns give way in when the list is narrow (1 first):
+    # the state, the name, its recent results and how long it has been in its state stay.
     Column("state", "State", 16, 0, _severity),
     Column("organization", "Organisation", 22, 0, lambda r: r.organization.casefold()),
     Column("id", "ID", 24, 1, lambda r: r.id),
     Column("tool", "Tool", 14, 7, lambda r: r.tool),
     Column("category", "Category", 10, 2, lambda r: r.category),
-    Column("environment", "Env", 4, 3, lambda r: r.environment),
-    Column("last_sync", "Last sync", 21, 8, lambda r: -_ts(r.last_sync_ended_at)),
+    Column("environment", "Env", 4, 5, lambda r: r.environment),
+    Column("last_sync", "Last sync", 21, 6, lambda r: -_ts(r.last_sync_ended_at)),
     Column("recent", "Recent", RECENT_SYNCS, 9, _by_last_result),
-    Column("issues", "W/E", 5, 4, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
-    Column("since", "In state", 10, 5, lambda r: -_ts(r.state_since)),
-    Column("next", "Next", 16, 6, _soonest_change),
+    Column("issues", "W/E", 5, 3, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
+    Column("since", "In state", 10, 8, lambda r: -_ts(r.state_since)),
+    Column("next", "Next", 16, 4, _soonest_change),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
