@@ -135,7 +135,11 @@ class StateChange(SQLModel, table=True):
     """One entry of an integration's state history."""
 
     __tablename__ = "state_change"
-    __table_args__ = (Index("ix_state_change_integration", "integration_id", "id"),)
+    __table_args__ = (
+        Index("ix_state_change_integration", "integration_id", "id"),
+        # The fleet's activity feed reads the newest first across integrations.
+        Index("ix_state_change_at", "at", "integration_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     integration_id: str = Field(foreign_key="integration.id")

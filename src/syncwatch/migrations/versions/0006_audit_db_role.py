@@ -26,9 +26,12 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_entry") as batch:
         batch.add_column(sa.Column("db_role", sa.String(), nullable=True))
     op.create_index("ix_audit_at", "audit_entry", ["at", "integration_id", "id"])
+    # The activity feed pages the state history newest first across the fleet.
+    op.create_index("ix_state_change_at", "state_change", ["at", "integration_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_state_change_at", table_name="state_change")
     op.drop_index("ix_audit_at", table_name="audit_entry")
     with op.batch_alter_table("audit_entry") as batch:
         batch.drop_column("db_role")
