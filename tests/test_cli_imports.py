@@ -15,21 +15,18 @@ database it cannot serve) to compare the two outputs byte for byte.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import cli_probe
 from builders import NOW, integration_record, log_record, sync_record
+from cli_probe import ORM, Run
 from syncwatch.actions import Action, perform
 from syncwatch.cli import main
 from syncwatch.cli.actions import ACTION_HELP
@@ -40,41 +37,13 @@ from syncwatch.fastread import FastReader
 from syncwatch.importer import import_files, load_sample
 from syncwatch.states import IntegrationState
 
-#: What a reading command with nothing to do must not load.
-ORM = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "textual")
-#: ... and, for --help and --json, not Rich either.
+#: What --help and --json must not load: the ORM and the UI, and not Rich either.
 HEAVY = (*ORM, "rich")
 
 ESC = "\x1b"
 EVIL = f"evil:{ESC}[2J\u202e"
 EVIL_ORG = f"Org {ESC}[31m\x9b2J\x7f\u200b\u2028[bold]x[/bold]"
 EVIL_MESSAGE = f"boom {ESC}]8;;https://evil.example{ESC}\\link\r\x07 \u2029 [/]"
-
-WRAPPER = textwrap.dedent(
-    f"""
-    import atexit, json, os, runpy, sys
-
-    def report():
-        loaded = {{m.partition(".")[0] for m in sys.modules}}
-        with open(os.environ["REPORT"], "w") as f:
-            json.dump(sorted(loaded & set({HEAVY!r})), f)
-
-    atexit.register(report)
-    if os.environ.get("STORE_PATH"):
-        from syncwatch.fastread import FastReader
-        FastReader.open = classmethod(lambda cls, *args, **kwargs: None)
-    runpy.run_module("syncwatch", run_name="__main__", alter_sys=True)
-    """
-)
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-    #: The heavy packages the process had loaded when it exited.
-    loaded: set[str]
 
 
 @pytest.fixture(scope="module")
@@ -153,39 +122,9 @@ def db(world: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": str(home),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "LANG": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "NO_COLOR": "1",
-        "TERM": "dumb",
-        "REPORT": str(tmp_path / "loaded.json"),
-    }
-    env.update(extra)
-    return env
-
-
 def run(tmp_path: Path, *args: str, store_path: bool = False, **env: str) -> Run:
     """``python -m syncwatch ARGS`` in a fresh interpreter (``store_path``: the Store path)."""
-    extra = {"STORE_PATH": "1"} if store_path else {}
-    proc = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=_env(tmp_path, **extra, **env),
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    loaded = set(json.loads((tmp_path / "loaded.json").read_text("utf-8")))
-    return Run(proc.returncode, proc.stdout, proc.stderr, loaded)
+    return cli_probe.run(tmp_path, *args, watched=HEAVY, store_path=store_path, **env)
 
 
 def at(t: datetime) -> str:

@@ -10,17 +10,14 @@ test PostgreSQL server (``tests/conftest.py``).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+import cli_probe
 from builders import NOW, integration_record, log_record, sync_record
+from cli_probe import ORM, Run
 from syncwatch.actions import Action, perform
 from syncwatch.db import Store, tables
 from syncwatch.db.kombo import insert_issue
@@ -28,34 +25,8 @@ from syncwatch.importer import import_files, load_sample
 from syncwatch.pgread import PgReader
 from syncwatch.present import iso
 
-ORM = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "textual")
 ESC = "\x1b"
 ODD = "odd:Ärzte"
-
-WRAPPER = textwrap.dedent(
-    f"""
-    import atexit, json, os, runpy, sys
-
-    def report():
-        loaded = {{m.partition(".")[0] for m in sys.modules}}
-        with open(os.environ["REPORT"], "w") as f:
-            json.dump(sorted(loaded & set({(*ORM, "psycopg")!r})), f)
-
-    atexit.register(report)
-    if os.environ.get("STORE_PATH"):
-        from syncwatch.pgread import PgReader
-        PgReader.open = classmethod(lambda cls, *args, **kwargs: None)
-    runpy.run_module("syncwatch", run_name="__main__", alter_sys=True)
-    """
-)
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-    loaded: set[str]
 
 
 @pytest.fixture
@@ -117,32 +88,10 @@ def world(pg_url: str, tmp_path: Path) -> str:
 
 
 def run(tmp_path: Path, *args: str, store_path: bool = False) -> Run:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": str(home),
-        "XDG_DATA_HOME": str(home / "data"),
-        "LANG": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "NO_COLOR": "1",
-        "TERM": "dumb",
-        "COLUMNS": "200",
-        "REPORT": str(tmp_path / "loaded.json"),
-        **({"STORE_PATH": "1"} if store_path else {}),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=120,
-        check=False,
+    """``python -m syncwatch ARGS`` in a fresh interpreter (``store_path``: the Store path)."""
+    return cli_probe.run(
+        tmp_path, *args, watched=(*ORM, "psycopg"), store_path=store_path, COLUMNS="200"
     )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    loaded = set(json.loads((tmp_path / "loaded.json").read_text("utf-8")))
-    return Run(proc.returncode, proc.stdout, proc.stderr, loaded)
 
 
 @pytest.mark.parametrize(

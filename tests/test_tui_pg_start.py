@@ -1,16 +1,13 @@
 """The UI's first screen on PostgreSQL: real rows before anything heavy is imported.
 
-As ``tests/test_tui_imports.py`` does for SQLite: the UI's command-line entry runs in a
-fresh interpreter with a wrapper that, when the first screen is drawn and the app is about
-to start its background work (``SyncwatchApp.begin``, the app's public hook), records the
-imported modules and the rows the list holds, then quits. A database the fast path cannot
+As ``tests/test_tui_imports.py`` does for SQLite, with the same fresh-interpreter probe
+(``tests/first_screen.py``). A database the fast path cannot
 serve (behind the head, not syncwatch's) takes the usual path: the store opens it first and
 says in one line why it cannot. Needs the test PostgreSQL server (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,40 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from builders import NOW
+from first_screen import ORM, first_screen, heavy_imports
 from syncwatch.db import Store
 from syncwatch.importer import load_sample
 from syncwatch.rows import IntegrationRow
-
-#: What the first screen must not import (psycopg is the PostgreSQL reader's own driver).
-HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "pydantic_core", "alembic", "kombo")
-
-WRAPPER = r"""
-import json
-import sys
-
-from syncwatch.tui.app import SyncwatchApp
-
-report_path, db = sys.argv[1], sys.argv[2]
-
-
-def begin(self):
-    modules = sorted(sys.modules)
-    ids = [row.id for row in self.main.integration_list.items]
-    screen = self.export_screenshot()
-    with open(report_path, "w", encoding="utf-8") as f:
-        json.dump({"modules": modules, "ids": ids, "screen": screen}, f)
-    self.exit(0)
-
-
-SyncwatchApp.begin = begin
-
-from syncwatch.cli.parser import build_parser
-from syncwatch.cli.tui import launch_tui
-from syncwatch.clock import FixedClock
-
-args = build_parser().parse_args(["--db", db, "--now", "2026-11-26T12:00:00Z"])
-sys.exit(launch_tui(FixedClock(args.now), args, headless=True))
-"""
 
 
 @pytest.fixture
@@ -64,21 +31,6 @@ def sample_pg(pg_url: str) -> str:
     finally:
         store.close()
     return pg_url
-
-
-def _first_screen(tmp_path: Path, db: str) -> dict[str, object]:
-    report = tmp_path / "first-screen.json"
-    # The timeout only keeps a broken app from hanging the suite; it bounds no figure.
-    result = subprocess.run(
-        [sys.executable, "-c", WRAPPER, str(report), db],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    data: dict[str, object] = json.loads(report.read_text(encoding="utf-8"))
-    return data
 
 
 def _worst_first(row: IntegrationRow) -> tuple[int, str, str]:
@@ -94,16 +46,14 @@ def test_the_first_screen_on_postgresql_shows_the_stores_rows_without_the_orm(
     finally:
         store.close()
     expected = [r.id for r in rows]
-    data = _first_screen(tmp_path, sample_pg)
+    data = first_screen(tmp_path, sample_pg)
     assert data["ids"] == expected and len(expected) == 60  # the sample but its deleted ones
     screen = data["screen"]
     assert (
         isinstance(screen, str) and rows[0].organization.split()[0] in screen
     )  # drawn, not only held
     modules = data["modules"]
-    assert isinstance(modules, list)
-    assert sorted({m.split(".")[0] for m in modules} & set(HEAVY)) == []
-    assert not [m for m in modules if m == "syncwatch.db" or m.startswith("syncwatch.db.")]
+    assert heavy_imports(modules, ORM) == []
     assert "psycopg" in modules  # read with the driver itself
 
 

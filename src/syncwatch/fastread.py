@@ -59,7 +59,7 @@ from syncwatch.rows import (
     UpstreamInfo,
 )
 from syncwatch.states import IntegrationState, QaStatus, SyncState
-from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync
+from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync, recent_results
 
 __all__ = [
     "INTEGRATION_COLUMNS",
@@ -304,9 +304,9 @@ class _Shared(dict[Any, Any]):
         return key
 
 
-_STATES: Final = _Enum(IntegrationState)
-_QA: Final = _Enum(QaStatus)
-_SYNC_STATES: Final = _Enum(SyncState)
+STATES: Final = _Enum(IntegrationState)
+QA: Final = _Enum(QaStatus)
+SYNC_STATES: Final = _Enum(SyncState)
 
 
 @cache
@@ -342,23 +342,31 @@ def _unfrozen_twin() -> Any:
     return twin
 
 
-class _RowBuilder:
-    """Turns result tuples into :class:`IntegrationRow` records, sharing repeated values."""
+class RowBuilder:
+    """Turns result tuples into :class:`IntegrationRow` records, sharing repeated values.
 
-    __slots__ = ("shared", "times")
+    One builder for both fast read paths: SQLite returns times as stored text
+    (``text_times=True``: parsed here, the repeated ones once each), psycopg returns them
+    as datetimes already (``text_times=False``: only shared). Everything else (enum
+    members, shared strings, building through the unfrozen twin) is the same code.
+    """
 
-    def __init__(self) -> None:
-        self.times = _Times()
+    __slots__ = ("shared", "text_times", "times")
+
+    def __init__(self, *, text_times: bool = True) -> None:
+        self.text_times = text_times
+        self.times: dict[Any, Any] = _Times() if text_times else _Shared({None: None})
         self.shared = _Shared()
 
     def rows(self, tuples: Iterable[tuple[Any, ...]]) -> list[IntegrationRow]:
         times = self.times
         shared = self.shared
-        states = _STATES
-        qa = _QA
-        sync_states = _SYNC_STATES
+        states = STATES
+        qa = QA
+        sync_states = SYNC_STATES
         parse = datetime.fromisoformat
         slow = _time
+        text_times = self.text_times
         twin = _unfrozen_twin()
         swap = twin is not None
         new = twin if swap else IntegrationRow
@@ -399,17 +407,26 @@ class _RowBuilder:
             dirty,
             revision,
         ) in tuples:
-            # The mostly distinct times: parsed directly (the common text first).
-            try:
-                created = parse(created_at + "+00:00")
-                api = None if last_api_request_at is None else parse(last_api_request_at + "+00:00")
-                ended = None if last_sync_ended_at is None else parse(last_sync_ended_at + "+00:00")
-            except (TypeError, ValueError):
-                created, api, ended = (
-                    slow(created_at),
-                    slow(last_api_request_at),
-                    slow(last_sync_ended_at),
-                )
+            if not text_times:
+                created, api, ended = created_at, last_api_request_at, last_sync_ended_at
+            else:
+                # The mostly distinct times: parsed directly (the common text first).
+                try:
+                    created = parse(created_at + "+00:00")
+                    api = (
+                        None
+                        if last_api_request_at is None
+                        else parse(last_api_request_at + "+00:00")
+                    )
+                    ended = (
+                        None if last_sync_ended_at is None else parse(last_sync_ended_at + "+00:00")
+                    )
+                except (TypeError, ValueError):
+                    created, api, ended = (
+                        slow(created_at),
+                        slow(last_api_request_at),
+                        slow(last_sync_ended_at),
+                    )
             row = new(
                 id_,
                 shared[tool],
@@ -461,7 +478,7 @@ class FastReader:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
-        self._builder = _RowBuilder()
+        self._builder = RowBuilder()
 
     # -- opening ------------------------------------------------------------------------
 
@@ -729,7 +746,7 @@ class FastReader:
         of ``ids`` (every id gets one, maybe empty), or with ``None`` of every integration
         that has a sync."""
         found: dict[str, list[RecentSync]] = {}
-        sync_states = _SYNC_STATES
+        sync_states = SYNC_STATES
         queries: list[tuple[str, Sequence[Any]]] = []
         if ids is None:
             queries.append((_RECENT.format(where=""), (limit,)))
@@ -742,7 +759,7 @@ class FastReader:
                 found.setdefault(iid, []).append(
                     RecentSync(sid, sync_states[state], _parse_time(started), _time(ended))
                 )
-        out = {iid: _oldest_first(rows) for iid, rows in found.items()}
+        out = {iid: recent_results(rows, limit) for iid, rows in found.items()}
         if ids is not None:
             for iid in ids:
                 out.setdefault(iid, NO_RECENT)
@@ -751,7 +768,7 @@ class FastReader:
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
-            HistoryRow(_STATES[before], IntegrationState(after), _parse_time(at), reason)
+            HistoryRow(STATES[before], IntegrationState(after), _parse_time(at), reason)
             for before, after, at, reason in self._conn.execute(_HISTORY, (integration_id,))
         ]
 
@@ -911,8 +928,3 @@ _SEVERITY: Final[dict[IntegrationState | None, int]] = {
 
 def _worst_first(row: IntegrationRow) -> tuple[int, str, str]:
     return (_SEVERITY[row.state], row.organization.casefold(), row.id)
-
-
-def _oldest_first(rows: list[RecentSync]) -> RecentResults:
-    rows.sort(key=lambda s: (s.started_at, s.id))
-    return RecentResults(tuple(rows))

@@ -40,8 +40,9 @@ import psycopg
 from syncwatch.fastread import (
     INTEGRATION_COLUMNS,
     ORDERS,
+    STATES,
     FastReader,
-    _oldest_first,
+    RowBuilder,
     schema_head,
 )
 from syncwatch.rows import (
@@ -54,8 +55,8 @@ from syncwatch.rows import (
     SyncRow,
     UpstreamInfo,
 )
-from syncwatch.states import IntegrationState, QaStatus, SyncState
-from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync
+from syncwatch.states import IntegrationState, SyncState
+from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync, recent_results
 
 __all__ = ["PgReader", "connect_args"]
 
@@ -186,113 +187,6 @@ def connect_args(target: str | Path) -> dict[str, Any] | None:
     return args
 
 
-# --------------------------------------------------------------------------- conversions
-
-
-class _Shared(dict[Any, Any]):
-    """One object per distinct value (tool, category, a pass's ``evaluated_at``, ...)."""
-
-    def __missing__(self, key: Any) -> Any:
-        self[key] = key
-        return key
-
-
-def _enum(enum: type[Any]) -> dict[Any, Any]:
-    """Stored text to an enum member, as ``Enum(text) if text else None`` reads it."""
-    return {None: None, "": None, **{m.value: m for m in enum}}
-
-
-_STATES: Final = _enum(IntegrationState)
-_QA: Final = _enum(QaStatus)
-_SYNC_STATES: Final = _enum(SyncState)
-
-
-def _member(table: dict[Any, Any], enum: type[Any], text: str | None) -> Any:
-    try:
-        return table[text]
-    except KeyError:
-        return enum(text)  # raises ValueError for an unknown value, as the ORM path does
-
-
-class _RowBuilder:
-    """Result tuples to :class:`IntegrationRow` records, sharing repeated values."""
-
-    __slots__ = ("shared",)
-
-    def __init__(self) -> None:
-        self.shared = _Shared({None: None})
-
-    def rows(self, tuples: Iterable[tuple[Any, ...]]) -> list[IntegrationRow]:
-        s = self.shared
-        out: list[IntegrationRow] = []
-        append = out.append
-        for (
-            id_,
-            tool,
-            category,
-            organization,
-            environment,
-            created_at,
-            enabled,
-            filters_configured,
-            qa_status,
-            credentials_invalid_at,
-            credentials_updated_at,
-            last_api_request_at,
-            last_reactivated_at,
-            disabled_reason,
-            disabled_at,
-            deleted_at,
-            purged_at,
-            state,
-            state_reason,
-            state_since,
-            evaluated_at,
-            last_sync_id,
-            last_sync_state,
-            last_sync_ended_at,
-            last_sync_warnings,
-            last_sync_errors,
-            next_due_at,
-            dirty,
-            revision,
-        ) in tuples:
-            append(
-                IntegrationRow(
-                    id_,
-                    s[tool],
-                    s[category],
-                    s[organization],
-                    s[environment],
-                    created_at,
-                    bool(enabled),
-                    bool(filters_configured),
-                    _member(_QA, QaStatus, qa_status),
-                    s[credentials_invalid_at],
-                    s[credentials_updated_at],
-                    last_api_request_at,
-                    s[last_reactivated_at],
-                    s[disabled_reason],
-                    s[disabled_at],
-                    s[deleted_at],
-                    s[purged_at],
-                    _member(_STATES, IntegrationState, state),
-                    s[state_reason],
-                    s[state_since],
-                    s[evaluated_at],
-                    last_sync_id,
-                    _member(_SYNC_STATES, SyncState, last_sync_state),
-                    last_sync_ended_at,
-                    last_sync_warnings or 0,
-                    last_sync_errors or 0,
-                    s[next_due_at],
-                    bool(dirty),
-                    revision or 0,
-                )
-            )
-        return out
-
-
 # --------------------------------------------------------------------------- the reader
 
 
@@ -309,7 +203,7 @@ class PgReader(FastReader):
         # Not FastReader.__init__: there is no SQLite connection (nor file) here.
         self._pg = conn
         self.target = target
-        self._rows = _RowBuilder()
+        self._rows = RowBuilder(text_times=False)
         self._in_snapshot = False
 
     # -- opening ------------------------------------------------------------------------
@@ -516,7 +410,7 @@ class PgReader(FastReader):
         found: dict[str, list[RecentSync]] = {}
         for iid, sid, state, started, ended in rows:
             found.setdefault(iid, []).append(RecentSync(sid, SyncState(state), started, ended))
-        out = {iid: _oldest_first(strip) for iid, strip in found.items()}
+        out = {iid: recent_results(strip, limit) for iid, strip in found.items()}
         if ids is not None:
             for iid in ids:
                 out.setdefault(iid, NO_RECENT)
@@ -525,9 +419,7 @@ class PgReader(FastReader):
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
-            HistoryRow(
-                _member(_STATES, IntegrationState, before), IntegrationState(after), at, reason
-            )
+            HistoryRow(STATES[before], IntegrationState(after), at, reason)
             for before, after, at, reason in self._all(_HISTORY, (integration_id,))
         ]
 

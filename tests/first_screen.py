@@ -1,0 +1,76 @@
+"""The UI's first screen, seen from a fresh interpreter: what it imported and what it shows.
+
+Shared by the first-screen tests on SQLite (``test_tui_imports.py``) and PostgreSQL
+(``test_tui_pg_start.py``). The UI's command-line entry runs with a small wrapper that,
+when the app has drawn its first screen and is about to start its background work
+(``SyncwatchApp.begin``, the app's public hook), records the imported modules, the rows the
+list holds and the screen's text, then quits. A test of what is imported, not of time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+#: Top-level packages the first screen must not import (psycopg only on SQLite: it is the
+#: PostgreSQL reader's own driver).
+ORM = ("sqlalchemy", "sqlmodel", "pydantic", "pydantic_core", "alembic", "kombo")
+
+WRAPPER = r"""
+import json
+import sys
+
+from syncwatch.tui.app import SyncwatchApp
+
+report_path, db = sys.argv[1], sys.argv[2]
+
+
+def begin(self):
+    # The first screen is drawn and no worker has started: what is imported now is what
+    # the first paint needed.
+    items = self.main.integration_list.items
+    report = {
+        "modules": sorted(sys.modules),
+        "ids": [row.id for row in items],
+        "rows": [row.organization for row in items],
+        "screen": self.export_screenshot(),
+    }
+    with open(report_path, "w", encoding="utf-8") as f:
+        json.dump(report, f)
+    self.exit(0)
+
+
+SyncwatchApp.begin = begin
+
+from syncwatch.cli.parser import build_parser
+from syncwatch.cli.tui import launch_tui
+from syncwatch.clock import FixedClock
+
+args = build_parser().parse_args(["--db", db, "--now", "2026-11-26T12:00:00Z"])
+sys.exit(launch_tui(FixedClock(args.now), args, headless=True))
+"""
+
+
+def first_screen(tmp_path: Path, db: str | Path) -> dict[str, Any]:
+    """What the UI on ``db`` imported and showed by its first screen."""
+    report = tmp_path / "first-screen.json"
+    # The timeout only keeps a broken app from hanging the suite; it bounds no figure.
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(report), str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return data
+
+
+def heavy_imports(modules: list[str], heavy: tuple[str, ...]) -> list[str]:
+    """The top-level packages of ``heavy`` among ``modules``, and the ORM store package."""
+    found = sorted({m.split(".")[0] for m in modules} & set(heavy))
+    return found + [m for m in modules if m == "syncwatch.db" or m.startswith("syncwatch.db.")]
