@@ -40,6 +40,7 @@ from syncwatch.fastread import (
     schema_head,
     sqlite_path,
     sqlite_time,
+    worst_states,
 )
 from syncwatch.importer import import_files, load_sample
 from syncwatch.rows import IntegrationRow
@@ -326,6 +327,12 @@ def test_batches_and_the_lists_order(db: Path) -> None:
 
     listed = [r for b in reader.iter_integrations(batch=10, order="list") for r in b]
     assert listed == sorted(expected, key=worst_first)
+    # The first batch is read from the worst states alone: whatever the batch size (one
+    # state, a state and a half, every state), the batches are the full sort's.
+    for size in range(1, len(expected) + 2):
+        batches = list(reader.iter_integrations(batch=size, order="list"))
+        assert [r for b in batches for r in b] == listed, size
+        assert all(len(b) == size for b in batches[:-1]), size
     live = [
         r for b in reader.iter_integrations(batch=3, order="list", include_deleted=False) for r in b
     ]
@@ -627,3 +634,15 @@ def test_it_reads_what_a_writer_committed_while_open(
         reader.close()
     finally:
         store.close()
+
+
+def test_the_first_batch_reads_just_the_worst_states_that_hold_it() -> None:
+    counts = [("ACTIVE", 50), ("SYNC_FAILING", 3), ("CREDENTIALS_INVALID", 2), ("SETUP", 4)]
+    assert worst_states(counts, 2) == ["CREDENTIALS_INVALID"]
+    assert worst_states(counts, 4) == ["CREDENTIALS_INVALID", "SYNC_FAILING"]
+    assert worst_states(counts, 60) is None  # every row: the plain sort
+    assert worst_states(counts, 10) is None  # all but ACTIVE (the best) are 9 rows
+    assert worst_states([*counts, (None, 1)], 2) == ["CREDENTIALS_INVALID"]
+    # rows not evaluated yet (no state) sort last, with the deleted ones
+    assert worst_states([("ACTIVE", 50), (None, 3)], 10) == ["ACTIVE"]
+    assert worst_states([("ACTIVE", 5), (None, 3), ("DELETED", 9)], 10) is None

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, make_dataclass
 from datetime import UTC, datetime
@@ -118,6 +118,8 @@ _COLUMN_LIST: Final = ", ".join(INTEGRATION_COLUMNS)
 _SELECT: Final = f"SELECT {_COLUMN_LIST} FROM integration"
 #: What the list's order needs of every row (``order="list"``).
 _KEYS: Final = "SELECT rowid, state, organization, id FROM integration"
+#: Integrations per stored state (for the list's first batch).
+_COUNTS: Final = "SELECT state, count(*) FROM integration"
 
 #: Whether an evaluation pass at ``?`` has work: the same three conditions as
 #: ``syncwatch.db.evaluation.needs_evaluation`` (dirty, next deadline come, never
@@ -609,26 +611,42 @@ class FastReader:
                 cur.close()
             return
         keys_sql, params = _integrations_query(include_deleted, since_revision, None, _KEYS)
+        sort_key = list_order(_SEVERITY_TEXT)
         conn.execute("BEGIN")  # one snapshot for the keys and every batch
         try:
+            # The first batch from the worst states alone: a count per state says which
+            # states hold a batch, and only their rows' keys are read and sorted, so the
+            # first screen does not wait for every row's. The order is total (ids are
+            # unique): this batch is exactly the first of the full sort the rest come from.
+            count_sql, _ = _integrations_query(include_deleted, since_revision, None, _COUNTS)
+            counts = conn.execute(f"{count_sql} GROUP BY state", params).fetchall()
+            states = worst_states(counts, batch)
+            head: list[tuple[Any, ...]] = []
+            if states is not None:
+                where = "AND" if " WHERE " in keys_sql else "WHERE"
+                marks = ", ".join("?" * len(states))
+                some_sql = f"{keys_sql} {where} state IN ({marks})"
+                head = sorted(conn.execute(some_sql, (*params, *states)), key=sort_key)[:batch]
+                yield self._rows_by_rowid([k[0] for k in head], batch)
             keys = conn.execute(keys_sql, params).fetchall()
-            severity = _SEVERITY_TEXT
-            keys.sort(key=lambda k: (severity.get(k[1], 0), k[2].casefold(), k[3]))
-            step = min(batch, _CHUNK)
-            for start in range(0, len(keys), batch):
-                wanted = [k[0] for k in keys[start : start + batch]]
-                found: dict[int, tuple[Any, ...]] = {}
-                for part in range(0, len(wanted), step):
-                    ids = wanted[part : part + step]
-                    marks = ", ".join("?" * len(ids))
-                    cur = conn.execute(
-                        f"SELECT rowid, {_COLUMN_LIST} FROM integration WHERE rowid IN ({marks})",
-                        ids,
-                    )
-                    found.update((r[0], r[1:]) for r in cur)
-                yield self._builder.rows(found[rowid] for rowid in wanted)
+            keys.sort(key=sort_key)
+            for start in range(len(head), len(keys), batch):
+                yield self._rows_by_rowid([k[0] for k in keys[start : start + batch]], batch)
         finally:
             conn.execute("COMMIT")
+
+    def _rows_by_rowid(self, wanted: list[int], batch: int) -> list[IntegrationRow]:
+        """The rows with these rowids, in this order."""
+        step = min(batch, _CHUNK)
+        found: dict[int, tuple[Any, ...]] = {}
+        for part in range(0, len(wanted), step):
+            ids = wanted[part : part + step]
+            marks = ", ".join("?" * len(ids))
+            cur = self._conn.execute(
+                f"SELECT rowid, {_COLUMN_LIST} FROM integration WHERE rowid IN ({marks})", ids
+            )
+            found.update((r[0], r[1:]) for r in cur)
+        return self._builder.rows(found[rowid] for rowid in wanted)
 
     def integrations(
         self,
@@ -897,6 +915,39 @@ def _at_head(conn: sqlite3.Connection, head: str) -> bool:
 def _check_order(order: str) -> None:
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+
+
+def worst_states(counts: Iterable[tuple[str | None, int]], batch: int) -> list[str] | None:
+    """Of ``counts`` (integrations per stored state), the worst states that together hold at
+    least ``batch`` rows, to read the list's first batch from them alone; ``None`` when
+    that would be every row anyway, or would include rows not evaluated yet (no state to
+    select them by)."""
+    by_severity: dict[int, list[tuple[str | None, int]]] = {}
+    for state, n in counts:
+        by_severity.setdefault(_SEVERITY_TEXT.get(state, 0), []).append((state, n))
+    chosen: list[str] = []
+    held = 0
+    levels = sorted(by_severity)
+    for i, level in enumerate(levels):
+        for state, n in by_severity[level]:
+            if state is None:
+                return None
+            chosen.append(state)
+            held += n
+        if held >= batch:
+            return chosen if i < len(levels) - 1 else None
+    return None
+
+
+def list_order(
+    severity: dict[str | None, int],
+) -> Callable[[tuple[Any, ...]], tuple[int, str, str]]:
+    """The list's order on ``(…, state, organization, id)`` key tuples (the last three)."""
+
+    def key(k: tuple[Any, ...]) -> tuple[int, str, str]:
+        return (severity.get(k[-3], 0), k[-2].casefold(), k[-1])
+
+    return key
 
 
 def _integrations_query(

@@ -43,7 +43,9 @@ from syncwatch.fastread import (
     STATES,
     FastReader,
     RowBuilder,
+    list_order,
     schema_head,
+    worst_states,
 )
 from syncwatch.rows import (
     AuditRow,
@@ -89,6 +91,7 @@ _URL: Final = re.compile(
 _COLUMN_LIST: Final = ", ".join(INTEGRATION_COLUMNS)
 _SELECT: Final = f"SELECT {_COLUMN_LIST} FROM integration"
 _KEYS: Final = "SELECT state, organization, id FROM integration"
+_COUNTS: Final = "SELECT state, count(*) FROM integration"
 #: As ``fastread``'s probe (and ``syncwatch.db.evaluation.needs_evaluation``).
 _WORK_DUE: Final = (
     "SELECT EXISTS (SELECT 1 FROM integration WHERE dirty)"
@@ -314,15 +317,25 @@ class PgReader(FastReader):
                         yield self._rows.rows(chunk)
                 return
             sql, params = _query(_KEYS, include_deleted, since_revision)
+            sort_key = list_order(_SEVERITY)
+            # As FastReader: the first batch from the worst states' keys alone.
+            count_sql, _ = _query(_COUNTS, include_deleted, since_revision)
+            states = worst_states(self._all(f"{count_sql} GROUP BY state", params), batch)
+            head: list[tuple[Any, ...]] = []
+            if states is not None:
+                where = "AND" if " WHERE " in sql else "WHERE"
+                some = self._all(f"{sql} {where} state = ANY(%s)", (*params, states))
+                head = sorted(some, key=sort_key)[:batch]
+                yield self._by_id([k[2] for k in head])
             keys = self._all(sql, params)
-            severity = _SEVERITY
-            keys.sort(key=lambda k: (severity.get(k[0], 0), k[1].casefold(), k[2]))
-            for start in range(0, len(keys), batch):
-                wanted = [k[2] for k in keys[start : start + batch]]
-                found = {
-                    row[0]: row for row in self._all(f"{_SELECT} WHERE id = ANY(%s)", (wanted,))
-                }
-                yield self._rows.rows(found[iid] for iid in wanted if iid in found)
+            keys.sort(key=sort_key)
+            for start in range(len(head), len(keys), batch):
+                yield self._by_id([k[2] for k in keys[start : start + batch]])
+
+    def _by_id(self, wanted: list[str]) -> list[IntegrationRow]:
+        """The integrations with these ids, in this order."""
+        found = {row[0]: row for row in self._all(f"{_SELECT} WHERE id = ANY(%s)", (wanted,))}
+        return self._rows.rows(found[iid] for iid in wanted if iid in found)
 
     def integrations(
         self,
