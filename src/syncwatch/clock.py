@@ -137,4 +137,6 @@ def iso(t: datetime | None) -> str | None:
     """An aware time as ISO 8601 UTC with a ``Z`` suffix (for JSON)."""
     if t is None:
         return None
-    return to_utc(t).isoformat().replace("+00:00", "Z")
+    if t.tzinfo is not UTC:  # stored and read times are UTC already: no conversion
+        t = to_utc(t)
+    return t.isoformat().replace("+00:00", "Z")

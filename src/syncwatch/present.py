@@ -81,11 +81,21 @@ _UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}{_SEPARATORS}]")
 
 
 def safe_json(value: Any) -> str:
-    """``value`` as indented JSON, exact (parsing it gives ``value`` back) and safe to print
+    """``value`` as JSON, exact (parsing it gives ``value`` back) and safe to print
     on a terminal: besides what JSON escapes, DEL, C1 controls, bidi, zero-width characters
     and the line separators are written as ``\\uXXXX`` escapes (they occur only inside
-    strings, so the JSON stays valid). Other text stays as it is (``ensure_ascii`` off)."""
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    strings, so the JSON stays valid). Other text stays as it is (``ensure_ascii`` off).
+    Objects are indented; a list of objects has one object a line."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # A list of records (``list``, ``logs``, ``activity``, ...): one record a line. The
+        # standard library encodes compact JSON in C but indented JSON in Python, about 10x
+        # slower: at 100,000 integrations indenting was most of ``list --json``'s time.
+        # A record a line also greps, and ``jq`` reads it all the same.
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        rows = ",\n".join(map(encode, value))
+        text = f"[\n{rows}\n]"
+    else:
+        text = json.dumps(value, indent=2, ensure_ascii=False)
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -92,8 +92,8 @@ def out(text: str = "") -> None:
 
 
 def out_json(value: Any) -> None:
-    """``value`` as indented JSON on stdout: the data exact, and nothing in it a terminal
-    would act on (:func:`~syncwatch.present.safe_json`)."""
+    """``value`` as JSON on stdout (a list of objects one a line): the data exact, and
+    nothing in it a terminal would act on (:func:`~syncwatch.present.safe_json`)."""
     from syncwatch.present import safe_json
 
     sys.stdout.write(safe_json(value) + "\n")
