@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
+from syncwatch.fleet import GroupBy
 from syncwatch.outages import Outage
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.tui.gate import ActionGate
@@ -45,6 +46,12 @@ from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
 PREVIEW_MIN_WIDTH = 140
 
 _VIEWS = (StateFilter.ALL, StateFilter.ATTENTION, StateFilter.FAILING)
+#: How the status line names each grouping (None: not grouped, nothing said).
+GROUPING_WORDS: dict[GroupBy | None, str | None] = {
+    None: None,
+    GroupBy.TOOL: "grouped by tool",
+    GroupBy.ORGANIZATION: "grouped by organisation",
+}
 
 
 class MainScreen(Screen[None]):
@@ -153,7 +160,7 @@ class MainScreen(Screen[None]):
             live=self.live,
             interval=self.interval,
             read_only=self.gate.read_only,
-            shown=len(lst.items),
+            shown=lst.shown_count,
             total=len(lst.rows),
             view=lst.state_filter.value,
             filter_text=lst.filter_text,
@@ -161,6 +168,7 @@ class MainScreen(Screen[None]):
             sort=f"{column.title.lower()}{' (reversed)' if lst.sort_reverse else ''}",
             marks=len(lst.marks),
             loading=self.model.loading,
+            grouping=GROUPING_WORDS[lst.group_by],
         )
         lst.set_empty_text(self.empty_text())
         self.update_preview()
@@ -262,7 +270,11 @@ class MainScreen(Screen[None]):
     # -- key actions --------------------------------------------------------------------
 
     def action_open(self) -> None:
-        row = self.integration_list.cursor_row
+        lst = self.integration_list
+        if lst.cursor_group is not None:
+            lst.toggle_group()
+            return
+        row = lst.cursor_row
         if row is None:
             self.notify("No integration is highlighted.", severity="warning", markup=False)
             return
@@ -333,6 +345,20 @@ class MainScreen(Screen[None]):
         self.action_set_view(_VIEWS[(_VIEWS.index(current) + 1) % len(_VIEWS)])
         self.notify(f"Showing {self.integration_list.state_filter.value}.", timeout=2, markup=False)
 
+    def action_cycle_grouping(self) -> None:
+        """No groups -> by tool -> by organisation -> no groups."""
+        lst = self.integration_list
+        lst.cycle_grouping()
+        words = GROUPING_WORDS[lst.group_by]
+        self.notify(f"{(words or 'not grouped').capitalize()}.", timeout=2, markup=False)
+
+    def action_set_grouping(self, by: str) -> None:
+        """Group by ``tool`` or ``organization`` (``none``: not grouped)."""
+        self.integration_list.group_by = None if by == "none" else GroupBy(by)
+
+    def action_toggle_groups(self) -> None:
+        self.integration_list.toggle_all_groups()
+
     def action_toggle_deleted(self) -> None:
         lst = self.integration_list
         lst.show_deleted = not lst.show_deleted
@@ -361,4 +387,11 @@ PALETTE_EXTRAS: tuple[tuple[str, str, str], ...] = (
         (f"Sort by {c.title.lower()}", "Sort the integration list", f"sort_by({c.key!r})")
         for c in COLUMNS
     ),
+    ("Group by tool", "A row per tool, with its counts per state", "set_grouping('tool')"),
+    (
+        "Group by organisation",
+        "A row per organisation, with its counts per state",
+        "set_grouping('organization')",
+    ),
+    ("Do not group", "The list without group rows", "set_grouping('none')"),
 )

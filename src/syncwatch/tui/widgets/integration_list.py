@@ -1,24 +1,29 @@
-"""The integration list: every integration on one line, sortable, filterable, with marks."""
+"""The integration list: every integration on one line, sortable, filterable, with marks,
+and grouped by tool or organisation on demand (a group row per tool, expandable)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, ClassVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import BindingType
 from textual.reactive import var
 
+from syncwatch.fleet import FleetGroup, GroupBy, rollup
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState, SyncState
 from syncwatch.trends import RECENT_SYNCS, NextChange, RecentResults, next_change
 from syncwatch.tui.colours import colour_style, state_style
+from syncwatch.tui.keys import GROUP_KEYS, bindings
 from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
 from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
@@ -127,7 +132,9 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
 #: The list's settings of what it shows and how (reactives of :class:`IntegrationList`).
-LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted")
+LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted", "group_by")
+#: What the grouping key cycles through (None: not grouped).
+GROUPINGS: tuple[GroupBy | None, ...] = (None, GroupBy.TOOL, GroupBy.ORGANIZATION)
 GAP = 1
 _BOLD = Style(bold=True)
 _DELETED = Style(strike=True, dim=True)
@@ -162,7 +169,50 @@ class _Reversed(Sequence[IntegrationRow]):
         return reversed(self._base)
 
 
-class IntegrationList(LineList[IntegrationRow]):
+class GroupRow:
+    """A group's line in the grouped list: one tool's (or organisation's) integrations.
+
+    ``fleet`` counts the whole group per state (:func:`syncwatch.fleet.rollup`, the same
+    roll-up ``syncwatch fleet`` prints: deleted ones left out; None when the group has no
+    live integration); ``members`` are the ones the filters let through, in list order;
+    ``total`` is how many the filters could show (deleted ones only while they are shown).
+    """
+
+    __slots__ = ("by", "fleet", "key", "members", "open", "total")
+
+    def __init__(
+        self,
+        by: GroupBy,
+        key: str,
+        fleet: FleetGroup | None,
+        members: Sequence[IntegrationRow],
+        total: int,
+        open: bool,
+    ) -> None:
+        self.by = by
+        self.key = key
+        self.fleet = fleet
+        self.members = members
+        self.total = total
+        self.open = open
+
+    @property
+    def shown(self) -> int:
+        """How many of the group's integrations the filters let through."""
+        return len(self.members)
+
+    def __repr__(self) -> str:
+        return f"GroupRow({self.by.value}={self.key!r}, {self.shown}/{self.total})"
+
+
+#: A line of the list: an integration, or (grouped) a group's row.
+ListItem = IntegrationRow | GroupRow
+
+#: Width of the group row's worst-state summary (``10/12 ✖ Failing``).
+_GROUP_SUMMARY = 26
+
+
+class IntegrationList(LineList[ListItem]):
     """Integrations as a sortable, filterable list; the cursor follows its integration.
 
     All rows, and the shown ones, are kept sorted with their sort keys (:class:`SortedRows`),
@@ -173,6 +223,7 @@ class IntegrationList(LineList[IntegrationRow]):
     """
 
     show_header: ClassVar[bool] = True
+    BINDINGS: ClassVar[list[BindingType]] = bindings(GROUP_KEYS)
 
     #: The column the rows are sorted by (its key in :data:`COLUMNS`).
     sort_key: var[str] = var("state", init=False)
@@ -183,6 +234,8 @@ class IntegrationList(LineList[IntegrationRow]):
     #: Which states are shown.
     state_filter: var[StateFilter] = var(StateFilter.ALL, init=False)
     show_deleted: var[bool] = var(False, init=False)
+    #: Grouped by tool or organisation (a group row each, expandable), or not (None).
+    group_by: var[GroupBy | None] = var(None, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -205,12 +258,37 @@ class IntegrationList(LineList[IntegrationRow]):
         self.recent: Mapping[str, RecentResults] = {}
         #: The coming rule of each row painted so far, worked out once per row version.
         self._changes: dict[str, tuple[IntegrationRow, NextChange | None]] = {}
+        #: Grouped: the open groups of each grouping (kept while it is off, and across
+        #: refreshes), the group the cursor is on (None: an integration), and where each
+        #: group's row and each shown integration is.
+        self._open: dict[GroupBy, set[str]] = {by: set() for by in GroupBy}
+        self._cursor_group: str | None = None
+        self._group_at: dict[str, int] = {}
+        self._row_at: dict[str, int] = {}
 
     # -- what is shown ------------------------------------------------------------------
 
     @property
     def cursor_row(self) -> IntegrationRow | None:
-        return self.cursor_item
+        """The integration under the cursor (None on a group's row)."""
+        item = self.cursor_item
+        return item if isinstance(item, IntegrationRow) else None
+
+    @property
+    def cursor_group(self) -> GroupRow | None:
+        """The group whose row the cursor is on (None on an integration)."""
+        item = self.cursor_item
+        return item if isinstance(item, GroupRow) else None
+
+    @property
+    def shown_count(self) -> int:
+        """How many integrations the filters let through (in closed groups too)."""
+        return len(self._shown)
+
+    @property
+    def groups(self) -> list[GroupRow]:
+        """The group rows shown, worst group first (none when not grouped)."""
+        return [item for item in self.items if isinstance(item, GroupRow)]
 
     @property
     def marked_rows(self) -> list[IntegrationRow]:
@@ -270,6 +348,8 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def index_of(self, integration_id: str) -> int | None:
         """The line an integration is shown on, or None (O(log N))."""
+        if self.group_by is not None:
+            return self._row_at.get(integration_id)
         row = self.rows.get(integration_id)
         if row is None or not self.matches(row):
             return None
@@ -278,12 +358,78 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def _show(self) -> None:
         """Hand the sorted rows to the list, keeping the cursor on its integration."""
+        if self.group_by is not None:
+            self._show_grouped(self.group_by)
+            return
         items: Sequence[IntegrationRow] = (
             _Reversed(self._shown) if self.sort_reverse else self._shown
         )
         cursor = self.index_of(self._cursor_id) if self._cursor_id is not None else None
         self.set_items(items, self.cursor if cursor is None else cursor)
         self._cursor_id = self.cursor_row.id if self.cursor_row else self._cursor_id
+
+    def _show_grouped(self, by: GroupBy) -> None:
+        """The shown rows under their groups' rows, worst group first (the roll-up's order),
+        the open groups' members below their row in list order; the cursor stays on its
+        group or integration (on its group's row when that group is closed).
+
+        O(N) in the rows: the members are bucketed from the sorted rows (no sort), the
+        counts per state come from one pass and :func:`syncwatch.fleet.rollup`."""
+        attr = by.value
+        key_of = attrgetter(attr)
+        members: dict[str, list[IntegrationRow]] = {}
+        shown = _Reversed(self._shown) if self.sort_reverse else self._shown
+        for row in shown:
+            key = key_of(row)
+            bucket = members.get(key)
+            if bucket is None:
+                members[key] = [row]
+            else:
+                bucket.append(row)
+        by_state = Counter(map(attrgetter(attr, "state"), self.rows.values()))
+        fleet = {g.key: g for g in rollup((k, s, n) for (k, s), n in by_state.items())}
+        totals: Counter[str] = Counter()
+        for (key, _state), n in by_state.items():
+            totals[key] += n
+        if not self.show_deleted:
+            rows = self.rows.values()
+            totals.subtract(key_of(r) for r in rows if r.deleted_at is not None and r.deleted)
+        # Worst group first; groups with no live integration (deleted ones shown) last.
+        order = [k for k in fleet if k in members]
+        order += sorted((k for k in members if k not in fleet), key=lambda k: (k.casefold(), k))
+        opened = self._open[by]
+        items: list[ListItem] = []
+        group_at: dict[str, int] = {}
+        row_at: dict[str, int] = {}
+        for key in order:
+            bucket = members[key]
+            is_open = key in opened
+            group_at[key] = len(items)
+            items.append(GroupRow(by, key, fleet.get(key), bucket, totals[key], is_open))
+            if is_open:
+                start = len(items)
+                row_at.update((r.id, start + i) for i, r in enumerate(bucket))
+                items.extend(bucket)
+        self._group_at, self._row_at = group_at, row_at
+        cursor: int | None = None
+        if self._cursor_group is not None:
+            cursor = group_at.get(self._cursor_group)
+        elif self._cursor_id is not None:
+            cursor = row_at.get(self._cursor_id)
+            held = self.rows.get(self._cursor_id)
+            if cursor is None and held is not None:  # its group is closed: the group's row
+                cursor = group_at.get(key_of(held))
+        self.set_items(items, self.cursor if cursor is None else cursor)
+        self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        """Remember what the cursor is on (a group's row or an integration)."""
+        item = self.cursor_item
+        if isinstance(item, GroupRow):
+            self._cursor_group = item.key
+        elif item is not None:
+            self._cursor_id = item.id
+            self._cursor_group = None
 
     def rebuild(self) -> None:
         """Sort all rows again (the sort column changed), filter, keep the cursor."""
@@ -351,7 +497,8 @@ class IntegrationList(LineList[IntegrationRow]):
             moved = moved or was or now
         if lost:  # the rows and the sorted lists disagree (never expected): sort again
             self.rebuild()
-        elif moved:
+        elif moved or self.group_by is not None:
+            # Grouped, a changed row also changes its group's counts: built again (O(N)).
             self._show()
         else:
             self.refresh()
@@ -363,20 +510,113 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def move_cursor(self, index: int) -> None:
         super().move_cursor(index)
-        if self.cursor_row is not None:
-            self._cursor_id = self.cursor_row.id
+        self._follow_cursor()
 
     def select_id(self, integration_id: str) -> bool:
-        """Put the cursor on an integration if it is shown."""
+        """Put the cursor on an integration if it is shown (grouped: its group is opened)."""
         index = self.index_of(integration_id)
+        row = self.rows.get(integration_id)
+        if index is None and self.group_by is not None and row is not None and self.matches(row):
+            self._open[self.group_by].add(getattr(row, self.group_by.value))
+            self._show()
+            index = self.index_of(integration_id)
         if index is None:
             return False
         self.move_cursor(index)
         return True
 
+    # -- groups ---------------------------------------------------------------------------
+
+    def cycle_grouping(self) -> None:
+        """Not grouped -> by tool -> by organisation -> not grouped."""
+        at = GROUPINGS.index(self.group_by)
+        self.group_by = GROUPINGS[(at + 1) % len(GROUPINGS)]
+
+    def watch_group_by(self, old: GroupBy | None, new: GroupBy | None) -> None:
+        group = self.cursor_group
+        if group is not None and group.members:
+            # From a group's row: to (the group of) its first integration.
+            self._cursor_id = group.members[0].id
+        self._cursor_group = None
+        if new is None:
+            self._group_at, self._row_at = {}, {}
+        self._show()
+
+    def set_group_open(self, key: str, is_open: bool) -> None:
+        """Open or close one group; the cursor stays on its row or integration (on the
+        group's row when closing the group it is in)."""
+        by = self.group_by
+        if by is None or key not in self._group_at:
+            return
+        opened = self._open[by]
+        if is_open == (key in opened):
+            return
+        if is_open:
+            opened.add(key)
+        else:
+            opened.discard(key)
+            row = self.cursor_row
+            if row is not None and getattr(row, by.value) == key:
+                self._cursor_group = key
+        self._show()
+
+    def toggle_group(self) -> None:
+        """Open the group under the cursor, or close it."""
+        group = self.cursor_group
+        if group is not None:
+            self.set_group_open(group.key, not group.open)
+
+    def expand_group(self) -> None:
+        """Open the group under the cursor (on an integration: nothing)."""
+        group = self.cursor_group
+        if group is not None:
+            self.set_group_open(group.key, True)
+
+    def collapse_group(self) -> None:
+        """Close the group under the cursor, or the group of the integration under it."""
+        group, row, by = self.cursor_group, self.cursor_row, self.group_by
+        if group is not None:
+            self.set_group_open(group.key, False)
+        elif row is not None and by is not None:
+            self.set_group_open(getattr(row, by.value), False)
+
+    def action_expand(self) -> None:
+        self.expand_group()
+
+    def action_collapse(self) -> None:
+        self.collapse_group()
+
+    def toggle_all_groups(self) -> None:
+        """Open every group shown, or close them all when they all are open."""
+        by = self.group_by
+        if by is None:
+            return
+        opened = self._open[by]
+        shown = self._group_at.keys()
+        if shown <= opened:
+            row = self.cursor_row
+            if row is not None:
+                self._cursor_group = getattr(row, by.value)
+            opened.clear()
+        else:
+            opened.update(shown)
+        self._show()
+
     # -- operations ---------------------------------------------------------------------
 
     def toggle_mark(self) -> None:
+        """Mark or unmark the integration under the cursor; on a group's row, every member
+        the filters let through (unmarked when all of them are marked)."""
+        group = self.cursor_group
+        if group is not None:
+            ids = {r.id for r in group.members}
+            if ids <= self.marks:
+                self.marks -= ids
+            else:
+                self.marks |= ids
+            self.move_cursor(self.cursor + 1)
+            self.refresh()
+            return
         row = self.cursor_row
         if row is None:
             return
@@ -470,7 +710,9 @@ class IntegrationList(LineList[IntegrationRow]):
             self._styles[name] = style
         return style
 
-    def line_key(self, item: IntegrationRow) -> Hashable:
+    def line_key(self, item: ListItem) -> Hashable:
+        if isinstance(item, GroupRow):
+            return None  # its marks change with its members': drawn every time (a few lines)
         recent = self.recent.get(item.id) if self.recent else None
         return (item.id, item.id in self.marks, recent)
 
@@ -499,9 +741,9 @@ class IntegrationList(LineList[IntegrationRow]):
             segments.append(Segment(" " * GAP, base))
         return segments
 
-    def render_item(
-        self, item: IntegrationRow, index: int, width: int, base: Style
-    ) -> list[Segment]:
+    def render_item(self, item: ListItem, index: int, width: int, base: Style) -> list[Segment]:
+        if isinstance(item, GroupRow):
+            return self._group_line(item, width, base)
         row = item
         muted = self.style_for("$text-muted")
         marked = row.id in self.marks
@@ -522,6 +764,36 @@ class IntegrationList(LineList[IntegrationRow]):
             else:
                 segments.append(cell(text, w, style, right=right))
             segments.append(gap)
+        return segments
+
+    def _group_line(self, group: GroupRow, width: int, base: Style) -> list[Segment]:
+        """``▾ workday   10/12 ✖ Failing   ✖ 10  ● 2   (3 of 12 shown)``: the group's
+        name, its worst state's count of its total, the count per state worst first
+        (coloured like the states), and how many the filters show when not all."""
+        muted = self.style_for("$text-muted")
+        marked = sum(1 for r in group.members if r.id in self.marks)
+        mark = "* " if marked and marked == group.shown else "+ " if marked else "  "
+        segments = [Segment(mark, base + self.style_for("$accent") + _BOLD)]
+        columns = self._widths(width)
+        name_width = sum(w + GAP for _, w in columns[:2]) - GAP
+        name_width = max(14, min(name_width, width // 3))
+        arrow = "▾ " if group.open else "▸ "
+        segments.append(Segment(arrow, base + _BOLD))
+        segments.append(cell(group.key, name_width - 2, base + _BOLD))
+        segments.append(Segment(" " * GAP, base))
+        fleet = group.fleet
+        if fleet is None:
+            segments.append(cell("no live integration", _GROUP_SUMMARY, base + muted))
+        else:
+            worst, n = fleet.counts[0]
+            text = f"{n}/{fleet.total} {worst.glyph} {worst.label}"
+            segments.append(cell(text, _GROUP_SUMMARY, base + self.style_for(worst.value) + _BOLD))
+            for state, count in fleet.counts:
+                segments.append(Segment("  ", base))
+                style = base + self.style_for(state.value)
+                segments.append(Segment(f"{state.glyph} {count}", style))
+        if group.shown != group.total:
+            segments.append(Segment(f"   ({group.shown} of {group.total} shown)", base + muted))
         return segments
 
     def _with_badge(
