@@ -140,6 +140,9 @@ LIST_KEYS: tuple[Key, ...] = (
         "cycle_grouping",
         "Group",
         "Group the list: none → by tool → by organisation",
+        # In the help and the palette (as w and E are): the footer has no room left at 160
+        # columns, and the status line says when the list is grouped.
+        show=False,
         command="Group the list (none, by tool, by organisation)",
     ),
     Key(

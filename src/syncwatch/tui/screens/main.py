@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from rich.style import Style
+from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
@@ -23,7 +25,9 @@ from textual.widgets import Header, Input, Static
 from syncwatch.actions import Action
 from syncwatch.fleet import GroupBy
 from syncwatch.outages import Outage
+from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
 from syncwatch.tui.messages import OpenIntegration
@@ -31,6 +35,7 @@ from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.screens.feed import ActivityWanted
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
+from syncwatch.tui.widgets.groups import GroupRow
 from syncwatch.tui.widgets.integration_list import (
     COLUMN_BY_KEY,
     COLUMNS,
@@ -207,8 +212,17 @@ class MainScreen(Screen[None]):
         pane = self.query_one("#preview-pane")
         if not pane.display:
             return
-        row = self.integration_list.cursor_row
+        lst = self.integration_list
+        row = lst.cursor_row
         preview = self.query_one("#preview", Static)
+        group = lst.cursor_group
+        if group is not None:
+            facts = (group.by, group.key, group.fleet, group.shown, group.total, group.open)
+            key: tuple[object, ...] = (facts, self.app.theme, preview.size.width)
+            if key != self._preview_key:
+                self._preview_key = key
+                preview.update(group_text(self.app, group), layout=False)
+            return
         key = (
             row,
             self.model.now,
@@ -374,6 +388,31 @@ class MainScreen(Screen[None]):
     def action_reverse_sort(self) -> None:
         lst = self.integration_list
         lst.sort_reverse = not lst.sort_reverse
+
+
+def group_text(app: App[object], group: GroupRow) -> Text:
+    """The preview of a group's row: its name, its counts per state, and what the keys do
+    on it (the name is data: plain text, never markup)."""
+    text = Text(no_wrap=False)
+    text.append(safe_text(group.key), Style(bold=True))
+    text.append(f"  ({GROUPING_WORDS[group.by]})\n\n", colour_style(app, "$text-muted"))
+    fleet = group.fleet
+    if fleet is None:
+        text.append("No live integration: every one shown is deleted.\n")
+    else:
+        worst, n = fleet.counts[0]
+        text.append(f"{n} of {fleet.total} {worst.glyph} {worst.label}\n", state_style(app, worst))
+        for state, count in fleet.counts:
+            text.append(f"  {state.glyph} {state.label:<14} {count:>6}\n", state_style(app, state))
+    if group.shown != group.total:
+        text.append(f"\n{group.shown} of {group.total} shown (filters)\n")
+    verb = "closes" if group.open else "opens"
+    text.append(
+        f"\nEnter {verb} the group; space marks its {group.shown} shown integration(s), "
+        "then an action key applies to all of them.",
+        colour_style(app, "$text-muted"),
+    )
+    return text
 
 
 #: The views and sort columns the command palette offers, as (name, help, action) for

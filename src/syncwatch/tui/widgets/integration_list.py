@@ -1,15 +1,21 @@
 """The integration list: every integration on one line, sortable, filterable, with marks,
-and grouped by tool or organisation on demand (a group row per tool, expandable)."""
+and grouped by tool or organisation on demand (a group row per tool, expandable).
+
+Long (the architecture test asks why): sorting, filtering, the cursor, marks, grouping
+and painting all act on one widget's rows and cursor, and each keeps the others' promise
+(the cursor stays on its integration, a refresh touches only changed rows). What needs no
+widget lives beside it: the sorted chunks (``sorted_rows``), the groups (``groups``), the
+cell drawing (``line_list``).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import compress
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, ClassVar, overload
 
 from rich.segment import Segment
@@ -17,13 +23,14 @@ from rich.style import Style
 from textual.binding import BindingType
 from textual.reactive import var
 
-from syncwatch.fleet import FleetGroup, GroupBy, rollup
+from syncwatch.fleet import GroupBy
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState, SyncState
 from syncwatch.trends import RECENT_SYNCS, NextChange, RecentResults, next_change
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import GROUP_KEYS, bindings
+from syncwatch.tui.widgets.groups import GroupRow, ListItem, build_groups, group_line
 from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
 from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
@@ -167,49 +174,6 @@ class _Reversed(Sequence[IntegrationRow]):
 
     def __iter__(self) -> Iterator[IntegrationRow]:
         return reversed(self._base)
-
-
-class GroupRow:
-    """A group's line in the grouped list: one tool's (or organisation's) integrations.
-
-    ``fleet`` counts the whole group per state (:func:`syncwatch.fleet.rollup`, the same
-    roll-up ``syncwatch fleet`` prints: deleted ones left out; None when the group has no
-    live integration); ``members`` are the ones the filters let through, in list order;
-    ``total`` is how many the filters could show (deleted ones only while they are shown).
-    """
-
-    __slots__ = ("by", "fleet", "key", "members", "open", "total")
-
-    def __init__(
-        self,
-        by: GroupBy,
-        key: str,
-        fleet: FleetGroup | None,
-        members: Sequence[IntegrationRow],
-        total: int,
-        open: bool,
-    ) -> None:
-        self.by = by
-        self.key = key
-        self.fleet = fleet
-        self.members = members
-        self.total = total
-        self.open = open
-
-    @property
-    def shown(self) -> int:
-        """How many of the group's integrations the filters let through."""
-        return len(self.members)
-
-    def __repr__(self) -> str:
-        return f"GroupRow({self.by.value}={self.key!r}, {self.shown}/{self.total})"
-
-
-#: A line of the list: an integration, or (grouped) a group's row.
-ListItem = IntegrationRow | GroupRow
-
-#: Width of the group row's worst-state summary (``10/12 ✖ Failing``).
-_GROUP_SUMMARY = 26
 
 
 class IntegrationList(LineList[ListItem]):
@@ -373,43 +337,10 @@ class IntegrationList(LineList[ListItem]):
         the open groups' members below their row in list order; the cursor stays on its
         group or integration (on its group's row when that group is closed).
 
-        O(N) in the rows: the members are bucketed from the sorted rows (no sort), the
-        counts per state come from one pass and :func:`syncwatch.fleet.rollup`."""
-        attr = by.value
-        key_of = attrgetter(attr)
-        members: dict[str, list[IntegrationRow]] = {}
+        O(N) in the rows (:func:`~syncwatch.tui.widgets.groups.build_groups`)."""
         shown = _Reversed(self._shown) if self.sort_reverse else self._shown
-        for row in shown:
-            key = key_of(row)
-            bucket = members.get(key)
-            if bucket is None:
-                members[key] = [row]
-            else:
-                bucket.append(row)
-        by_state = Counter(map(attrgetter(attr, "state"), self.rows.values()))
-        fleet = {g.key: g for g in rollup((k, s, n) for (k, s), n in by_state.items())}
-        totals: Counter[str] = Counter()
-        for (key, _state), n in by_state.items():
-            totals[key] += n
-        if not self.show_deleted:
-            rows = self.rows.values()
-            totals.subtract(key_of(r) for r in rows if r.deleted_at is not None and r.deleted)
-        # Worst group first; groups with no live integration (deleted ones shown) last.
-        order = [k for k in fleet if k in members]
-        order += sorted((k for k in members if k not in fleet), key=lambda k: (k.casefold(), k))
-        opened = self._open[by]
-        items: list[ListItem] = []
-        group_at: dict[str, int] = {}
-        row_at: dict[str, int] = {}
-        for key in order:
-            bucket = members[key]
-            is_open = key in opened
-            group_at[key] = len(items)
-            items.append(GroupRow(by, key, fleet.get(key), bucket, totals[key], is_open))
-            if is_open:
-                start = len(items)
-                row_at.update((r.id, start + i) for i, r in enumerate(bucket))
-                items.extend(bucket)
+        built = build_groups(by, shown, self.rows.values(), self._open[by], self.show_deleted)
+        items, group_at, row_at = built
         self._group_at, self._row_at = group_at, row_at
         cursor: int | None = None
         if self._cursor_group is not None:
@@ -418,7 +349,7 @@ class IntegrationList(LineList[ListItem]):
             cursor = row_at.get(self._cursor_id)
             held = self.rows.get(self._cursor_id)
             if cursor is None and held is not None:  # its group is closed: the group's row
-                cursor = group_at.get(key_of(held))
+                cursor = group_at.get(getattr(held, by.value))
         self.set_items(items, self.cursor if cursor is None else cursor)
         self._follow_cursor()
 
@@ -767,34 +698,10 @@ class IntegrationList(LineList[ListItem]):
         return segments
 
     def _group_line(self, group: GroupRow, width: int, base: Style) -> list[Segment]:
-        """``▾ workday   10/12 ✖ Failing   ✖ 10  ● 2   (3 of 12 shown)``: the group's
-        name, its worst state's count of its total, the count per state worst first
-        (coloured like the states), and how many the filters show when not all."""
-        muted = self.style_for("$text-muted")
-        marked = sum(1 for r in group.members if r.id in self.marks)
-        mark = "* " if marked and marked == group.shown else "+ " if marked else "  "
-        segments = [Segment(mark, base + self.style_for("$accent") + _BOLD)]
         columns = self._widths(width)
         name_width = sum(w + GAP for _, w in columns[:2]) - GAP
         name_width = max(14, min(name_width, width // 3))
-        arrow = "▾ " if group.open else "▸ "
-        segments.append(Segment(arrow, base + _BOLD))
-        segments.append(cell(group.key, name_width - 2, base + _BOLD))
-        segments.append(Segment(" " * GAP, base))
-        fleet = group.fleet
-        if fleet is None:
-            segments.append(cell("no live integration", _GROUP_SUMMARY, base + muted))
-        else:
-            worst, n = fleet.counts[0]
-            text = f"{n}/{fleet.total} {worst.glyph} {worst.label}"
-            segments.append(cell(text, _GROUP_SUMMARY, base + self.style_for(worst.value) + _BOLD))
-            for state, count in fleet.counts:
-                segments.append(Segment("  ", base))
-                style = base + self.style_for(state.value)
-                segments.append(Segment(f"{state.glyph} {count}", style))
-        if group.shown != group.total:
-            segments.append(Segment(f"   ({group.shown} of {group.total} shown)", base + muted))
-        return segments
+        return group_line(group, name_width, base, self.marks, self.style_for)
 
     def _with_badge(
         self, text: str, width: int, style: Style, base: Style, mark: KomboMark, deleted: bool
