@@ -240,3 +240,16 @@ async def test_grouped_at_80_columns_the_counts_stay_on_the_line() -> None:
         await pilot.press("b")
         workday = line_of(lst, "workday")
         assert "3/5 ✖ Failing" in workday and "● 1" in workday
+
+
+async def test_a_tool_with_only_deleted_integrations_shows_last_with_deleted_shown() -> None:
+    gone = NOW - timedelta(hours=2)
+    _model, screen = a_screen([*fleet(), row("lever:l1", St.DELETED, 1, deleted_at=gone)])
+    async with ViewApp(screen).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lst = screen.integration_list
+        await pilot.press("b")
+        assert "[lever]" not in ids(lst)
+        await pilot.press("full_stop")
+        assert ids(lst) == ["[workday]", "[greenhouse]", "[personio]", "[lever]"]
+        assert "no live integration" in line_of(lst, "lever")
