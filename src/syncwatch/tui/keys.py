@@ -90,7 +90,7 @@ GROUP_KEYS: tuple[Key, ...] = (
         "left,h",
         "collapse",
         "Close group",
-        "Close the group under the cursor (or the highlighted integration's)",
+        "Close the group under the cursor, or the cursor's group",
         show=False,
     ),
 )
@@ -101,14 +101,14 @@ LIST_KEYS: tuple[Key, ...] = (
         "enter",
         "open",
         "Open",
-        "Drill down: facts, history, syncs, logs (on a group's row: open or close it)",
+        "Drill down: facts, history, syncs, logs; a group: open/close",
         command="Open the highlighted integration",
     ),
     Key(
         "space",
         "mark",
         "Mark",
-        "Mark or unmark the row for a bulk action (a group's row: its shown integrations)",
+        "Mark or unmark for a bulk action (a group's row: all it shows)",
     ),
     Key(
         "slash",
