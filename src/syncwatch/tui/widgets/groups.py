@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 
 from rich.segment import Segment
@@ -19,7 +20,7 @@ from syncwatch.fleet import FleetGroup, GroupBy, rollup
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui.widgets.line_list import cell
 
-__all__ = ["GroupRow", "ListItem", "build_groups", "group_line"]
+__all__ = ["GroupCounts", "GroupRow", "ListItem", "build_groups", "count_groups", "group_line"]
 
 _BOLD = Style(bold=True)
 
@@ -67,22 +68,47 @@ ListItem = IntegrationRow | GroupRow
 SUMMARY_WIDTH = 26
 
 
+@dataclass(frozen=True, slots=True)
+class GroupCounts:
+    """Every group's counts: per state (the roll-up, worst group first) and how many the
+    filters could show. Worked out from every row, so kept until the rows change (opening
+    a group, filtering or sorting does not count again)."""
+
+    by: GroupBy
+    show_deleted: bool
+    #: The roll-up's groups by name, in its order (worst first).
+    fleet: dict[str, FleetGroup]
+    #: Integrations per group (deleted ones only when shown).
+    totals: Counter[str]
+
+
+def count_groups(by: GroupBy, every: Collection[IntegrationRow], show_deleted: bool) -> GroupCounts:
+    """The counts of every group of ``every`` row: one pass, then
+    :func:`syncwatch.fleet.rollup` (deleted integrations left out, as ``fleet`` does)."""
+    key_of = attrgetter(by.value)
+    by_state = Counter(map(attrgetter(by.value, "state"), every))
+    fleet = {g.key: g for g in rollup((k, s, n) for (k, s), n in by_state.items())}
+    totals: Counter[str] = Counter()
+    for (key, _state), n in by_state.items():
+        totals[key] += n
+    if not show_deleted:
+        # ``deleted`` works its facts out: asked only of rows with a deletion date.
+        totals.subtract(key_of(r) for r in every if r.deleted_at is not None and r.deleted)
+    return GroupCounts(by, show_deleted, fleet, totals)
+
+
 def build_groups(
-    by: GroupBy,
-    shown: Iterable[IntegrationRow],
-    every: Collection[IntegrationRow],
-    opened: Collection[str],
-    show_deleted: bool,
+    counts: GroupCounts, shown: Iterable[IntegrationRow], opened: Collection[str]
 ) -> tuple[list[ListItem], dict[str, int], dict[str, int]]:
     """The lines of the grouped list and where each group's row and each member is.
 
     ``shown``: the rows the filters let through, in list order (members keep it);
-    ``every``: every row (the counts); ``opened``: the groups whose members are listed.
-    Worst group first (the roll-up's order), groups with no live integration last (only
-    deleted ones, shown). O(N): one pass over each, no sort of the rows.
+    ``opened``: the groups whose members are listed. Worst group first (the roll-up's
+    order), groups with no live integration last (only deleted ones, shown). One pass
+    over ``shown``, no sort of the rows.
     """
-    attr = by.value
-    key_of = attrgetter(attr)
+    by = counts.by
+    key_of = attrgetter(by.value)
     members: dict[str, list[IntegrationRow]] = {}
     for row in shown:
         key = key_of(row)
@@ -91,14 +117,7 @@ def build_groups(
             members[key] = [row]
         else:
             bucket.append(row)
-    by_state = Counter(map(attrgetter(attr, "state"), every))
-    fleet = {g.key: g for g in rollup((k, s, n) for (k, s), n in by_state.items())}
-    totals: Counter[str] = Counter()
-    for (key, _state), n in by_state.items():
-        totals[key] += n
-    if not show_deleted:
-        # ``deleted`` works its facts out: asked only of rows with a deletion date.
-        totals.subtract(key_of(r) for r in every if r.deleted_at is not None and r.deleted)
+    fleet, totals = counts.fleet, counts.totals
     order = [k for k in fleet if k in members]
     order += sorted((k for k in members if k not in fleet), key=lambda k: (k.casefold(), k))
     items: list[ListItem] = []

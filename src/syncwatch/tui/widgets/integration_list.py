@@ -30,7 +30,14 @@ from syncwatch.states import IntegrationState, SyncState
 from syncwatch.trends import RECENT_SYNCS, NextChange, RecentResults, next_change
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import GROUP_KEYS, bindings
-from syncwatch.tui.widgets.groups import GroupRow, ListItem, build_groups, group_line
+from syncwatch.tui.widgets.groups import (
+    GroupCounts,
+    GroupRow,
+    ListItem,
+    build_groups,
+    count_groups,
+    group_line,
+)
 from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
 from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
@@ -229,6 +236,8 @@ class IntegrationList(LineList[ListItem]):
         self._cursor_group: str | None = None
         self._group_at: dict[str, int] = {}
         self._row_at: dict[str, int] = {}
+        #: The groups' counts, kept until the rows change (None: to be worked out).
+        self._counts: GroupCounts | None = None
 
     # -- what is shown ------------------------------------------------------------------
 
@@ -339,8 +348,10 @@ class IntegrationList(LineList[ListItem]):
 
         O(N) in the rows (:func:`~syncwatch.tui.widgets.groups.build_groups`)."""
         shown = _Reversed(self._shown) if self.sort_reverse else self._shown
-        built = build_groups(by, shown, self.rows.values(), self._open[by], self.show_deleted)
-        items, group_at, row_at = built
+        counts = self._counts
+        if counts is None or counts.by is not by or counts.show_deleted != self.show_deleted:
+            counts = self._counts = count_groups(by, self.rows.values(), self.show_deleted)
+        items, group_at, row_at = build_groups(counts, shown, self._open[by])
         self._group_at, self._row_at = group_at, row_at
         cursor: int | None = None
         if self._cursor_group is not None:
@@ -393,6 +404,7 @@ class IntegrationList(LineList[ListItem]):
 
     def set_rows(self, rows: Iterable[IntegrationRow]) -> None:
         self.rows = {r.id: r for r in rows}
+        self._counts = None
         self.marks.intersection_update(self.rows.keys())
         self.rebuild()
 
@@ -407,6 +419,14 @@ class IntegrationList(LineList[ListItem]):
             if old is not None and old.revision > row.revision:
                 continue
             self.rows[row.id] = row
+            if self._counts is not None and (
+                old is None
+                or old.state != row.state
+                or old.tool != row.tool
+                or old.organization != row.organization
+                or old.deleted_at != row.deleted_at
+            ):
+                self._counts = None  # a group's counts changed
             if lost:
                 continue
             new_key = key_of(row)
