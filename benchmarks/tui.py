@@ -15,7 +15,8 @@ cursor down      one ``down`` key on a row whose next row allows other actions (
 page down        one ``pagedown`` key.
 group toggle     the grouping key (``b``, issue 14) until the list, grouped by tool with every
                  group closed, is painted; then a refresh of the same 100 rows while grouped
-                 (the groups' counts are worked out again: O(N)); then ``b`` again (grouped by
+                 (the groups' counts are worked out again: O(N)); enter on the group's row
+                 the cursor is on, twice (open, close); then ``b`` again (grouped by
                  organisation: a group per organisation) and once more (not grouped). Skipped
                  for a syncwatch without the key (a ``--baseline-src`` before it).
 open drill-down  ``enter`` until the drill-down screen is pushed and painted, and once more
@@ -149,6 +150,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("page_down", "page down"),
     ("group_toggle", "group by tool (b)"),
     ("refresh_100_grouped", "apply a refresh with 100 changed rows, grouped"),
+    ("group_open", "open a group (enter on its row)"),
+    ("group_close", "close it (enter)"),
     ("group_toggle_org", "group by organisation (b again)"),
     ("group_off", "not grouped (b a third time)"),
     ("prebuild_detail", "build the drill-down ahead (after first paint)"),
@@ -572,6 +575,9 @@ async def _syncwatch_run(
             await step("refresh_100_grouped", refresh_grouped)
             app.clear_notifications()
             await settle(app)
+            if lst.cursor_group is not None:  # enter on a group's row opens it
+                await step("group_open", _press(app, "enter"))
+                await step("group_close", _press(app, "enter"))
             await step("group_toggle_org", _press(app, "b"))
             await step("group_off", _press(app, "b"))
             assert lst.group_by is None, "b did not cycle back to no grouping"
