@@ -15,7 +15,8 @@ cursor down      one ``down`` key on a row whose next row allows other actions (
 page down        one ``pagedown`` key.
 group toggle     the grouping key (``b``, issue 14) until the list, grouped by tool with every
                  group closed, is painted; then a refresh of the same 100 rows while grouped
-                 (the groups' counts are worked out again: O(N)); enter on the group's row
+                 (20 go back to their state, so the groups' counts are worked out again:
+                 O(N)); enter on the group's row
                  the cursor is on, twice (open, close); then ``b`` again (grouped by
                  organisation: a group per organisation) and once more (not grouped). Skipped
                  for a syncwatch without the key (a ``--baseline-src`` before it).
@@ -534,6 +535,7 @@ async def _syncwatch_run(
                 prof.disable()
 
         changed = _changed_rows(app, rng)
+        before = {r.id: app.rows[r.id] for r in changed}
         changed_strips: dict[str, Any] = {}
         if take is not None:
             t0 = time.perf_counter()
@@ -567,7 +569,11 @@ async def _syncwatch_run(
         if hasattr(lst, "group_by"):  # the grouping key (issue 14)
             await step("group_toggle", _press(app, "b"))
             assert lst.group_by is not None, "b did not group the list"
-            again = [dataclasses.replace(r, revision=r.revision + 1) for r in changed]
+            # The same rows again, as refresh 100 does: 20 change state (back to theirs).
+            again = [
+                dataclasses.replace(before[r.id] if i < _MOVED else r, revision=r.revision + 1)
+                for i, r in enumerate(changed)
+            ]
 
             def refresh_grouped() -> None:
                 app.post_message(PassFinished(NOW, PassResult(), again, full=False))
