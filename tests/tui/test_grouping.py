@@ -3,15 +3,22 @@ state, opening and closing them, marks on a group, refreshes, hostile names (pil
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+from pilot_support import notifications, run, settle
 from row_support import NOW, row
 from test_views import ViewApp, of_type
 from textual.message import Message
 
+from syncwatch.clock import FixedClock
+from syncwatch.db import Store
+from syncwatch.importer import import_parsed, parse_bytes
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import IntegrationState as St
+from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.messages import OpenIntegration
 from syncwatch.tui.model import Model
@@ -253,3 +260,47 @@ async def test_a_tool_with_only_deleted_integrations_shows_last_with_deleted_sho
         await pilot.press("full_stop")
         assert ids(lst) == ["[workday]", "[greenhouse]", "[personio]", "[lever]"]
         assert "no live integration" in line_of(lst, "lever")
+
+
+async def test_an_action_on_a_marked_group_applies_to_its_integrations(tmp_path: Path) -> None:
+    """The point of marking a group: "deactivate all Workday integrations"."""
+
+    def record(iid: str) -> dict[str, object]:
+        return {
+            "id": iid,
+            "tool": iid.split(":")[0],
+            "category": "HRIS",
+            "organization": f"Org {iid}",
+            "created_at": "2026-11-01T09:00:00Z",
+            "filters_configured": True,
+            "qa_status": "PASSED",
+        }
+
+    store = Store.open(tmp_path / "group.db")
+    doc = {"integrations": [record(i) for i in ("workday:a", "workday:b", "personio:c")]}
+    import_parsed(store, [parse_bytes(json.dumps(doc).encode(), "g.json")], NOW)
+    app = SyncwatchApp(store, FixedClock(NOW), live=False)
+    app.PREBUILD_DETAIL_AFTER = None
+    try:
+        async with run(app) as pilot:
+            await settle(pilot)
+            await pilot.press("b", "home")
+            lst = app.main.integration_list
+            assert lst.cursor_group is not None
+            # On a group's row an action needs an integration: it says so, nothing changes.
+            await pilot.press("x")
+            await settle(pilot)
+            assert any("No integration" in n.message for n in notifications(app))
+            assert all(r.state is St.ACTIVE for r in app.rows.values())
+            workday = next(i for i, g in enumerate(lst.groups) if g.key == "workday")
+            lst.move_cursor(lst.items.index(lst.groups[workday]))
+            await pilot.press("space", "x")
+            await settle(pilot)
+            states = {r.id: r.state for r in app.rows.values()}
+            assert states == {
+                "workday:a": St.INACTIVE,
+                "workday:b": St.INACTIVE,
+                "personio:c": St.ACTIVE,
+            }
+    finally:
+        store.close()
