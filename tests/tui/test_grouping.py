@@ -304,3 +304,18 @@ async def test_an_action_on_a_marked_group_applies_to_its_integrations(tmp_path:
             }
     finally:
         store.close()
+
+
+async def test_showing_an_integration_in_the_list_opens_its_group() -> None:
+    """The activity feed's "show in list" on a grouped list whose group is closed."""
+    _model, screen = a_screen()
+    async with ViewApp(screen).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lst = screen.integration_list
+        await pilot.press("b")
+        assert "personio:p2" not in ids(lst)
+        assert screen.reveal("personio:p2")
+        await pilot.pause()
+        assert lst.cursor_row is not None and lst.cursor_row.id == "personio:p2"
+        assert line_of(lst, "personio").lstrip().startswith("▾")
+        assert "workday:w1" not in ids(lst)  # the others stay closed
