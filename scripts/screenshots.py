@@ -139,6 +139,12 @@ async def help_screen(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     await pilot.press("question_mark")
 
 
+async def grouped(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    """Grouped by tool, the worst group open."""
+    await pilot.press("b", "home", "enter")
+    app.clear_notifications()
+
+
 async def light(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     app.theme = "textual-light"
 
@@ -163,6 +169,7 @@ SHOTS = (
     Shot("drilldown-kombo", kombo_drill_down),
     Shot("delete-confirm", delete_confirm),
     Shot("help", help_screen),
+    Shot("grouped", grouped),
     Shot("light", light),
     Shot("read-only", nothing, read_only=True),
     Shot("small-80x24", nothing, size=SMALL),

@@ -82,16 +82,34 @@ CURSOR_KEYS: tuple[Key, ...] = (
     Key("end", "last", "Last", show=False),
 )
 
+#: The integration list itself (grouped: a group's row opens and closes). Bound on the list
+#: widget, as its scroll bindings would otherwise take these keys.
+GROUP_KEYS: tuple[Key, ...] = (
+    Key("right,l", "expand", "Open group", "Open the group under the cursor", show=False),
+    Key(
+        "left,h",
+        "collapse",
+        "Close group",
+        "Close the group under the cursor, or the cursor's group",
+        show=False,
+    ),
+)
+
 #: The main screen's list.
 LIST_KEYS: tuple[Key, ...] = (
     Key(
         "enter",
         "open",
         "Open",
-        "Drill down: facts, history, syncs, logs",
+        "Drill down: facts, history, syncs, logs; a group: open/close",
         command="Open the highlighted integration",
     ),
-    Key("space", "mark", "Mark", "Mark or unmark the row for a bulk action"),
+    Key(
+        "space",
+        "mark",
+        "Mark",
+        "Mark or unmark for a bulk action (a group's row: all it shows)",
+    ),
     Key(
         "slash",
         "filter",
@@ -116,6 +134,24 @@ LIST_KEYS: tuple[Key, ...] = (
         "Reverse the sort order",
         show=False,
         command="Reverse the sort order",
+    ),
+    Key(
+        "b",
+        "cycle_grouping",
+        "Group",
+        "Group the list: none → by tool → by organisation",
+        # In the help and the palette (as w and E are): the footer has no room left at 160
+        # columns, and the status line says when the list is grouped.
+        show=False,
+        command="Group the list (none, by tool, by organisation)",
+    ),
+    Key(
+        "z",
+        "toggle_groups",
+        "Open/close all",
+        "Open every group, or close them all",
+        show=False,
+        command="Open or close every group",
     ),
     Key("escape", "clear", "Clear filter/marks", show=False),
     Key(
@@ -265,7 +301,7 @@ HelpSection = tuple[str, Sequence[Key]]
 
 #: What the ``?`` screen lists, by where the keys apply.
 HELP_SECTIONS: tuple[HelpSection, ...] = (
-    ("The list", (*LIST_KEYS, *CURSOR_KEYS)),
+    ("The list", (*LIST_KEYS, *GROUP_KEYS, *CURSOR_KEYS)),
     ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
     ("Drill-down", DETAIL_KEYS),
     ("Activity feed (w)", FEED_KEYS),
@@ -276,6 +312,8 @@ HELP_SECTIONS: tuple[HelpSection, ...] = (
 HELP_NOTES = (
     "Greyed-out actions are not allowed for the highlighted integration; pressing one says why.\n"
     "State sort puts the worst first. Marks (space) make actions apply to every marked row.\n"
+    "Grouped (b), a group's row counts its integrations per state (deleted ones left out); "
+    "actions need an integration: mark the group (space) to act on all of it.\n"
     "Beside an organisation: gone = Kombo answered 404 (deleted there?); ⚑2 = 2 open Kombo "
     "issues.\n"
     "With KOMBO_API_KEY and SYNCWATCH_KOMBO_REMOTE=1, reactivate, deactivate and delete go to "

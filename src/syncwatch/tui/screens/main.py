@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from rich.style import Style
+from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
@@ -21,8 +23,11 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from syncwatch.actions import Action
+from syncwatch.fleet import GroupBy
 from syncwatch.outages import Outage
+from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
 from syncwatch.tui.messages import OpenIntegration
@@ -30,6 +35,7 @@ from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.screens.feed import ActivityWanted
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
+from syncwatch.tui.widgets.groups import GroupRow
 from syncwatch.tui.widgets.integration_list import (
     COLUMN_BY_KEY,
     COLUMNS,
@@ -45,6 +51,12 @@ from syncwatch.tui.widgets.summary import StatusLine, SummaryBar
 PREVIEW_MIN_WIDTH = 140
 
 _VIEWS = (StateFilter.ALL, StateFilter.ATTENTION, StateFilter.FAILING)
+#: How the status line names each grouping (None: not grouped, nothing said).
+GROUPING_WORDS: dict[GroupBy | None, str | None] = {
+    None: None,
+    GroupBy.TOOL: "grouped by tool",
+    GroupBy.ORGANIZATION: "grouped by organisation",
+}
 
 
 class MainScreen(Screen[None]):
@@ -153,7 +165,7 @@ class MainScreen(Screen[None]):
             live=self.live,
             interval=self.interval,
             read_only=self.gate.read_only,
-            shown=len(lst.items),
+            shown=lst.shown_count,
             total=len(lst.rows),
             view=lst.state_filter.value,
             filter_text=lst.filter_text,
@@ -161,6 +173,7 @@ class MainScreen(Screen[None]):
             sort=f"{column.title.lower()}{' (reversed)' if lst.sort_reverse else ''}",
             marks=len(lst.marks),
             loading=self.model.loading,
+            grouping=GROUPING_WORDS[lst.group_by],
         )
         lst.set_empty_text(self.empty_text())
         self.update_preview()
@@ -199,8 +212,17 @@ class MainScreen(Screen[None]):
         pane = self.query_one("#preview-pane")
         if not pane.display:
             return
-        row = self.integration_list.cursor_row
+        lst = self.integration_list
+        row = lst.cursor_row
         preview = self.query_one("#preview", Static)
+        group = lst.cursor_group
+        if group is not None:
+            facts = (group.by, group.key, group.fleet, group.shown, group.total, group.open)
+            key: tuple[object, ...] = (facts, self.app.theme, preview.size.width)
+            if key != self._preview_key:
+                self._preview_key = key
+                preview.update(group_text(self.app, group), layout=False)
+            return
         key = (
             row,
             self.model.now,
@@ -262,7 +284,11 @@ class MainScreen(Screen[None]):
     # -- key actions --------------------------------------------------------------------
 
     def action_open(self) -> None:
-        row = self.integration_list.cursor_row
+        lst = self.integration_list
+        if lst.cursor_group is not None:
+            lst.toggle_group()
+            return
+        row = lst.cursor_row
         if row is None:
             self.notify("No integration is highlighted.", severity="warning", markup=False)
             return
@@ -333,6 +359,20 @@ class MainScreen(Screen[None]):
         self.action_set_view(_VIEWS[(_VIEWS.index(current) + 1) % len(_VIEWS)])
         self.notify(f"Showing {self.integration_list.state_filter.value}.", timeout=2, markup=False)
 
+    def action_cycle_grouping(self) -> None:
+        """No groups -> by tool -> by organisation -> no groups."""
+        lst = self.integration_list
+        lst.cycle_grouping()
+        words = GROUPING_WORDS[lst.group_by]
+        self.notify(f"{(words or 'not grouped').capitalize()}.", timeout=2, markup=False)
+
+    def action_set_grouping(self, by: str) -> None:
+        """Group by ``tool`` or ``organization`` (``none``: not grouped)."""
+        self.integration_list.group_by = None if by == "none" else GroupBy(by)
+
+    def action_toggle_groups(self) -> None:
+        self.integration_list.toggle_all_groups()
+
     def action_toggle_deleted(self) -> None:
         lst = self.integration_list
         lst.show_deleted = not lst.show_deleted
@@ -350,6 +390,31 @@ class MainScreen(Screen[None]):
         lst.sort_reverse = not lst.sort_reverse
 
 
+def group_text(app: App[object], group: GroupRow) -> Text:
+    """The preview of a group's row: its name, its counts per state, and what the keys do
+    on it (the name is data: plain text, never markup)."""
+    text = Text(no_wrap=False)
+    text.append(safe_text(group.key), Style(bold=True))
+    text.append(f"  ({GROUPING_WORDS[group.by]})\n\n", colour_style(app, "$text-muted"))
+    fleet = group.fleet
+    if fleet is None:
+        text.append("No live integration: every one shown is deleted.\n")
+    else:
+        worst, n = fleet.counts[0]
+        text.append(f"{n} of {fleet.total} {worst.glyph} {worst.label}\n", state_style(app, worst))
+        for state, count in fleet.counts:
+            text.append(f"  {state.glyph} {state.label:<14} {count:>6}\n", state_style(app, state))
+    if group.shown != group.total:
+        text.append(f"\n{group.shown} of {group.total} shown (filters)\n")
+    verb = "closes" if group.open else "opens"
+    text.append(
+        f"\nEnter {verb} the group; space marks its {group.shown} shown integration(s), "
+        "then an action key applies to all of them.",
+        colour_style(app, "$text-muted"),
+    )
+    return text
+
+
 #: The views and sort columns the command palette offers, as (name, help, action) for
 #: this screen's actions.
 PALETTE_EXTRAS: tuple[tuple[str, str, str], ...] = (
@@ -361,4 +426,11 @@ PALETTE_EXTRAS: tuple[tuple[str, str, str], ...] = (
         (f"Sort by {c.title.lower()}", "Sort the integration list", f"sort_by({c.key!r})")
         for c in COLUMNS
     ),
+    ("Group by tool", "A row per tool, with its counts per state", "set_grouping('tool')"),
+    (
+        "Group by organisation",
+        "A row per organisation, with its counts per state",
+        "set_grouping('organization')",
+    ),
+    ("Do not group", "The list without group rows", "set_grouping('none')"),
 )

@@ -1,4 +1,12 @@
-"""The integration list: every integration on one line, sortable, filterable, with marks."""
+"""The integration list: every integration on one line, sortable, filterable, with marks,
+and grouped by tool or organisation on demand (a group row per tool, expandable).
+
+Long (the architecture test asks why): sorting, filtering, the cursor, marks, grouping
+and painting all act on one widget's rows and cursor, and each keeps the others' promise
+(the cursor stays on its integration, a refresh touches only changed rows). What needs no
+widget lives beside it: the sorted chunks (``sorted_rows``), the groups (``groups``), the
+cell drawing (``line_list``).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +20,24 @@ from typing import Any, ClassVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import BindingType
 from textual.reactive import var
 
+from syncwatch.fleet import GroupBy
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState, SyncState
 from syncwatch.trends import RECENT_SYNCS, NextChange, RecentResults, next_change
 from syncwatch.tui.colours import colour_style, state_style
+from syncwatch.tui.keys import GROUP_KEYS, bindings
+from syncwatch.tui.widgets.groups import (
+    GroupCounts,
+    GroupRow,
+    ListItem,
+    build_groups,
+    count_groups,
+    group_line,
+)
 from syncwatch.tui.widgets.kombo import badge_parts
 from syncwatch.tui.widgets.line_list import LineList, cell
 from syncwatch.tui.widgets.sorted_rows import Key, SortedRows
@@ -127,7 +146,9 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
 #: The list's settings of what it shows and how (reactives of :class:`IntegrationList`).
-LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted")
+LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted", "group_by")
+#: What the grouping key cycles through (None: not grouped).
+GROUPINGS: tuple[GroupBy | None, ...] = (None, GroupBy.TOOL, GroupBy.ORGANIZATION)
 GAP = 1
 _BOLD = Style(bold=True)
 _DELETED = Style(strike=True, dim=True)
@@ -162,7 +183,7 @@ class _Reversed(Sequence[IntegrationRow]):
         return reversed(self._base)
 
 
-class IntegrationList(LineList[IntegrationRow]):
+class IntegrationList(LineList[ListItem]):
     """Integrations as a sortable, filterable list; the cursor follows its integration.
 
     All rows, and the shown ones, are kept sorted with their sort keys (:class:`SortedRows`),
@@ -173,6 +194,7 @@ class IntegrationList(LineList[IntegrationRow]):
     """
 
     show_header: ClassVar[bool] = True
+    BINDINGS: ClassVar[list[BindingType]] = bindings(GROUP_KEYS)
 
     #: The column the rows are sorted by (its key in :data:`COLUMNS`).
     sort_key: var[str] = var("state", init=False)
@@ -183,6 +205,8 @@ class IntegrationList(LineList[IntegrationRow]):
     #: Which states are shown.
     state_filter: var[StateFilter] = var(StateFilter.ALL, init=False)
     show_deleted: var[bool] = var(False, init=False)
+    #: Grouped by tool or organisation (a group row each, expandable), or not (None).
+    group_by: var[GroupBy | None] = var(None, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -205,12 +229,39 @@ class IntegrationList(LineList[IntegrationRow]):
         self.recent: Mapping[str, RecentResults] = {}
         #: The coming rule of each row painted so far, worked out once per row version.
         self._changes: dict[str, tuple[IntegrationRow, NextChange | None]] = {}
+        #: Grouped: the open groups of each grouping (kept while it is off, and across
+        #: refreshes), the group the cursor is on (None: an integration), and where each
+        #: group's row and each shown integration is.
+        self._open: dict[GroupBy, set[str]] = {by: set() for by in GroupBy}
+        self._cursor_group: str | None = None
+        self._group_at: dict[str, int] = {}
+        self._row_at: dict[str, int] = {}
+        #: The groups' counts, kept until the rows change (None: to be worked out).
+        self._counts: GroupCounts | None = None
 
     # -- what is shown ------------------------------------------------------------------
 
     @property
     def cursor_row(self) -> IntegrationRow | None:
-        return self.cursor_item
+        """The integration under the cursor (None on a group's row)."""
+        item = self.cursor_item
+        return item if isinstance(item, IntegrationRow) else None
+
+    @property
+    def cursor_group(self) -> GroupRow | None:
+        """The group whose row the cursor is on (None on an integration)."""
+        item = self.cursor_item
+        return item if isinstance(item, GroupRow) else None
+
+    @property
+    def shown_count(self) -> int:
+        """How many integrations the filters let through (in closed groups too)."""
+        return len(self._shown)
+
+    @property
+    def groups(self) -> list[GroupRow]:
+        """The group rows shown, worst group first (none when not grouped)."""
+        return [item for item in self.items if isinstance(item, GroupRow)]
 
     @property
     def marked_rows(self) -> list[IntegrationRow]:
@@ -270,6 +321,8 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def index_of(self, integration_id: str) -> int | None:
         """The line an integration is shown on, or None (O(log N))."""
+        if self.group_by is not None:
+            return self._row_at.get(integration_id)
         row = self.rows.get(integration_id)
         if row is None or not self.matches(row):
             return None
@@ -278,12 +331,47 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def _show(self) -> None:
         """Hand the sorted rows to the list, keeping the cursor on its integration."""
+        if self.group_by is not None:
+            self._show_grouped(self.group_by)
+            return
         items: Sequence[IntegrationRow] = (
             _Reversed(self._shown) if self.sort_reverse else self._shown
         )
         cursor = self.index_of(self._cursor_id) if self._cursor_id is not None else None
         self.set_items(items, self.cursor if cursor is None else cursor)
         self._cursor_id = self.cursor_row.id if self.cursor_row else self._cursor_id
+
+    def _show_grouped(self, by: GroupBy) -> None:
+        """The shown rows under their groups' rows, worst group first (the roll-up's order),
+        the open groups' members below their row in list order; the cursor stays on its
+        group or integration (on its group's row when that group is closed).
+
+        O(N) in the rows (:func:`~syncwatch.tui.widgets.groups.build_groups`)."""
+        shown = _Reversed(self._shown) if self.sort_reverse else self._shown
+        counts = self._counts
+        if counts is None or counts.by is not by or counts.show_deleted != self.show_deleted:
+            counts = self._counts = count_groups(by, self.rows.values(), self.show_deleted)
+        items, group_at, row_at = build_groups(counts, shown, self._open[by])
+        self._group_at, self._row_at = group_at, row_at
+        cursor: int | None = None
+        if self._cursor_group is not None:
+            cursor = group_at.get(self._cursor_group)
+        elif self._cursor_id is not None:
+            cursor = row_at.get(self._cursor_id)
+            held = self.rows.get(self._cursor_id)
+            if cursor is None and held is not None:  # its group is closed: the group's row
+                cursor = group_at.get(getattr(held, by.value))
+        self.set_items(items, self.cursor if cursor is None else cursor)
+        self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        """Remember what the cursor is on (a group's row or an integration)."""
+        item = self.cursor_item
+        if isinstance(item, GroupRow):
+            self._cursor_group = item.key
+        elif item is not None:
+            self._cursor_id = item.id
+            self._cursor_group = None
 
     def rebuild(self) -> None:
         """Sort all rows again (the sort column changed), filter, keep the cursor."""
@@ -316,6 +404,7 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def set_rows(self, rows: Iterable[IntegrationRow]) -> None:
         self.rows = {r.id: r for r in rows}
+        self._counts = None
         self.marks.intersection_update(self.rows.keys())
         self.rebuild()
 
@@ -330,6 +419,14 @@ class IntegrationList(LineList[IntegrationRow]):
             if old is not None and old.revision > row.revision:
                 continue
             self.rows[row.id] = row
+            if self._counts is not None and (
+                old is None
+                or old.state != row.state
+                or old.tool != row.tool
+                or old.organization != row.organization
+                or old.deleted_at != row.deleted_at
+            ):
+                self._counts = None  # a group's counts changed
             if lost:
                 continue
             new_key = key_of(row)
@@ -351,7 +448,8 @@ class IntegrationList(LineList[IntegrationRow]):
             moved = moved or was or now
         if lost:  # the rows and the sorted lists disagree (never expected): sort again
             self.rebuild()
-        elif moved:
+        elif moved or self.group_by is not None:
+            # Grouped, a changed row also changes its group's counts: built again (O(N)).
             self._show()
         else:
             self.refresh()
@@ -363,20 +461,113 @@ class IntegrationList(LineList[IntegrationRow]):
 
     def move_cursor(self, index: int) -> None:
         super().move_cursor(index)
-        if self.cursor_row is not None:
-            self._cursor_id = self.cursor_row.id
+        self._follow_cursor()
 
     def select_id(self, integration_id: str) -> bool:
-        """Put the cursor on an integration if it is shown."""
+        """Put the cursor on an integration if it is shown (grouped: its group is opened)."""
         index = self.index_of(integration_id)
+        row = self.rows.get(integration_id)
+        if index is None and self.group_by is not None and row is not None and self.matches(row):
+            self._open[self.group_by].add(getattr(row, self.group_by.value))
+            self._show()
+            index = self.index_of(integration_id)
         if index is None:
             return False
         self.move_cursor(index)
         return True
 
+    # -- groups ---------------------------------------------------------------------------
+
+    def cycle_grouping(self) -> None:
+        """Not grouped -> by tool -> by organisation -> not grouped."""
+        at = GROUPINGS.index(self.group_by)
+        self.group_by = GROUPINGS[(at + 1) % len(GROUPINGS)]
+
+    def watch_group_by(self, old: GroupBy | None, new: GroupBy | None) -> None:
+        group = self.cursor_group
+        if group is not None and group.members:
+            # From a group's row: to (the group of) its first integration.
+            self._cursor_id = group.members[0].id
+        self._cursor_group = None
+        if new is None:
+            self._group_at, self._row_at = {}, {}
+        self._show()
+
+    def set_group_open(self, key: str, is_open: bool) -> None:
+        """Open or close one group; the cursor stays on its row or integration (on the
+        group's row when closing the group it is in)."""
+        by = self.group_by
+        if by is None or key not in self._group_at:
+            return
+        opened = self._open[by]
+        if is_open == (key in opened):
+            return
+        if is_open:
+            opened.add(key)
+        else:
+            opened.discard(key)
+            row = self.cursor_row
+            if row is not None and getattr(row, by.value) == key:
+                self._cursor_group = key
+        self._show()
+
+    def toggle_group(self) -> None:
+        """Open the group under the cursor, or close it."""
+        group = self.cursor_group
+        if group is not None:
+            self.set_group_open(group.key, not group.open)
+
+    def expand_group(self) -> None:
+        """Open the group under the cursor (on an integration: nothing)."""
+        group = self.cursor_group
+        if group is not None:
+            self.set_group_open(group.key, True)
+
+    def collapse_group(self) -> None:
+        """Close the group under the cursor, or the group of the integration under it."""
+        group, row, by = self.cursor_group, self.cursor_row, self.group_by
+        if group is not None:
+            self.set_group_open(group.key, False)
+        elif row is not None and by is not None:
+            self.set_group_open(getattr(row, by.value), False)
+
+    def action_expand(self) -> None:
+        self.expand_group()
+
+    def action_collapse(self) -> None:
+        self.collapse_group()
+
+    def toggle_all_groups(self) -> None:
+        """Open every group shown, or close them all when they all are open."""
+        by = self.group_by
+        if by is None:
+            return
+        opened = self._open[by]
+        shown = self._group_at.keys()
+        if shown <= opened:
+            row = self.cursor_row
+            if row is not None:
+                self._cursor_group = getattr(row, by.value)
+            opened.clear()
+        else:
+            opened.update(shown)
+        self._show()
+
     # -- operations ---------------------------------------------------------------------
 
     def toggle_mark(self) -> None:
+        """Mark or unmark the integration under the cursor; on a group's row, every member
+        the filters let through (unmarked when all of them are marked)."""
+        group = self.cursor_group
+        if group is not None:
+            ids = {r.id for r in group.members}
+            if ids <= self.marks:
+                self.marks -= ids
+            else:
+                self.marks |= ids
+            self.move_cursor(self.cursor + 1)
+            self.refresh()
+            return
         row = self.cursor_row
         if row is None:
             return
@@ -470,7 +661,9 @@ class IntegrationList(LineList[IntegrationRow]):
             self._styles[name] = style
         return style
 
-    def line_key(self, item: IntegrationRow) -> Hashable:
+    def line_key(self, item: ListItem) -> Hashable:
+        if isinstance(item, GroupRow):
+            return None  # its marks change with its members': drawn every time (a few lines)
         recent = self.recent.get(item.id) if self.recent else None
         return (item.id, item.id in self.marks, recent)
 
@@ -499,9 +692,9 @@ class IntegrationList(LineList[IntegrationRow]):
             segments.append(Segment(" " * GAP, base))
         return segments
 
-    def render_item(
-        self, item: IntegrationRow, index: int, width: int, base: Style
-    ) -> list[Segment]:
+    def render_item(self, item: ListItem, index: int, width: int, base: Style) -> list[Segment]:
+        if isinstance(item, GroupRow):
+            return self._group_line(item, width, base)
         row = item
         muted = self.style_for("$text-muted")
         marked = row.id in self.marks
@@ -523,6 +716,12 @@ class IntegrationList(LineList[IntegrationRow]):
                 segments.append(cell(text, w, style, right=right))
             segments.append(gap)
         return segments
+
+    def _group_line(self, group: GroupRow, width: int, base: Style) -> list[Segment]:
+        columns = self._widths(width)
+        name_width = sum(w + GAP for _, w in columns[:2]) - GAP
+        name_width = max(14, min(name_width, width // 3))
+        return group_line(group, name_width, base, self.marks, self.style_for)
 
     def _with_badge(
         self, text: str, width: int, style: Style, base: Style, mark: KomboMark, deleted: bool

@@ -135,9 +135,10 @@ class StatusLine(OneLine):
         sort: str,
         marks: int,
         loading: tuple[int, int] | None = None,
+        grouping: str | None = None,
     ) -> None:
         """``loading``: while the rows load, how many are loaded of how many (filters and
-        sorting apply to those)."""
+        sorting apply to those). ``grouping``: how the list is grouped, in words."""
         self.set_facts(
             (
                 paused,
@@ -152,6 +153,7 @@ class StatusLine(OneLine):
                 sort,
                 marks,
                 loading,
+                grouping,
             )
         )
 
@@ -159,7 +161,7 @@ class StatusLine(OneLine):
         facts = self._facts
         assert isinstance(facts, tuple)
         (paused, live, interval, read_only, shown, total, view) = facts[:7]
-        (filter_text, show_deleted, sort, marks, loading) = facts[7:]
+        (filter_text, show_deleted, sort, marks, loading, grouping) = facts[7:]
         app = self.app
 
         def parts(short: bool) -> list[Text]:
@@ -187,6 +189,8 @@ class StatusLine(OneLine):
             if not short or show_deleted:
                 out.append(Text(f"deleted {'shown' if show_deleted else 'hidden'}"))
             out.append(Text(f"sort: {sort}"))
+            if grouping:
+                out.append(Text(grouping, Style(bold=True)))
             if marks:
                 out.append(Text(f"{marks} marked", colour_style(app, "$accent", bold=True)))
             return out
