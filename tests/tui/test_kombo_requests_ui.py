@@ -268,6 +268,6 @@ async def test_from_the_drill_down_the_history_shows_the_request_and_who(
         assert fake.calls(AUTH, "POST")
         left = app.screen.query_one("#detail-left", TextPane).text
         history = " ".join(left.partition("State history, newest first")[2].split())
-        assert history.startswith(
-            "Nov 26 12:00 ◇ Trigger sync (delta) by oncall, no change of state"
-        )
+        assert history.startswith("Nov 26 12:00 ◇ Trigger sync (delta) ")
+        newest = history[: history.index("no change of state")]
+        assert "by oncall," in newest
