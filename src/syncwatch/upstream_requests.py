@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from syncwatch.rows import IntegrationRow
-from syncwatch.states import IntegrationState
+from syncwatch.states import IntegrationState, SyncState
 
 __all__ = [
     "AUDIT_NAMES",
@@ -116,13 +116,27 @@ def _deleted(row: IntegrationRow, now: datetime | None) -> bool:
     return row.facts.deleted_by(now) if now is not None else row.deleted
 
 
+def _credentials_failing(row: IntegrationRow) -> bool:
+    """Whether the credentials do not work, whatever state shows first (a QA hold of a
+    first sync that failed on authentication, Inactive): invalid, or the last sync failed
+    on authentication after the last credentials update."""
+    if row.state in LINK_STATES or row.credentials_invalid_at is not None:
+        return True
+    ended = row.last_sync_ended_at
+    return (
+        row.last_sync_state is SyncState.AUTHENTICATION_FAILED
+        and ended is not None
+        and (row.credentials_updated_at is None or ended > row.credentials_updated_at)
+    )
+
+
 def why_no_link(row: IntegrationRow, now: datetime | None = None) -> str | None:
     """Why a reconnection link is not for ``row`` (one line), or ``None`` when it is: an
-    integration failing authentication, or whose credentials are invalid (also when another
-    state shows first, such as Inactive or QA), and not deleted."""
+    integration whose credentials do not work (failing authentication, invalid, also when
+    another state shows first such as a QA hold or Inactive), and not deleted."""
     if _deleted(row, now):
         return f"{_name(row)} is deleted; Kombo has no integration to reconnect."
-    if row.state in LINK_STATES or row.credentials_invalid_at is not None:
+    if _credentials_failing(row):
         return None
     shown = row.state.label if row.state is not None else "not evaluated yet"
     return (

@@ -35,7 +35,7 @@ St = IntegrationState
 def _sync(n: int, state: str, ended: str) -> dict[str, object]:
     end = NOW - timedelta(hours=int(ended.rstrip("h")))
     return {
-        "id": f"sync_{n}",
+        "id": f"sync_{state.lower()}_{ended}_{n}",
         "state": state,
         "started_at": (end - timedelta(minutes=10)).isoformat(),
         "ended_at": end.isoformat(),
@@ -120,7 +120,7 @@ def test_a_link_is_for_failing_authentication_and_a_sync_for_enabled_valid_ones(
         assert why is None or "\n" not in why
 
 
-def test_invalid_credentials_behind_another_state_still_get_a_link(
+def test_credentials_failing_behind_another_state_still_get_a_link(
     store: Store, fake: FakeKombo
 ) -> None:
     seeded(store, fake)
@@ -128,6 +128,16 @@ def test_invalid_credentials_behind_another_state_still_get_a_link(
     row = store.get("personio:invalid")
     assert row is not None and row.state is St.INACTIVE
     assert why_no_link(row, NOW) is None
+    # A first sync failing on authentication holds it in QA: its credentials still fail.
+    seed(store, record("personio:qa", syncs=[_sync(1, "AUTHENTICATION_FAILED", "3h")]))
+    held = store.get("personio:qa")
+    assert held is not None and held.state is St.QUALITY_ASSURANCE
+    assert why_no_link(held, NOW) is None
+    # New credentials since: a link is no longer what it needs.
+    perform(store, Action.UPDATE_CREDENTIALS, "personio:qa", NOW, actor="oncall")
+    updated = store.get("personio:qa")
+    assert updated is not None and updated.state is St.QUALITY_ASSURANCE
+    assert "not failing authentication" in (why_no_link(updated, NOW) or "")
 
 
 # --------------------------------------------------------------------------- reconnection links

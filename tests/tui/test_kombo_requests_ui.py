@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from syncwatch.clock import FixedClock
 from syncwatch.db import Store
 from syncwatch.importer import import_parsed, parse_bytes
+from syncwatch.tui import app as app_module
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.integration_list import IntegrationList
@@ -39,6 +40,7 @@ AUTH = "bamboohr:lumen"
 class KomboKeysApp(SyncwatchApp):
     """The app with the two keys bound as the key table will bind them."""
 
+    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))  # the app's, not here
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("L", "relink_link", "Relink link"),
         Binding("T", "trigger_sync", "Sync now"),
@@ -53,7 +55,8 @@ def fake() -> Iterator[FakeKombo]:
 
 @pytest.fixture
 def auth_failing(store: Store) -> None:
-    """An integration whose last sync failed on authentication, next to the sample's."""
+    """An integration whose last (and first) sync failed on authentication, next to the
+    sample's: held in QA, with credentials that do not work."""
     record = {
         "id": AUTH,
         "tool": "bamboohr",
