@@ -138,7 +138,10 @@ def _file_state(path: Path) -> tuple[bytes, int]:
 # --------------------------------------------------------------------------- what is imported
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list", "--help"], ["show", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["list", "--help"], ["show", "--help"], ["trigger-sync", "--help"]],
+)
 def test_help_loads_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
     result = run(tmp_path, *args)
     assert result.code == 0, result.err
@@ -148,7 +151,7 @@ def test_help_loads_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
     out = run(tmp_path, "--help").out
-    for command in ("import", "list", "show", "logs", "watch", *ACTION_HELP):
+    for command in ("import", "list", "show", "logs", "watch", *ACTION_HELP, "relink-link"):
         assert command in out
     for description in ACTION_HELP.values():
         assert description in " ".join(out.split())

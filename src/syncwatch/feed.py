@@ -32,6 +32,8 @@ from syncwatch.clock import iso, parse_instant
 from syncwatch.present import safe_text
 from syncwatch.rows import AuditRow, HistoryRow
 from syncwatch.states import IntegrationState
+from syncwatch.timefmt import fmt_time
+from syncwatch.upstream_requests import request_expiry, request_label
 
 __all__ = [
     "DEFAULT_PAGE",
@@ -295,7 +297,7 @@ def action_label(action: str | None) -> str:
     try:
         return Action(action).label
     except ValueError:
-        return action
+        return request_label(action) or action
 
 
 def actor_text(actor: str | None, db_role: str | None = None) -> str:
@@ -319,7 +321,9 @@ def what_text(entry: FeedEntry) -> str:
     if entry.kind is FeedKind.TRANSITION:
         return change
     if entry.from_state == entry.to_state:
-        return f"{action_label(entry.action)} (stays {_state(entry.to_state)})"
+        expiry = request_expiry(entry.action or "", entry.at)
+        until = f", expires {fmt_time(expiry, entry.at)}" if expiry is not None else ""
+        return f"{action_label(entry.action)} (stays {_state(entry.to_state)}{until})"
     return f"{action_label(entry.action)} ({change})"
 
 
@@ -340,6 +344,8 @@ def entry_json(entry: FeedEntry) -> dict[str, Any]:
         # A transition's seq is the number ``watch --since`` takes.
         "seq": entry.id if entry.kind is FeedKind.TRANSITION else None,
         "cursor": entry.cursor.token,
+        # A reconnection link's end of validity (the link itself is never stored).
+        "expires_at": iso(request_expiry(entry.action or "", entry.at)),
     }
 
 

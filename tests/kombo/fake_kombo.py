@@ -1,8 +1,11 @@
 """A fake Kombo API on a free loopback port, for pointing the real SDK at (``server_url``).
 
 It speaks what ``kombo`` 1.4 calls: ``GET /v1/integrations/{id}``,
-``PUT /v1/integrations/{id}/enabled`` (``{"value": bool}``) and
-``DELETE /v1/integrations/{id}`` (``{}``), with ``Authorization: Bearer <key>``, and answers
+``PUT /v1/integrations/{id}/enabled`` (``{"value": bool}``),
+``DELETE /v1/integrations/{id}`` (``{}``), ``POST /v1/integrations/{id}/relink``
+(``{"language", "link_type"}``: a link) and ``POST /v1/force-sync`` (``{"type"}``, the
+integration in the ``X-Integration-Id`` header: a queued sync, one per integration and
+type at a time), with ``Authorization: Bearer <key>``, and answers
 with the shapes of the SDK's models (``{"status": "success", "data": ...}``, errors as
 ``{"status": "error", "error": {code, title, message, log_url}}``).
 
@@ -89,6 +92,13 @@ class FakeKombo:
     requests: list[Request] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    #: Syncs queued by ``force-sync``, by (integration, type): a second trigger of the same
+    #: type answers ``already_queued``.
+    queued: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Tools without delta syncs: a DELTA trigger runs FULL (as Kombo says it may).
+    full_only: set[str] = field(default_factory=set)
+    #: The links made, in order (what a test compares the printed link with).
+    links: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -166,6 +176,9 @@ class FakeKombo:
             def do_DELETE(self) -> None:
                 fake._handle(self)
 
+            def do_POST(self) -> None:
+                fake._handle(self)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep the test output clean
 
@@ -199,6 +212,8 @@ class FakeKombo:
         body = h.rfile.read(length) if length else b""
         parts = [unquote(p) for p in h.path.split("?", 1)[0].split("/") if p]
         iid = parts[2] if len(parts) >= 3 and parts[:2] == ["v1", "integrations"] else None
+        if parts == ["v1", "force-sync"]:
+            iid = h.headers["x-integration-id"]
         with self._lock:
             self.requests.append(Request(h.command, h.path, iid, h.headers["authorization"], body))
             self.in_flight += 1
@@ -248,6 +263,23 @@ class FakeKombo:
             with self._lock:
                 del self.integrations[iid]
             self._send(h, 200, {"status": "success", "data": {}})
+        elif h.command == "POST" and tail == ["relink"]:
+            kind = json.loads(body or b"{}").get("link_type", "EMBEDDED")
+            with self._lock:
+                link = (
+                    f"https://connect.kombo.dev/v1/relink/{kind.lower()}?token=tok{len(self.links)}"
+                )
+                self.links.append(link)
+            self._send(h, 200, {"status": "success", "data": {"link": link}})
+        elif h.command == "POST" and parts == ["v1", "force-sync"]:
+            kind = json.loads(body or b"{}").get("type", "FULL")
+            with self._lock:
+                if iid.split(":", 1)[0] in self.full_only:
+                    kind = "FULL"
+                queued = (iid, kind) in self.queued
+                sync_id = self.queued.setdefault((iid, kind), f"sync_{len(self.queued) + 1}")
+            data = {"already_queued": queued, "sync_id": sync_id, "type": kind}
+            self._send(h, 200, {"status": "success", "data": data})
         else:
             self._error(h, 404, "No such route.", code=None)
 

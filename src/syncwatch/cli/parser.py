@@ -14,6 +14,7 @@ from syncwatch.cli.demo import add_demo_parser
 from syncwatch.cli.fleet import add_fleet_parsers
 from syncwatch.cli.integrations import add_integration_parsers
 from syncwatch.cli.kombo import add_kombo_parsers
+from syncwatch.cli.kombo_requests import add_request_parsers
 from syncwatch.cli.tui import add_tui_options, cmd_tui
 from syncwatch.clock import parse_instant
 
@@ -58,5 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_kombo_parsers(sub)  # receive, events, watch, pull
     add_db_parser(sub)  # listed after the Kombo commands, as it always was
     add_action_parsers(sub)
+    add_request_parsers(sub)  # relink-link, trigger-sync: asked of Kombo
     add_activity_parser(sub)  # activity: the fleet's recent transitions and actions
     return parser

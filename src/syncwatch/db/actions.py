@@ -136,3 +136,30 @@ def cancel_running_syncs(conn: Connection, integration_ids: Sequence[str], at: d
         )
         .values(state=SyncState.CANCELLED.value, ended_at=at)
     )
+
+
+def record_request(
+    store: Store, integration_id: str, action: str, *, now: datetime, actor: str
+) -> datetime | None:
+    """Audit a request made of Kombo that changes no fact here (a reconnection link, a
+    sync): one audit entry, ``action`` by ``actor``, the integration's state as both before
+    and after. Nothing is marked dirty and nothing is re-evaluated. Returns the time it was
+    recorded at (see :meth:`Store.write_time`), or ``None`` if the integration is gone."""
+    with store.write() as conn:
+        at = store.write_time(conn, now)
+        row = store.get(integration_id, conn)
+        if row is None:
+            return None
+        state = row.state.value if row.state is not None else None
+        conn.execute(
+            audit_entries.insert().values(
+                integration_id=integration_id,
+                actor=actor,
+                action=action,
+                at=at,
+                state_before=state,
+                state_after=state,
+                db_role=database_role(conn),
+            )
+        )
+    return at

@@ -169,8 +169,10 @@ def _actions_titled(word: str) -> list[str]:
     """The actions whose title contains ``word`` (``credentials`` finds
     ``update-credentials``, ``from qa`` nothing: one word at a time)."""
     from syncwatch.actions import Action
+    from syncwatch.upstream_requests import AUDIT_NAMES
 
-    return [a.value for a in Action if word in action_label(a.value).casefold()]
+    names = [*(a.value for a in Action), *AUDIT_NAMES.values()]
+    return [name for name in names if word in action_label(name).casefold()]
 
 
 def _contains(column: Any, text: str) -> sa.ColumnElement[bool]:

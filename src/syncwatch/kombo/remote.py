@@ -25,6 +25,7 @@ import httpx
 
 from syncwatch.actions import Action, RemoteRefused
 from syncwatch.redact import redact
+from syncwatch.upstream_requests import LinkType, SyncType
 
 if TYPE_CHECKING:
     from kombo import Kombo
@@ -404,6 +405,58 @@ class KomboRemote:
         else:
             text += "Nothing changed in syncwatch."
         return text
+
+    def create_reconnection_link(self, row: IntegrationRow, link_type: LinkType) -> str:
+        """A reconnection link for ``row`` (Kombo's ``create_reconnection_link``); raises
+        :class:`~syncwatch.actions.RemoteRefused` when Kombo did not make one. The URL is
+        returned to be shown once, never kept here."""
+        general = self._sdk.general
+
+        def fn() -> object:
+            return general.create_reconnection_link(
+                integration_id=row.id, link_type=link_type.value
+            )
+
+        answer = self._ask(fn, f"create a reconnection link for {row.organization} ({row.id})")
+        link = getattr(getattr(answer, "data", None), "link", None)
+        if not isinstance(link, str) or not link.strip():
+            raise RemoteRefused(
+                f"Kombo's answer for {row.organization} ({row.id}) held no link. "
+                "Nothing was recorded."
+            )
+        return link.strip()
+
+    def trigger_sync(self, row: IntegrationRow, sync_type: SyncType) -> tuple[SyncType, bool, str]:
+        """Ask Kombo to sync ``row`` now (``trigger_sync``): (the type it will run, whether a
+        sync was already queued, the sync's id); raises
+        :class:`~syncwatch.actions.RemoteRefused` when it refused."""
+        general = self._sdk.general
+
+        def fn() -> object:
+            # The integration is a header (X-Integration-Id), which the SDK otherwise takes
+            # from its client-wide setting or the INTEGRATION_ID variable: named per call.
+            return general.trigger_sync(
+                type_=sync_type.value, http_headers={"X-Integration-Id": row.id}
+            )
+
+        answer = self._ask(fn, f"trigger a sync of {row.organization} ({row.id})")
+        data = getattr(answer, "data", None)
+        return (
+            SyncType(data.type) if data is not None else sync_type,
+            bool(getattr(data, "already_queued", False)),
+            str(getattr(data, "sync_id", "")),
+        )
+
+    def _ask(self, fn: Callable[[], T], what: str) -> T:
+        try:
+            result, _ = call(fn, self.policy, self.settings.api_key, self._sleep)
+        except KomboCallFailed as err:
+            said = err.failure.message.rstrip(". ")
+            text = f"Kombo did not {what}: {said}. "
+            if err.failure.kind == "timeout":
+                text += "It may or may not have done it. "
+            raise RemoteRefused(text + "Nothing was recorded.") from None
+        return result
 
     def close(self) -> None:
         self._http.close()

@@ -52,6 +52,7 @@ from syncwatch.tui.fleet_messages import (
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.gateway import Gateway, StoreOpener
 from syncwatch.tui.keys import APP_KEYS, HELP_NOTES, HELP_SECTIONS, bindings
+from syncwatch.tui.kombo_actions import KomboRequests
 from syncwatch.tui.messages import (
     ActionFinished,
     DetailLoaded,
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
 DETAIL_SCREEN = "syncwatch-integration"
 
 
-class SyncwatchApp(App[int]):
+class SyncwatchApp(KomboRequests, App[int]):
     """Watch and operate integrations."""
 
     TITLE = "syncwatch"
@@ -136,7 +137,7 @@ class SyncwatchApp(App[int]):
         self.gate = ActionGate(read_only=read_only)
         #: Why the last pass stored nothing, as told to the user (None: it was stored).
         self.not_stored_told: str | None = None
-        self.gateway = Gateway(
+        self.gateway: Gateway = Gateway(
             store,
             clock,
             self.post_message,

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from syncwatch.kombo.remote import KomboRemote
     from syncwatch.signatures import SignatureCount
     from syncwatch.trends import RecentResults
+    from syncwatch.tui.kombo_actions import KomboAnswered
+    from syncwatch.upstream_requests import LinkType, SyncType
 
 __all__ = ["Gateway", "StoreOpener"]
 
@@ -208,6 +210,58 @@ class Gateway:
                 action, results, refusals, unknown, rows, now, kombo=marks, recent=recent
             )
         )
+
+    # -- requests to Kombo: a reconnection link, a sync ---------------------------------
+
+    def relink_link(self, integration_id: str, link_type: LinkType) -> None:
+        """Ask Kombo for a reconnection link (audited; the link is posted, never stored)."""
+        from syncwatch.kombo.requests import create_reconnection_link
+        from syncwatch.tui.kombo_actions import RELINK_TITLE, KomboAnswered
+
+        def ask(remote: KomboRemote, now: datetime, actor: str) -> KomboAnswered:
+            link = create_reconnection_link(
+                self.store, remote, integration_id, link_type, now, actor
+            )
+            return KomboAnswered(integration_id, RELINK_TITLE, link=link)
+
+        self._post(self._ask_kombo(integration_id, RELINK_TITLE, ask))
+
+    def trigger_sync(self, integration_id: str, sync_type: SyncType) -> None:
+        """Ask Kombo to sync an integration now (audited)."""
+        from syncwatch.kombo.requests import trigger_sync
+        from syncwatch.tui.kombo_actions import SYNC_TITLE, KomboAnswered
+
+        def ask(remote: KomboRemote, now: datetime, actor: str) -> KomboAnswered:
+            done = trigger_sync(self.store, remote, integration_id, sync_type, now, actor)
+            return KomboAnswered(integration_id, SYNC_TITLE, sync=done)
+
+        self._post(self._ask_kombo(integration_id, SYNC_TITLE, ask))
+
+    def _ask_kombo(
+        self,
+        integration_id: str,
+        title: str,
+        ask: Callable[[KomboRemote, datetime, str], KomboAnswered],
+    ) -> KomboAnswered:
+        """``ask`` Kombo when remote actions are on; a refusal (by the check, by Kombo, or
+        remote actions off) comes back as the answer's ``refusal``."""
+        from syncwatch.actions import ActionRefused, UnknownIntegration, current_actor
+        from syncwatch.kombo.remote import ENV_API_KEY, ENV_REMOTE
+        from syncwatch.tui.kombo_actions import KomboAnswered
+
+        self._remote_known.wait()
+        remote = self._remote
+        if remote is None:
+            return KomboAnswered(
+                integration_id,
+                title,
+                refusal=f"Remote actions are off: set {ENV_REMOTE}=1 and {ENV_API_KEY} "
+                "before starting syncwatch to ask Kombo.",
+            )
+        try:
+            return ask(remote, self.clock.now(), self.actor or current_actor())
+        except (ActionRefused, UnknownIntegration) as why:
+            return KomboAnswered(integration_id, title, refusal=str(why))
 
     # -- the drill-down -----------------------------------------------------------------
 
