@@ -104,7 +104,9 @@ def _from_stored_rows(args: argparse.Namespace, clock: Clock) -> Printer | None:
     try:
         with reader, reader.snapshot():
             now = clock.now()
-            if getattr(args, "fast_evaluates", True):
+            # An as-of read answers from the history: it never evaluates.
+            evaluates = getattr(args, "as_of", None) is None
+            if evaluates and getattr(args, "fast_evaluates", True):
                 if reader.work_due(now):
                     return None
                 last = reader.last_evaluated_at()

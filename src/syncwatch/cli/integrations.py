@@ -67,11 +67,13 @@ def add_integration_parsers(sub: Subcommands) -> None:
     )
     p.add_argument("--all", action="store_true", help="include deleted integrations")
     p.add_argument("--json", action="store_true", help="print one JSON array")
+    _as_of_option(p)
     p.set_defaults(run=cmd_list, fast=fast_list)
 
     p = sub.add_parser("show", help="one integration: facts, reason, history, syncs")
     p.add_argument("id")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _as_of_option(p)
     p.set_defaults(run=cmd_show, fast=fast_show)
 
     p = sub.add_parser("logs", help="log entries, newest first")
@@ -89,6 +91,15 @@ def add_integration_parsers(sub: Subcommands) -> None:
     from syncwatch.cli.logs import cmd_logs, fast_logs
 
     p.set_defaults(run=cmd_logs, fast=fast_logs, fast_evaluates=False)
+
+
+def _as_of_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="as the history records it at TIME (ISO 8601 with a zone, or 2h, 1d ago); "
+        "read-only, nothing is evaluated (see docs/fleet.md)",
+    )
 
 
 # --------------------------------------------------------------------------- JSON
@@ -177,6 +188,10 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Integrations with their state, worst first."""
+    if args.as_of is not None:
+        from syncwatch.cli.asof import cmd_list_as_of
+
+        return cmd_list_as_of(store, clock, args)
     from syncwatch.db.kombo import upstream_info
     from syncwatch.db.trends import recent_results
 
@@ -188,6 +203,10 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
     """``list`` from the stored rows when a pass at ``now`` has nothing to do (what
     :func:`cmd_list` prints then, byte for byte, without loading the evaluation)."""
+    if args.as_of is not None:
+        from syncwatch.cli.asof import fast_list_as_of
+
+        return fast_list_as_of(reader, now, args)
     rows = reader.integrations()
     if not _deleted_too(args):
         rows = [r for r in rows if not r.deleted]
@@ -300,6 +319,10 @@ class _Shown:
 
 def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """One integration: why it is in its state, its facts, history, Kombo's side, syncs."""
+    if args.as_of is not None:
+        from syncwatch.cli.asof import cmd_show_as_of
+
+        return cmd_show_as_of(store, clock, args)
     from syncwatch.db.kombo import integration_issues, upstream_info
 
     now = clock.now()
@@ -319,6 +342,10 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
     """``show`` from the stored rows when a pass at ``now`` has nothing to do (what
     :func:`cmd_show` prints then, byte for byte, without loading the evaluation)."""
+    if args.as_of is not None:
+        from syncwatch.cli.asof import fast_show_as_of
+
+        return fast_show_as_of(reader, now, args)
     row = require(reader, args.id)
     shown = _Shown(
         row=row,
