@@ -156,7 +156,7 @@ def test_the_reason_since_and_last_sync_are_those_of_then(timeline: str, run: An
     )
     assert [s["id"] for s in a["recent_results"]] == ["a_0"]
     # status_since and the reason are those of the history entry in force then.
-    code, out, _ = run("--db", timeline, "show", "personio:a", "--json")
+    _, out, _ = run("--db", timeline, "show", "personio:a", "--json")
     history = json.loads(out)["history"]
     entry = [h for h in history if h["at"] <= iso(at)][-1]
     assert (a["status_since"], a["status_reason"]) == (entry["at"], entry["reason"])
@@ -166,12 +166,10 @@ def test_the_reason_since_and_last_sync_are_those_of_then(timeline: str, run: An
     assert "failed" in later["personio:a"]["status_reason"].lower()
 
 
-def test_json_says_it_is_the_past_and_leaves_unrecorded_facts_null(
-    timeline: str, run: Any
-) -> None:
+def test_json_says_it_is_the_past_and_leaves_unrecorded_facts_null(timeline: str, run: Any) -> None:
     doc = as_of(run, timeline, iso(T1 + timedelta(hours=1)))
     assert set(doc) == {"as_of", "integrations", "not_yet_recorded"}
-    code, out, _ = run("--db", timeline, "list", "--json")
+    _, out, _ = run("--db", timeline, "list", "--json")
     live_keys = set(json.loads(out)[0])
     for row in doc["integrations"]:
         assert set(row) == live_keys  # the same fields as list --json

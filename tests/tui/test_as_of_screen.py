@@ -6,11 +6,10 @@ opened by the app's ``as_of`` action (the list's key is wired with the list's ke
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW
 from pilot_support import notifications, run, settle
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -23,6 +22,7 @@ from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.as_of import AsOfList, AsOfScreen
 from syncwatch.tui.screens.main import MainScreen
 
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the fixed clock of conftest.py
 DEACTIVATED = NOW + timedelta(minutes=30)
 DELETED = NOW + timedelta(days=1)
 LATER = DELETED + timedelta(hours=2)
@@ -88,7 +88,7 @@ async def test_steps_change_the_rows_states_and_stop_at_the_ends(history: Store)
         assert banner(screen).startswith("AS OF 2026-11-26 13:00 UTC")
         shown = states(screen)
         assert shown["personio:acme"] is IntegrationState.INACTIVE
-        assert shown["ashby:quill"] is IntegrationState.SYNC_HAS_WARNINGS  # not deleted yet
+        assert shown["ashby:quill"] is IntegrationState.QUALITY_ASSURANCE  # not deleted yet
         await pilot.press("left_square_bracket")  # an hour back: before the deactivation
         await settle(pilot)
         assert banner(screen).startswith("AS OF 2026-11-26 12:00 UTC")

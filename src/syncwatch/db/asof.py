@@ -30,13 +30,13 @@ __all__ = ["first_history_at", "fleet_as_of"]
 _TIME: Any = state_changes.c.at.type
 
 
-def _text(sql: str, *times: str) -> sa.TextClause:
+def _text(sql: str, *times: str) -> sa.TextClause | sa.TextualSelect:
     """``sql`` with its first ``?`` bound to ``:at`` (a time) and a second to ``:limit``;
     ``times``: the result columns read back as stored times."""
     named = sql.replace("?", ":at", 1).replace("?", ":limit", 1)
     clause = sa.text(named).bindparams(sa.bindparam("at", type_=_TIME))
     if times:
-        return clause.columns(**dict.fromkeys(times, _TIME))  # type: ignore[arg-type]
+        return clause.columns(**dict.fromkeys(times, _TIME))
     return clause
 
 
