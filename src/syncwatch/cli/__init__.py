@@ -62,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncwatch.cli.tui import launch_tui
 
             return launch_tui(clock, args)
+        if getattr(args, "as_of", None) is not None:
+            # ``list --as-of`` and ``show --as-of``: answered from the history, read-only.
+            from syncwatch.cli.asof import as_of_commands
+
+            args.run, args.fast = as_of_commands(args.command)
         fast = _from_stored_rows(args, clock)
         if fast is not None:
             return fast()

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from syncwatch.rows import HistoryRow, IntegrationRow, SyncRow
     from syncwatch.trends import RecentResults
 
-__all__ = ["as_of_time", "cmd_list_as_of", "cmd_show_as_of", "fast_list_as_of", "fast_show_as_of"]
+__all__ = [
+    "as_of_commands",
+    "as_of_time",
+    "cmd_list_as_of",
+    "cmd_show_as_of",
+    "fast_list_as_of",
+    "fast_show_as_of",
+]
 
 #: ``show --as-of`` lists this many syncs (``--json`` has them all).
 _SYNCS_SHOWN = 20
@@ -45,6 +52,13 @@ def as_of_time(text: str, now: datetime, first: datetime | None) -> datetime:
     except AsOfError as err:
         raise CliError(f"--as-of: {err}", EXIT_USAGE) from None
     return at
+
+
+def as_of_commands(command: str) -> tuple[Any, Any]:
+    """The ``run`` and ``fast`` functions of ``list --as-of`` or ``show --as-of``."""
+    if command == "show":
+        return cmd_show_as_of, fast_show_as_of
+    return cmd_list_as_of, fast_list_as_of
 
 
 # --------------------------------------------------------------------------- list

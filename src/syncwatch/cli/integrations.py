@@ -100,6 +100,7 @@ def _as_of_option(p: argparse.ArgumentParser) -> None:
         help="as the history records it at TIME (ISO 8601 with a zone, or 2h, 1d ago); "
         "read-only, nothing is evaluated (see docs/fleet.md)",
     )
+    # Given, the command is the as-of one (syncwatch.cli.asof, chosen by main).
 
 
 # --------------------------------------------------------------------------- JSON
@@ -188,10 +189,6 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Integrations with their state, worst first."""
-    if args.as_of is not None:
-        from syncwatch.cli.asof import cmd_list_as_of
-
-        return cmd_list_as_of(store, clock, args)
     from syncwatch.db.kombo import upstream_info
     from syncwatch.db.trends import recent_results
 
@@ -203,10 +200,6 @@ def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
     """``list`` from the stored rows when a pass at ``now`` has nothing to do (what
     :func:`cmd_list` prints then, byte for byte, without loading the evaluation)."""
-    if args.as_of is not None:
-        from syncwatch.cli.asof import fast_list_as_of
-
-        return fast_list_as_of(reader, now, args)
     rows = reader.integrations()
     if not _deleted_too(args):
         rows = [r for r in rows if not r.deleted]
@@ -319,10 +312,6 @@ class _Shown:
 
 def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """One integration: why it is in its state, its facts, history, Kombo's side, syncs."""
-    if args.as_of is not None:
-        from syncwatch.cli.asof import cmd_show_as_of
-
-        return cmd_show_as_of(store, clock, args)
     from syncwatch.db.kombo import integration_issues, upstream_info
 
     now = clock.now()
@@ -342,10 +331,6 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
 def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
     """``show`` from the stored rows when a pass at ``now`` has nothing to do (what
     :func:`cmd_show` prints then, byte for byte, without loading the evaluation)."""
-    if args.as_of is not None:
-        from syncwatch.cli.asof import fast_show_as_of
-
-        return fast_show_as_of(reader, now, args)
     row = require(reader, args.id)
     shown = _Shown(
         row=row,
