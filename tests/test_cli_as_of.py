@@ -284,3 +284,29 @@ def test_the_text_list_is_marked_as_the_past(timeline: str, run: Any) -> None:
     assert "NEXT" not in out  # no countdown for the past
     failing = next(line for line in lines if "personio:a" in line)
     assert "Failing" in failing and "failed 1 h" in failing  # relative to then
+
+
+def test_entries_of_the_same_time_the_one_recorded_later_wins(
+    db_url: str, write_import: WriteImport, run: Any
+) -> None:
+    """Deactivated and reactivated at one clock time: two entries dated alike (operator
+    actions keep the time they were recorded). ``list`` (the SQL rule) and ``show`` (the
+    same rule over one history) both take the one recorded later."""
+    steps: list[tuple[Any, ...]] = [
+        (T0 - timedelta(hours=1), "import", write_import([_a(failed=False)])),
+        (T0, "deactivate", "personio:a"),
+        (T0, "reactivate", "personio:a"),
+    ]
+    for at, *command in steps:
+        code, _, err = run("--db", db_url, "--now", iso(at), *command)
+        assert code == 0, err
+    _, out, _ = run("--db", db_url, "show", "personio:a", "--json")
+    tied = [h["to"] for h in json.loads(out)["history"] if h["at"] == iso(T0)]
+    assert tied == ["INACTIVE", "ACTIVE"]  # the tie this test is about
+    assert states(as_of(run, db_url, iso(T0))) == {"personio:a": "ACTIVE"}
+    code, out, err = run("--db", db_url, "show", "personio:a", "--as-of", iso(T0), "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["status"] == "ACTIVE"
+    # A second before, the import's state.
+    before = iso(T0 - timedelta(seconds=1))
+    assert states(as_of(run, db_url, before)) == {"personio:a": "ACTIVE"}
