@@ -37,7 +37,12 @@ from urllib.parse import parse_qsl, unquote
 
 import psycopg
 
+from syncwatch.asof import FleetAsOf, LastSyncAt, StateAt, fleet_as_of
 from syncwatch.fastread import (
+    AS_OF_LAST_SYNCS,
+    AS_OF_RECENT,
+    AS_OF_STATES,
+    FIRST_HISTORY,
     INTEGRATION_COLUMNS,
     ORDERS,
     STATES,
@@ -146,6 +151,9 @@ _CHECKS: Final = "; ".join(
         _ISSUES,
         _LOGS,
         _RECENT.format(where=""),
+        AS_OF_STATES.replace("?", "%s"),
+        AS_OF_LAST_SYNCS.replace("?", "%s"),
+        AS_OF_RECENT.replace("?", "%s"),
     )
 )
 
@@ -464,6 +472,31 @@ class PgReader(FastReader):
         sql, all_params = _limited(sql + " ORDER BY at DESC, id DESC", tuple(params), limit)
         return [LogRow(*row) for row in self._all(sql, all_params)]
 
+    def first_history_at(self) -> datetime | None:
+        """When the state history starts (``None``: it is empty)."""
+        first: datetime | None = self._one(FIRST_HISTORY)
+        return first
+
+    def fleet_as_of(self, at: datetime) -> FleetAsOf:
+        """The fleet as it was at ``at`` (as ``FastReader.fleet_as_of``: the same
+        statements), from one committed state."""
+        with self._transaction():
+            states = {
+                iid: StateAt(IntegrationState(state), since, reason)
+                for iid, state, since, reason in self._all(_pg(AS_OF_STATES), (at,))
+            }
+            last = {
+                iid: LastSyncAt(sid, SyncState(state), ended, warnings or 0, errors or 0)
+                for iid, sid, state, ended, warnings, errors in self._all(
+                    _pg(AS_OF_LAST_SYNCS), (at,)
+                )
+            }
+            recent: dict[str, list[RecentSync]] = {}
+            for iid, sid, state, started, ended in self._all(_pg(AS_OF_RECENT), (at, RECENT_SYNCS)):
+                recent.setdefault(iid, []).append(RecentSync(sid, SyncState(state), started, ended))
+            rows = self.integrations()
+        return fleet_as_of(at, rows, states, last, recent)
+
     def sync_belongs(self, integration_id: str, sync_id: str) -> bool:
         """Whether ``sync_id`` is one of this integration's syncs."""
         found = self._all(
@@ -509,6 +542,11 @@ def _query(
 
 def _limited(sql: str, params: tuple[Any, ...], limit: int | None) -> tuple[str, tuple[Any, ...]]:
     return (sql, params) if limit is None else (f"{sql} LIMIT %s", (*params, limit))
+
+
+def _pg(sql: str) -> str:
+    """``fastread``'s statement with psycopg's placeholders."""
+    return sql.replace("?", "%s")
 
 
 def _worst_first(row: IntegrationRow) -> tuple[int, str, str]:

@@ -62,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncwatch.cli.tui import launch_tui
 
             return launch_tui(clock, args)
+        if getattr(args, "as_of", None) is not None:
+            # ``list --as-of`` and ``show --as-of``: answered from the history, read-only.
+            from syncwatch.cli.asof import as_of_commands
+
+            args.run, args.fast = as_of_commands(args.command)
         fast = _from_stored_rows(args, clock)
         if fast is not None:
             return fast()
@@ -104,7 +109,9 @@ def _from_stored_rows(args: argparse.Namespace, clock: Clock) -> Printer | None:
     try:
         with reader, reader.snapshot():
             now = clock.now()
-            if getattr(args, "fast_evaluates", True):
+            # An as-of read answers from the history: it never evaluates.
+            evaluates = getattr(args, "as_of", None) is None
+            if evaluates and getattr(args, "fast_evaluates", True):
                 if reader.work_due(now):
                     return None
                 last = reader.last_evaluated_at()

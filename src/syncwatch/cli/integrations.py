@@ -67,11 +67,13 @@ def add_integration_parsers(sub: Subcommands) -> None:
     )
     p.add_argument("--all", action="store_true", help="include deleted integrations")
     p.add_argument("--json", action="store_true", help="print one JSON array")
+    _as_of_option(p)
     p.set_defaults(run=cmd_list, fast=fast_list)
 
     p = sub.add_parser("show", help="one integration: facts, reason, history, syncs")
     p.add_argument("id")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _as_of_option(p)
     p.set_defaults(run=cmd_show, fast=fast_show)
 
     p = sub.add_parser("logs", help="log entries, newest first")
@@ -89,6 +91,16 @@ def add_integration_parsers(sub: Subcommands) -> None:
     from syncwatch.cli.logs import cmd_logs, fast_logs
 
     p.set_defaults(run=cmd_logs, fast=fast_logs, fast_evaluates=False)
+
+
+def _as_of_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="as the history records it at TIME (ISO 8601 with a zone, or 2h, 1d ago); "
+        "read-only, nothing is evaluated (see docs/fleet.md)",
+    )
+    # Given, the command is the as-of one (syncwatch.cli.asof, chosen by main).
 
 
 # --------------------------------------------------------------------------- JSON

@@ -68,6 +68,7 @@ from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
+from syncwatch.tui.screens.as_of import AsOfLoaded, AsOfScreen, AsOfWanted
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
@@ -303,6 +304,21 @@ class SyncwatchApp(KomboRequests, App[int]):
                 SignatureHitsScreen(message.signature, message.integration_ids, self.model.rows)
             )
 
+    # -- the fleet as it was ------------------------------------------------------------
+
+    def action_as_of(self) -> None:
+        """Open the fleet as it was (read-only, stepping through the history)."""
+        if not isinstance(self.screen, AsOfScreen):
+            self.push_screen(AsOfScreen(self.clock.now()))
+
+    def on_as_of_wanted(self, message: AsOfWanted) -> None:
+        self.work("as_of", partial(self.gateway.load_as_of, message.request), exclusive=True)
+
+    def on_as_of_loaded(self, message: AsOfLoaded) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, AsOfScreen):
+                screen.show_as_of(message)
+
     # -- workers, and their errors in one place -----------------------------------------
 
     def work(self, group: str, body: Callable[[], None], *, exclusive: bool = False) -> None:
@@ -354,6 +370,9 @@ class SyncwatchApp(KomboRequests, App[int]):
     def action_op(self, name: str) -> None:
         """Run an operator action on the target integration(s), after a check."""
         action = Action(name)
+        if isinstance(self.screen, AsOfScreen):
+            self.screen.action_refuse(name)  # the palette too: the past is read-only
+            return
         targets = self.action_targets()
         if self.gate.problem(action, targets) is not None:
             self.action_explain(name)

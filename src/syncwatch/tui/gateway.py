@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from syncwatch.signatures import SignatureCount
     from syncwatch.trends import RecentResults
     from syncwatch.tui.kombo_actions import KomboAnswered
+    from syncwatch.tui.screens.as_of import AsOfRequest
     from syncwatch.upstream_requests import LinkType, SyncType
 
 __all__ = ["Gateway", "StoreOpener"]
@@ -289,6 +290,25 @@ class Gateway:
         from syncwatch.tui.screens.feed import FeedLoaded
 
         self._post(FeedLoaded(query, activity(self.store, query)))
+
+    # -- the fleet as it was ------------------------------------------------------------
+
+    def load_as_of(self, request: AsOfRequest) -> None:
+        """The fleet at the time asked (kept within the history: from its first entry to
+        now), read from the history: no pass, nothing written."""
+        from syncwatch.asof import AsOfError, clamp_as_of, parse_as_of
+        from syncwatch.db.asof import first_history_at, fleet_as_of
+        from syncwatch.tui.screens.as_of import AsOfLoaded
+
+        now = self.clock.now()
+        try:
+            at = parse_as_of(request.text, now) if request.text is not None else request.at
+            assert at is not None
+            at, note = clamp_as_of(at, now, first_history_at(self.store))
+        except AsOfError as err:
+            self._post(AsOfLoaded(request, None, now, str(err)))
+            return
+        self._post(AsOfLoaded(request, fleet_as_of(self.store, at), now, note))
 
     # -- trends (the list's recent-results strips) ---------------------------------------
 

@@ -162,6 +162,14 @@ LIST_KEYS: tuple[Key, ...] = (
         show=False,
         command="Activity: recent transitions and actions (who did what)",
     ),
+    Key(
+        "at",
+        "app.as_of",
+        "As of",
+        "The fleet as it was: step back through the history (read-only)",
+        show=False,
+        command="The fleet as it was (as of a past time, read-only)",
+    ),
 )
 
 #: The operator actions (the app's: they apply on the list and in the drill-down).
@@ -181,6 +189,30 @@ OPERATOR_KEYS: tuple[Key, ...] = tuple(
 #: doing nothing.
 EXPLAIN_KEYS: tuple[Key, ...] = tuple(
     Key(key, f"explain({action.value!r})", show=False) for action, key in ACTION_KEYS.items()
+)
+
+#: Requests to Kombo on the highlighted integration (``syncwatch.tui.kombo_actions``).
+KOMBO_KEYS: tuple[Key, ...] = (
+    Key(
+        "L",
+        "relink_link",
+        "Relink link",
+        "Ask Kombo for a magic reconnection link (valid 1 year) for credentials that fail; "
+        "copy and show it",
+        show=False,
+        id="relink-link",
+        command="Reconnection link for the customer (magic link, copied)",
+    ),
+    Key(
+        "T",
+        "trigger_sync",
+        "Sync now",
+        "Ask Kombo for a delta sync now, after a fix (Kombo syncs periodically: never on a "
+        "schedule)",
+        show=False,
+        id="trigger-sync",
+        command="Trigger a sync in Kombo (after a fix)",
+    ),
 )
 
 #: The drill-down.
@@ -282,7 +314,7 @@ GLOBAL_KEYS: tuple[Key, ...] = (
 PALETTE_KEY = Key("ctrl+p", "command_palette", "Command palette")
 
 #: The app's own bindings, in the order the footer shows them.
-APP_KEYS: tuple[Key, ...] = (*OPERATOR_KEYS, *EXPLAIN_KEYS, *GLOBAL_KEYS)
+APP_KEYS: tuple[Key, ...] = (*OPERATOR_KEYS, *EXPLAIN_KEYS, *KOMBO_KEYS, *GLOBAL_KEYS)
 
 #: The help screen and the delete confirmation.
 HELP_SCREEN_KEYS: tuple[Key, ...] = (Key("escape,q,question_mark", "close", "Close"),)
@@ -290,6 +322,23 @@ CONFIRM_KEYS: tuple[Key, ...] = (
     Key("escape", "cancel", "Cancel"),
     Key("left,right", "switch", "Switch button", show=False),
 )
+
+#: The as-of screen (``syncwatch.tui.screens.as_of``): read-only, the actions refused.
+AS_OF_KEYS: tuple[Key, ...] = (
+    Key("escape", "back", "Leave", "Back to the live list (or close the time field)"),
+    Key("left_square_bracket", "step(-3600)", "-1h", "One hour back"),
+    Key("right_square_bracket", "step(3600)", "+1h", "One hour forward (at most now)"),
+    Key("left_curly_bracket", "step(-86400)", "-1d", "One day back"),
+    Key("right_curly_bracket", "step(86400)", "+1d", "One day forward (at most now)"),
+    Key("t", "type_time", "Time", "Type a time: 2026-11-05T14:00Z, or 2h, 1d ago"),
+    Key("full_stop", "toggle_deleted", "Deleted", "Show or hide deleted", show=False),
+    Key("s", "cycle_sort", "Sort", "Sort by the next column", show=False),
+    # Every operator action's key, and the keys that would open or mark: refused here.
+    *(Key(key, f"refuse({action.value!r})", show=False) for action, key in ACTION_KEYS.items()),
+    *(Key(k.key, f"refuse({k.id!r})", show=False) for k in KOMBO_KEYS),
+    Key("enter,space", "refuse('')", show=False),
+)
+
 
 #: The errors screen and the list of integrations a signature hit.
 ERRORS_KEYS: tuple[Key, ...] = (
@@ -303,9 +352,11 @@ HelpSection = tuple[str, Sequence[Key]]
 HELP_SECTIONS: tuple[HelpSection, ...] = (
     ("The list", (*LIST_KEYS, *GROUP_KEYS, *CURSOR_KEYS)),
     ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
+    ("Kombo (with SYNCWATCH_KOMBO_REMOTE=1)", KOMBO_KEYS),
     ("Drill-down", DETAIL_KEYS),
     ("Activity feed (w)", FEED_KEYS),
     ("Errors by signature", ERRORS_KEYS),
+    ("The fleet as it was (@)", AS_OF_KEYS),
     ("Anywhere", (*GLOBAL_KEYS, PALETTE_KEY)),
 )
 
@@ -317,6 +368,6 @@ HELP_NOTES = (
     "Beside an organisation: gone = Kombo answered 404 (deleted there?); ⚑2 = 2 open Kombo "
     "issues.\n"
     "With KOMBO_API_KEY and SYNCWATCH_KOMBO_REMOTE=1, reactivate, deactivate and delete go to "
-    "Kombo first.\n"
+    "Kombo first; L asks it for a reconnection link, T for a sync.\n"
     "Times are UTC. The list refreshes from the database every interval; p pauses it."
 )
