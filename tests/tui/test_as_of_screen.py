@@ -1,7 +1,7 @@
 """Pilot tests of the as-of screen: the fleet as the history records it at a past time,
 read-only. The history here: the sample imported at NOW, Acme deactivated half an hour
 later, Quill deleted a day later; the app's clock two hours after that. The screen is
-opened by the app's ``as_of`` action (the list's key is wired with the list's keys)."""
+opened by the app's ``as_of`` action, and by its key (@) on the list."""
 
 from __future__ import annotations
 
@@ -146,6 +146,24 @@ async def test_operator_actions_are_refused_saying_why(history: Store) -> None:
         await settle(pilot)
         assert {r.id: r.state for r in history.integrations()} == before
         assert screen is app.screen
+
+
+async def test_at_opens_it_from_the_list_and_kombo_requests_are_refused_there(
+    history: Store,
+) -> None:
+    app = make_app(history)
+    async with run(app) as pilot:
+        await settle(pilot)
+        await pilot.press("at")
+        await settle(pilot)
+        assert isinstance(app.screen, AsOfScreen)
+        for key in ("L", "T"):
+            await pilot.press(key)
+        await settle(pilot)
+        told = [n.message for n in notifications(app)]
+        assert any(m.startswith("A reconnection link is not available here") for m in told)
+        assert any(m.startswith("Triggering a sync is not available here") for m in told)
+        assert len(history.audit()) == 2  # nothing asked of Kombo, nothing recorded
 
 
 async def test_escape_leaves_for_the_live_list(history: Store) -> None:
