@@ -962,7 +962,9 @@ def _at_head(conn: sqlite3.Connection, head: str) -> bool:
     stamped = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     if stamped != [(head,)]:
         return False
-    # Compiling the statements checks every table and column they name (no row is read).
+    # Compiling the statements checks every table and column they name; EXPLAIN compiles
+    # without running (a `LIMIT 0` does not stop a window or an aggregate over a subquery
+    # from reading every row: at 100,000 integrations the as-of and strip reads took 3.7 s).
     for sql in (
         f"{_SELECT} LIMIT 0",
         f"{_KEYS} LIMIT 0",  # a rowid table (order="list" reads rows by rowid)
@@ -970,7 +972,7 @@ def _at_head(conn: sqlite3.Connection, head: str) -> bool:
         "SELECT integration_id, status FROM integration_issue LIMIT 0",
         *_DETAIL_READS,
     ):
-        conn.execute(sql).fetchall()
+        conn.execute(f"EXPLAIN {sql}").fetchall()
     return True
 
 
