@@ -100,7 +100,7 @@ _SYNCS: Final = (
     " ORDER BY started_at DESC, id DESC"
 )
 _HISTORY: Final = (
-    "SELECT from_state, to_state, at, reason FROM state_change"
+    "SELECT from_state, to_state, at, reason, correction, recorded_at FROM state_change"
     " WHERE integration_id = %s ORDER BY id"
 )
 _AUDIT: Final = (
@@ -526,9 +526,16 @@ class PgReader(FastReader):
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
             HistoryRow(
-                _member(_STATES, IntegrationState, before), IntegrationState(after), at, reason
+                _member(_STATES, IntegrationState, before),
+                IntegrationState(after),
+                at,
+                reason,
+                bool(correction),
+                recorded,
             )
-            for before, after, at, reason in self._all(_HISTORY, (integration_id,))
+            for before, after, at, reason, correction, recorded in self._all(
+                _HISTORY, (integration_id,)
+            )
         ]
 
     def audit(self, integration_id: str) -> list[AuditRow]:
