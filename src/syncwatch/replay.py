@@ -226,7 +226,7 @@ def _facts_at(
 def _walk(
     stored: IntegrationFacts, syncs: Sequence[SyncFacts], start: datetime, now: datetime
 ) -> list[Step]:
-    """The steps at the instants in ``[start, now)`` (``start`` only for a new integration)."""
+    """The steps at the instants in ``[start, now)``."""
     ordered = sorted((s for s in syncs if s.finished_by(now)), key=lambda s: s.order_key)
     ends = [s.ended_at for s in ordered if s.ended_at is not None]
     dated = sorted(
@@ -248,10 +248,6 @@ def _walk(
     state = stored.state
     steps: list[Step] = []
     t = start
-    new = stored.state is None
-    if not new:
-        # The state at `start` is known: the first instant is the next one after it.
-        t = _next_instant(t, ends, dated, None, now)
     # firsts[i]: the first sync (the QA rule's) among the first i to end.
     firsts: list[SyncFacts | None] = [None]
     for s in ordered:

@@ -199,6 +199,11 @@ def evaluate_where(
     the pure evaluator on each, and writes back only what changed: the integration's
     stored values, its state history, the events engineering is told of, and purges.
 
+    The history is replayed (:func:`syncwatch.replay.replay`) from where it stands to
+    ``now``, so each transition is recorded at the instant it happened by the rules; after
+    a sync that arrived late, what the rules now say otherwise is rewritten and flagged as
+    a correction (``docs/rules.md``, "History"). Events keep ``now``.
+
     With ``store=False`` (any transaction, read-only too) nothing is written: the result's
     ``rows`` hold the integrations as evaluated, its transitions and events what would have
     been stored.
@@ -216,7 +221,10 @@ def evaluate_where(
     rewound = [
         row.id
         for row in rows
-        if row.state is not None and row.evaluated_at and starts[row.id] < row.evaluated_at
+        if row.state is not None
+        and row.evaluated_at is not None
+        and (late := late_from[row.id]) is not None
+        and late < row.evaluated_at
     ]
     recorded = stored_history(conn, rewound) if rewound else {}
     revision = next_revision(conn)
@@ -234,7 +242,8 @@ def evaluate_where(
         old: list[StoredEntry] = []
         if row.id in recorded:
             entries = recorded[row.id]
-            before = [e for e in entries if e.at <= start]
+            # What was recorded at `start` or later is replayed again.
+            before = [e for e in entries if e.at < start]
             if before:
                 facts = dataclasses.replace(facts, state=before[-1].to_state)
                 since = before[-1].at
@@ -260,7 +269,10 @@ def evaluate_where(
             kept += 1
         dropped = old[kept:]
         steps = steps[kept:]
-        correction = bool(dropped)
+        # A correction rewrites what the history already said: it replaces recorded
+        # entries, or it is dated before the last evaluation (a period already told).
+        rewrites = bool(dropped)
+        told = row.evaluated_at if row.state is not None else None
         superseded.extend(e.seq for e in dropped)
         if steps:
             since = steps[-1].at
@@ -281,6 +293,7 @@ def evaluate_where(
             values["revision"] = revision
             updates.append(values)
         for step in steps:
+            correction = rewrites or (told is not None and step.at < told)
             history.append(
                 {
                     "integration_id": row.id,
