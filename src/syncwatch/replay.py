@@ -256,8 +256,21 @@ def _walk(
         firsts.append(
             s if best is None or key < (best.started_at, best.ended_at, best.id) else best
         )
+    due: datetime | None = None
+    seen = -1  # how many syncs had ended at the last evaluation (-1: none yet)
+    marks = set(dated)
     while t < now:
         i = bisect.bisect_right(ends, t)
+        if (
+            seen >= 0
+            and t != due
+            and t not in marks
+            and _repeats(stored, derived, ordered, seen, i, t)
+        ):
+            # Only syncs like the last one ended: the result is the same (most instants).
+            seen = i
+            t = _next_instant(t, ends, dated, due, now)
+            continue
         j = i
         while j > 0 and ordered[j - 1].state is SyncState.AUTHENTICATION_FAILED:
             j -= 1
@@ -277,8 +290,35 @@ def _walk(
         if ev.state is not state:
             steps.append(Step(t, state, ev.state, ev.reason))
             state = ev.state
-        t = _next_instant(t, ends, dated, ev.next_due_at, now)
+        seen, due = i, ev.next_due_at
+        t = _next_instant(t, ends, dated, due, now)
     return steps
+
+
+def _repeats(
+    stored: IntegrationFacts,
+    derived: _Derived,
+    ordered: Sequence[SyncFacts],
+    seen: int,
+    i: int,
+    t: datetime,
+) -> bool:
+    """Whether the syncs that ended since the last evaluation (``ordered[seen:i]``) leave
+    its result as it was: QA is decided, and each is counted and in the effective state of
+    the last sync before them (another success, another failure; another authentication
+    failure does not move the 72-hour mark, which runs from the run's first)."""
+    if seen == 0 or derived.qa_status in (None, QaStatus.PENDING):
+        return False
+    last = ordered[seen - 1]
+    epoch = stored.credentials_updated_at
+    if epoch is not None and epoch <= t and last.started_at < epoch:
+        return False
+    for sync in ordered[seen:i]:
+        if sync.state.effective is not last.state.effective:
+            return False
+        if epoch is not None and epoch <= t and sync.started_at < epoch:
+            return False
+    return True
 
 
 def _next_instant(
