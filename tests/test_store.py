@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -555,7 +556,7 @@ def assert_history_is_a_chain(store: Store, integration_id: str, created_at: dat
     row = store.get(integration_id)
     assert row is not None
     assert (history[0].from_state, history[0].at) == (None, created_at)
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in pairwise(history):
         assert after.from_state is before.to_state is not after.to_state
         assert before.at <= after.at
     assert (history[-1].to_state, history[-1].at) == (row.state, row.state_since)

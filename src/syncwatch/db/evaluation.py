@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,12 +17,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from syncwatch.db.errors import ClockBehind
+from syncwatch.db.history import StoredEntry, stored_history
 from syncwatch.db.records import integration_row, sync_facts
 from syncwatch.db.tables import events, integrations, log_entries, state_changes, syncs
 from syncwatch.evaluator import Evaluation, SyncFacts, evaluate
 from syncwatch.replay import replay, replay_start
 from syncwatch.rows import EventRow, IntegrationRow, PassResult, Transition
-from syncwatch.states import FINISHED_SYNC_STATES, IntegrationState, QaStatus, SyncState
+from syncwatch.states import FINISHED_SYNC_STATES, QaStatus, SyncState
 
 #: Sync states that end a run of authentication failures.
 NON_AUTH_FINISHED = tuple(
@@ -68,68 +68,6 @@ EVENT_MESSAGES = {
     "disabled_for_inactivity": "Disabled: no API request for 14 days.",
     "purged": "Syncs and log entries purged 14 days after deletion.",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    """One recorded entry of a state history, as a replay compares it."""
-
-    seq: int
-    from_state: IntegrationState | None
-    to_state: IntegrationState
-    at: datetime
-
-
-def stored_history(
-    conn: Connection, integration_ids: Sequence[str]
-) -> dict[str, list[StoredEntry]]:
-    """The recorded histories of these integrations, oldest first (one query)."""
-    t = state_changes.c
-    query = (
-        sa.select(t.id, t.integration_id, t.from_state, t.to_state, t.at)
-        .where(t.integration_id.in_(list(integration_ids)))
-        .order_by(t.integration_id, t.id)
-    )
-    found: dict[str, list[StoredEntry]] = defaultdict(list)
-    for r in conn.execute(query):
-        found[r.integration_id].append(
-            StoredEntry(
-                r.id,
-                IntegrationState(r.from_state) if r.from_state else None,
-                IntegrationState(r.to_state),
-                r.at,
-            )
-        )
-    return found
-
-
-def note_sync_ends(conn: Connection, sync_ids: Sequence[str]) -> None:
-    """Remember, for the integrations these just-written syncs belong to, the earliest of
-    their ends (``replay_from``): a sync that ended before the integration's last evaluation
-    arrived late, and its next evaluation replays the history from there."""
-    ids = list(dict.fromkeys(sync_ids))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        earliest = (
-            sa.select(sa.func.min(syncs.c.ended_at))
-            .where(syncs.c.integration_id == integrations.c.id, syncs.c.id.in_(chunk))
-            .correlate(integrations)
-            .scalar_subquery()
-        )
-        current = integrations.c.replay_from
-        conn.execute(
-            integrations.update()
-            .where(
-                integrations.c.id.in_(
-                    sa.select(syncs.c.integration_id).where(syncs.c.id.in_(chunk))
-                )
-            )
-            .values(
-                replay_from=sa.case(
-                    (current.is_(None), earliest), (earliest < current, earliest), else_=current
-                )
-            )
-        )
 
 
 def next_revision(conn: Connection) -> int:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from syncwatch.db.evaluation import note_sync_ends
+from syncwatch.db.history import note_sync_ends
 from syncwatch.db.records import issue_row, stored_event
 from syncwatch.db.store import Store
 from syncwatch.db.tables import integrations, issues, syncs, webhook_events
