@@ -29,6 +29,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from syncwatch.evaluator import (
     DEV_INACTIVITY_REASON,
@@ -184,8 +185,10 @@ def _facts_at(
     derived: _Derived,
     state: IntegrationState | None,
     t: datetime,
+    last: IntegrationFacts | None = None,
 ) -> IntegrationFacts:
-    """The facts as they stood at ``t`` (before ``now``)."""
+    """The facts as they stood at ``t`` (before ``now``); ``last`` itself when they are the
+    same as those."""
 
     def by(at: datetime | None) -> datetime | None:
         return at if at is not None and at <= t else None
@@ -208,19 +211,22 @@ def _facts_at(
     if changes:
         at, enabled, reason = max(changes, key=lambda c: c[0])
         disabled_at = None if enabled else at
-    return replace(
-        stored,
-        enabled=enabled,
-        disabled_reason=reason,
-        disabled_at=disabled_at,
-        filters_configured=undated.filters_configured,
-        qa_status=derived.qa_status,
-        credentials_invalid_at=invalid,
-        credentials_updated_at=epoch,
-        last_reactivated_at=reactivated,
-        purged_at=derived.purged_at or by(stored.purged_at),
-        state=state,
-    )
+    values: dict[str, Any] = {
+        "enabled": enabled,
+        "disabled_reason": reason,
+        "disabled_at": disabled_at,
+        "filters_configured": undated.filters_configured,
+        "qa_status": derived.qa_status,
+        "credentials_invalid_at": invalid,
+        "credentials_updated_at": epoch,
+        "last_reactivated_at": reactivated,
+        "purged_at": derived.purged_at or by(stored.purged_at),
+        "state": state,
+    }
+    # Most instants see the facts of the one before: keep that object (replace is costly).
+    if last is not None and all(getattr(last, k) == v for k, v in values.items()):
+        return last
+    return replace(stored, **values)
 
 
 def _walk(
@@ -257,6 +263,7 @@ def _walk(
             s if best is None or key < (best.started_at, best.ended_at, best.id) else best
         )
     due: datetime | None = None
+    facts: IntegrationFacts | None = None
     seen = -1  # how many syncs had ended at the last evaluation (-1: none yet)
     marks = set(dated)
     while t < now:
@@ -278,7 +285,8 @@ def _walk(
         first = firsts[i]
         if first is not None and first not in window:
             window.append(first)
-        ev = evaluate(_facts_at(stored, undated, derived, state, t), window, t)
+        facts = _facts_at(stored, undated, derived, state, t, facts)
+        ev = evaluate(facts, window, t)
         f = ev.facts
         derived.qa_status = f.qa_status
         if ev.credentials_invalidated:
