@@ -28,11 +28,14 @@ from builders import (
 )
 from syncwatch.actions import Action, perform
 from syncwatch.db import Store
+from syncwatch.db.feed import activity
 from syncwatch.db.transitions import transitions_after
 from syncwatch.evaluator import IntegrationFacts, SyncFacts, evaluate
+from syncwatch.feed import FeedQuery, entry_json, what_text
 from syncwatch.importer import import_files
 from syncwatch.replay import Step, replay
 from syncwatch.states import Environment, IntegrationState, QaStatus, SyncState
+from syncwatch.transitions import transition_event, transition_text
 
 St = IntegrationState
 SS = SyncState
@@ -326,6 +329,13 @@ def test_a_late_sync_rewrites_only_what_the_rules_now_say_otherwise(
         (St.SYNC_FAILING, St.ACTIVE, late_end, True),
         (St.ACTIVE, St.SYNC_FAILING, s3_end, True),
     ]
+    # watch's text and JSON, and the activity feed, say so.
+    assert all("(correction)" in transition_text(t) for t in news)
+    assert [transition_event(t)["correction"] for t in news] == [True, True]
+    assert not transition_event(transitions_after(store, 0)[0])["correction"]
+    feed = [e for e in activity(store, FeedQuery(limit=10)) if e.at >= late_end]
+    assert [(e.correction, entry_json(e)["correction"]) for e in feed] == [(True, True)] * 2
+    assert all(what_text(e).endswith("(correction)") for e in feed)
 
 
 def test_a_late_sync_that_changes_a_recorded_transition_replaces_it(
