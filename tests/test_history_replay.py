@@ -405,3 +405,32 @@ def test_events_keep_the_evaluation_time(store: Store, write_import: WriteImport
         ago(days=10) + timedelta(minutes=30),
     )
     assert [(e.kind, e.at) for e in store.events()] == [("qa_hold", NOW)]
+
+
+def test_a_state_change_that_arrives_late_is_news_at_its_time(
+    store: Store, write_import: WriteImport
+) -> None:
+    def record(*syncs: dict[str, Any]) -> dict[str, Any]:
+        return integration_record(
+            "personio:a",
+            created_at=CREATED,
+            filters_configured=True,
+            qa_status="PASSED",
+            syncs=list(syncs),
+        )
+
+    import_files(
+        store, [write_import([record(sync_record("s1", "SUCCEEDED", ago(hours=5)))])], ago(hours=2)
+    )
+    store.evaluate_pass(ago(hours=1))  # a pass ran after the next sync ended, before it came
+    seq = max(t.seq or 0 for t in transitions_after(store, 0))
+    failed = sync_record("s2", "FAILED", ago(hours=2), ago(hours=1, minutes=30))
+    import_files(store, [write_import([record(failed)], name="late.json")], NOW)
+    # Failing since its end; the state shown changed, so this is news, not a correction.
+    [news] = transitions_after(store, seq)
+    assert (news.from_state, news.to_state, news.at, news.correction) == (
+        St.ACTIVE,
+        St.SYNC_FAILING,
+        ago(hours=1, minutes=30),
+        False,
+    )

@@ -208,9 +208,12 @@ def evaluate_where(
         dropped = old[kept:]
         steps = steps[kept:]
         # A correction rewrites what the history already said: it replaces recorded
-        # entries, or it is dated before the last evaluation (a period already told).
+        # entries, or it is dated before the last evaluation (a period already told) and is
+        # not the step into a state the integration did not show before: that is news,
+        # however late it arrived (a webhook after a pass).
         rewrites = bool(dropped)
         told = row.evaluated_at if row.state is not None else None
+        news = steps[-1] if steps and steps[-1].to_state is not row.state else None
         superseded.extend(e.seq for e in dropped)
         if steps:
             since = steps[-1].at
@@ -231,7 +234,7 @@ def evaluate_where(
             values["revision"] = revision
             updates.append(values)
         for step in steps:
-            correction = rewrites or (told is not None and step.at < told)
+            correction = rewrites or (step is not news and told is not None and step.at < told)
             history.append(
                 {
                     "integration_id": row.id,
