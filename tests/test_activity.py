@@ -204,9 +204,13 @@ def test_the_feed_is_newest_first_with_each_transition_above_its_action(fleet: S
         ("transition", "workday:one", IntegrationState.INACTIVE),
         ("action", "workday:one", "deactivate"),
     ]
-    # Then the first evaluations, at the import.
-    assert {e.kind for e in entries[5:]} == {FeedKind.TRANSITION}
-    assert [e.from_state for e in entries[5:]] == [None, None, None]
+    # Then what the import recorded, at the times it happened: workday:one failing from
+    # its failed sync's end, and each integration active from its creation.
+    assert described(entries[5:6]) == [("transition", "workday:one", IntegrationState.SYNC_FAILING)]
+    assert entries[5].at == ago(hours=4, minutes=30)
+    assert {e.kind for e in entries[6:]} == {FeedKind.TRANSITION}
+    assert [e.from_state for e in entries[6:]] == [None, None, None]
+    assert {e.at for e in entries[6:]} == {ago(days=30)}
     times = [e.at for e in entries]
     assert times == sorted(times, reverse=True)
     assert entries[1].actor == "alice" and entries[0].actor is None
@@ -269,6 +273,7 @@ def test_follow_reads_what_is_recorded_after_by_id(fleet: Store) -> None:
 def test_the_history_names_who_caused_each_transition(fleet: Store) -> None:
     items = attributed_history(fleet.history("workday:one"), fleet.audit("workday:one"))
     assert [(i.change.to_state if i.change else None, i.actor) for i in items] == [
+        (IntegrationState.ACTIVE, None),
         (IntegrationState.SYNC_FAILING, None),
         (IntegrationState.INACTIVE, "alice"),
         (IntegrationState.SYNC_FAILING, "alice"),
@@ -408,9 +413,10 @@ def test_show_says_who_caused_each_transition_and_lists_actions_that_changed_not
     assert code == 0, err
     history = out[out.index("History") :]
     lines = [line for line in history.splitlines() if "->" in line]
-    assert lines[0].endswith("failed.")  # the rules: nobody acted
-    assert "Failing -> Inactive" in lines[1] and lines[1].endswith("(by alice)")
-    assert "Inactive -> Failing" in lines[2] and lines[2].endswith("(by alice)")
+    assert lines[0].endswith("No sync has finished yet.")  # from its creation
+    assert lines[1].endswith("failed.")  # the rules: nobody acted
+    assert "Failing -> Inactive" in lines[2] and lines[2].endswith("(by alice)")
+    assert "Inactive -> Failing" in lines[3] and lines[3].endswith("(by alice)")
     code, out, err = run(capsys, "--db", fleet_db, "show", "workday:two")
     assert code == 0, err
     assert "Update credentials (by bob), no change of state" in out

@@ -705,11 +705,17 @@ def test_trailing_auth_failures_become_credentials_invalid_after_72_hours(wcli: 
     assert shown["api_status"] == "INVALID"
     assert parse_time(shown["status_since"]) == later(hours=71)
     assert f"syncwatch update-credentials {AUTH_ID}" in shown["next_step"]
+    # Active from its creation, failing from the failed sync's end, invalid at the mark.
     assert [(h["from"], h["to"]) for h in shown["history"]] == [
-        (None, "AUTHENTICATION_FAILING"),
+        (None, "ACTIVE"),
+        ("ACTIVE", "AUTHENTICATION_FAILING"),
         ("AUTHENTICATION_FAILING", "CREDENTIALS_INVALID"),
     ]
-    assert [parse_time(h["at"]) for h in shown["history"]] == [T, later(hours=71)]
+    assert [parse_time(h["at"]) for h in shown["history"]] == [
+        parse_time(shown["created_at"]),
+        later(hours=-1),
+        later(hours=71),
+    ]
 
     # New credentials: no sync since, so ACTIVE again.
     wcli.ok("update-credentials", AUTH_ID, now=later(hours=73))
@@ -802,7 +808,17 @@ def test_list_json_fields(wcli: Cli, world: World) -> None:
         for key in ("status_since", "last_sync_ended_at"):
             if row[key] is not None:
                 assert ISO_UTC.match(row[key]), (key, row[key])
-        assert parse_time(row["status_since"]) == T, row
+        # Since when the state began by the rules: never before creation, never after now.
+        assert parse_time(row["created_at"]) <= parse_time(row["status_since"]) <= T, row
+    # True times in state: the failing sync's end, the first failure's, the 72-hour mark,
+    # the first sync's end (QA), creation (no filters).
+    assert {i: parse_time(rows[i]["status_since"]) for i in (FAIL_ID, AUTH_ID, CRED_ID)} == {
+        FAIL_ID: later(hours=-3),
+        AUTH_ID: later(hours=-1),
+        CRED_ID: later(days=-4, minutes=5) + timedelta(hours=72),
+    }
+    assert parse_time(rows[QA_ID]["status_since"]) == later(days=-1, minutes=40)
+    assert rows[SETUP_ID]["status_since"] == rows[SETUP_ID]["created_at"]
     for key in ("api_status", "setup_status", "qa_status"):
         assert rows[DEL_ID][key] is None, rows[DEL_ID]
         assert all(r[key] is not None for r in world.snapshot if r["id"] != DEL_ID), key
@@ -859,14 +875,24 @@ def test_show_json_history_syncs_and_audit(wcli: Cli) -> None:
 
     history = shown["history"]
     assert all(set(h) >= {"from", "to", "at", "reason"} for h in history), history
+    # From its creation; warnings from the end of the sync that had them until the next
+    # good sync ended; then the operator's actions at their times.
     assert [(h["from"], h["to"]) for h in history] == [
         (None, "ACTIVE"),
+        ("ACTIVE", "SYNC_HAS_WARNINGS"),
+        ("SYNC_HAS_WARNINGS", "ACTIVE"),
         ("ACTIVE", "INACTIVE"),
         ("INACTIVE", "ACTIVE"),
     ]
-    assert [parse_time(h["at"]) for h in history] == [T, later(hours=1), later(hours=2)]
+    assert [parse_time(h["at"]) for h in history] == [
+        parse_time(shown["created_at"]),
+        later(days=-2, minutes=10),
+        later(minutes=-50),
+        later(hours=1),
+        later(hours=2),
+    ]
     assert all(ISO_UTC.match(h["at"]) for h in history), history
-    assert "set inactive by an operator" in history[1]["reason"]
+    assert "set inactive by an operator" in history[3]["reason"]
 
     syncs = shown["syncs"]
     assert [s["id"] for s in syncs] == ["ok01-s3", "ok01-s2", "ok01-s1"]  # newest first
@@ -910,7 +936,7 @@ def test_show_lists_the_facts_in_the_drill_downs_order_and_words(wcli: Cli) -> N
     assert text.splitlines()[0].endswith(f"Acme GmbH  {OK_ID}  ·  personio · HRIS · production")
     assert shown_facts(text) == {
         "last sync": "succeeded, ended Nov 20 11:10 (3 h 50 min ago); 0 warnings, 0 errors",
-        "in state since": "Nov 20 12:00 (3 h 0 min ago)",
+        "in state since": "Nov 20 11:10 (3 h 50 min ago)",  # the last good sync's end
         "api view": "status ACTIVE, setup COMPLETED, qa PASSED",
         "enabled": "yes",
         "filters": "configured",

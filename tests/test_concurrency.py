@@ -537,9 +537,10 @@ def test_an_evaluator_killed_mid_pass_leaves_every_state_matching_its_history(
         # The next pass does all the work, once.
         result = store.evaluate_pass(now)
         assert result.evaluated == KILL_INTEGRATIONS
-        assert len(result.transitions) == KILL_INTEGRATIONS
+        # Each: active from its creation, then held or failing from its failing sync's end.
+        assert len(result.transitions) == 2 * KILL_INTEGRATIONS
         lengths = _check_history(store)
-        assert set(lengths.values()) == {1}
+        assert set(lengths.values()) == {2}
         assert store.evaluate_pass(now).evaluated == 0
         states = Counter(r.state.value for r in store.integrations() if r.state)
         half = KILL_INTEGRATIONS // 2  # first sync failed: QA hold; else the last one failed

@@ -133,7 +133,10 @@ def test_healthy_stays_active_on_good_syncs(tour: Tour) -> None:
     plan = tour.one(Profile.HEALTHY, "personio")
     history = tour.history(plan)
     assert [h.to_state for h in history] == [S.ACTIVE]
-    assert "succeeded" in history[0].reason
+    # Active from its creation, before any sync had finished.
+    assert history[0].reason == "No sync has finished yet."
+    row = tour.store.get(plan.id)
+    assert row is not None and history[0].at == row.created_at
     syncs = tour.syncs(plan)
     assert len(syncs) > 30
     assert {s.state for s in syncs} == {SyncState.SUCCEEDED}

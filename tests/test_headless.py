@@ -46,6 +46,12 @@ EXPECTED = {
     ("bamboohr:keyrot", "AUTHENTICATION_FAILING", "CREDENTIALS_INVALID"),
     ("personio:sandbox", "ACTIVE", "INACTIVE"),
 }
+#: When each happened by the rules: the 72-hour mark after the failing sync's end, and the
+#: 14-day mark after the development integration's creation (both before ``LATER``).
+EXPECTED_AT = {
+    "bamboohr:keyrot": ago(hours=2) + timedelta(minutes=30) + timedelta(hours=72),
+    "personio:sandbox": ago(days=12) + timedelta(days=14),
+}
 
 
 def prepare(url: str, tmp_path: Path) -> None:
@@ -196,7 +202,8 @@ def test_logs_transitions_one_per_line_and_exits_0_on_sigterm(world: str, tmp_pa
     for line in lines:
         at, iid, organization, transition, reason = line.rstrip("\n").split("  ")
         before, after = transition.split(" -> ")
-        assert at == iso(LATER) and organization in ("Keyrot AG", "Sandbox GmbH") and reason
+        assert at == iso(EXPECTED_AT[iid]) and organization in ("Keyrot AG", "Sandbox GmbH")
+        assert reason
         found.add((iid, before, after))
     assert found == EXPECTED
     err = run.stderr_now()
@@ -225,7 +232,8 @@ def test_json_lines_and_on_transition_command_and_sigint(world: str, tmp_path: P
         assert e["type"] == "integration-state-changed"
         assert e["id"] == f"syncwatch-transition-{e['seq']}"
         data = e["data"]
-        assert data["updated_at"] == iso(LATER) and data["reason"]
+        assert data["updated_at"] == iso(EXPECTED_AT[data["integration_id"]]) and data["reason"]
+        assert e["correction"] is False
         assert data["end_user"]["organization_name"] in ("Keyrot AG", "Sandbox GmbH")
         assert data["integration_category"] == "HRIS"
     by_id = {e["data"]["integration_id"]: e["data"] for e in events}

@@ -280,8 +280,13 @@ def test_import_adds_and_evaluates_straight_away(store: Store, write_import: Wri
         assert row.state is St.SYNC_HAS_WARNINGS
         assert row.evaluated_at == NOW
         assert "date_of_birth" in (row.state_reason or "")
-        [entry] = store.history(iid)
-        assert (entry.from_state, entry.to_state, entry.at) == (None, St.SYNC_HAS_WARNINGS, NOW)
+        # Each transition at the time it happened: active from creation, warnings from the
+        # end of the sync that had them.
+        assert [(h.from_state, h.to_state, h.at) for h in store.history(iid)] == [
+            (None, St.ACTIVE, ago(days=30)),
+            (St.ACTIVE, St.SYNC_HAS_WARNINGS, ago(hours=2, minutes=30)),
+        ]
+        assert row.state_since == ago(hours=2, minutes=30)
     assert {t.integration_id for t in report.evaluation.transitions} == {"personio:acme", "lever:b"}
 
 

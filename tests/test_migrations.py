@@ -415,7 +415,16 @@ def test_first_released_schema_upgrades_keeping_every_row(db_url: str, how: str)
         # New rows go on after the old ones (sequences carried over on PostgreSQL).
         result = store.evaluate_pass(NOW)
         assert result.evaluated == 2
-        assert len(store.history("personio:1")) == 1
+        # Its history from its creation, the operator's deactivation at its time.
+        created = put["integration"][1]["created_at"]
+        disabled = put["integration"][1]["disabled_at"]
+        assert [(h.from_state, h.to_state, h.at) for h in store.history("personio:1")] == [
+            (None, IntegrationState.ACTIVE, created),
+            (IntegrationState.ACTIVE, IntegrationState.INACTIVE, disabled),
+        ]
+        # Entries recorded before revision 0007 stay as they were: learned when they happened.
+        old = store.history("personio:0")
+        assert [(h.recorded_at, h.correction) for h in old] == [(h.at, False) for h in old]
     finally:
         store.close()
     assert upgrade_schema(db_url)[0].state == "current"  # a second upgrade does nothing

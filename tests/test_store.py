@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +117,17 @@ def test_first_evaluation_stores_one_history_entry_from_none(store: Store) -> No
     insert(store, make_facts(id="a:1"), [make_sync("a1", SS.SUCCEEDED, ago(hours=2))])
     result = store.evaluate_pass(NOW)
     assert result.evaluated == 1
+    # The first entry is at the integration's creation: its state since then, as the
+    # rules give it (the sync that succeeded changed nothing).
     [entry] = store.history("a:1")
-    assert (entry.from_state, entry.to_state, entry.at) == (None, St.ACTIVE, NOW)
+    assert (entry.from_state, entry.to_state, entry.at) == (None, St.ACTIVE, ago(days=30))
+    assert entry.recorded_at == NOW and not entry.correction
     row = store.get("a:1")
     assert row is not None
-    assert entry.reason == row.state_reason
-    assert row.state_since == NOW
-    assert [(t.from_state, t.to_state) for t in result.transitions] == [(None, St.ACTIVE)]
+    assert row.state_since == ago(days=30)
+    assert [(t.from_state, t.to_state, t.at) for t in result.transitions] == [
+        (None, St.ACTIVE, ago(days=30))
+    ]
 
 
 def test_history_has_one_entry_per_change_of_state(store: Store) -> None:
@@ -139,17 +144,19 @@ def test_history_has_one_entry_per_change_of_state(store: Store) -> None:
     row = store.get("a:1")
     assert row is not None and row.last_sync_id == "a3"
     assert "HTTP 502" in (row.state_reason or "")
-    assert row.state_since == ago(hours=7)
+    # Failing since the failing sync ended (ago 7.5 h), not since the pass that saw it.
+    assert row.state_since == ago(hours=7.5)
 
     add_syncs(store, "a:1", [make_sync("a4", SS.SUCCEEDED, ago(hours=4))])
     store.evaluate_pass(ago(hours=3))
 
     history = store.history("a:1")
     assert [(h.from_state, h.to_state, h.at) for h in history] == [
-        (None, St.ACTIVE, ago(hours=9)),
-        (St.ACTIVE, St.SYNC_FAILING, ago(hours=7)),
-        (St.SYNC_FAILING, St.ACTIVE, ago(hours=3)),
+        (None, St.ACTIVE, ago(days=30)),
+        (St.ACTIVE, St.SYNC_FAILING, ago(hours=7.5)),
+        (St.SYNC_FAILING, St.ACTIVE, ago(hours=3.5)),
     ]
+    assert [h.recorded_at for h in history] == [ago(hours=9), ago(hours=7), ago(hours=3)]
     assert "HTTP 503" in history[1].reason
 
 
@@ -529,7 +536,7 @@ def test_stored_state_equals_the_evaluator_on_all_syncs(
     assert store.evaluate_pass(NOW).evaluated == size
     for facts, syncs in generated:
         assert_stored_as_evaluated(store, facts, syncs, NOW)
-        assert len(store.history(facts.id)) == 1
+        assert_history_is_a_chain(store, facts.id, facts.created_at)
 
     # Second pass: the stored facts (sticky facts included) and what is left of the
     # syncs (a purge may have removed them) at a later time.
@@ -539,6 +546,20 @@ def test_stored_state_equals_the_evaluator_on_all_syncs(
     for fid, row in before.items():
         assert row is not None
         assert_stored_as_evaluated(store, row.facts, left[fid], later)
+        assert_history_is_a_chain(store, fid, row.created_at)
+
+
+def assert_history_is_a_chain(store: Store, integration_id: str, created_at: datetime) -> None:
+    """The history starts from nothing at creation, each entry where the last one ended, in
+    time order, and ends in the stored state, which began at the last entry."""
+    history = store.history(integration_id)
+    row = store.get(integration_id)
+    assert row is not None
+    assert (history[0].from_state, history[0].at) == (None, created_at)
+    for before, after in pairwise(history):
+        assert after.from_state is before.to_state is not after.to_state
+        assert before.at <= after.at
+    assert (history[-1].to_state, history[-1].at) == (row.state, row.state_since)
 
 
 # --------------------------------------------------------------------------- unusable PostgreSQL

@@ -145,7 +145,8 @@ _SYNCS: Final = (
     " ORDER BY started_at DESC, id DESC"
 )
 _HISTORY: Final = (
-    "SELECT from_state, to_state, at, reason FROM state_change WHERE integration_id = ? ORDER BY id"
+    "SELECT from_state, to_state, at, reason, correction, recorded_at FROM state_change"
+    " WHERE integration_id = ? ORDER BY id"
 )
 _AUDIT: Final = (
     "SELECT integration_id, actor, action, at, state_before, state_after, db_role"
@@ -822,8 +823,17 @@ class FastReader:
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
-            HistoryRow(STATES[before], IntegrationState(after), _parse_time(at), reason)
-            for before, after, at, reason in self._conn.execute(_HISTORY, (integration_id,))
+            HistoryRow(
+                STATES[before],
+                IntegrationState(after),
+                _parse_time(at),
+                reason,
+                bool(correction),
+                _time(recorded),
+            )
+            for before, after, at, reason, correction, recorded in self._conn.execute(
+                _HISTORY, (integration_id,)
+            )
         ]
 
     def audit(self, integration_id: str) -> list[AuditRow]:

@@ -128,6 +128,8 @@ class FeedEntry:
     actor: str | None = None
     #: The database role that recorded the action (PostgreSQL only).
     db_role: str | None = None
+    #: A transition that rewrote history recorded before (a sync arrived late): not news.
+    correction: bool = False
 
     @property
     def cursor(self) -> FeedCursor:
@@ -319,7 +321,7 @@ def what_text(entry: FeedEntry) -> str:
     ``Deactivate (✖ Failing → ○ Inactive)`` for an action."""
     change = f"{_state(entry.from_state)} → {_state(entry.to_state)}"
     if entry.kind is FeedKind.TRANSITION:
-        return change
+        return f"{change} (correction)" if entry.correction else change
     if entry.from_state == entry.to_state:
         expiry = request_expiry(entry.action or "", entry.at)
         until = f", expires {fmt_time(expiry, entry.at)}" if expiry is not None else ""
@@ -341,6 +343,8 @@ def entry_json(entry: FeedEntry) -> dict[str, Any]:
         "action": entry.action,
         "actor": entry.actor,
         "db_role": entry.db_role,
+        # A transition that rewrote history recorded before (a sync arrived late).
+        "correction": entry.correction if entry.kind is FeedKind.TRANSITION else None,
         # A transition's seq is the number ``watch --since`` takes.
         "seq": entry.id if entry.kind is FeedKind.TRANSITION else None,
         "cursor": entry.cursor.token,

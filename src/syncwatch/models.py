@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, text
+from sqlalchemy import Index, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -58,6 +58,9 @@ class Integration(SQLModel, table=True):
     # Incremental evaluation: re-evaluate when dirty or when the next deadline has come.
     dirty: bool = True
     next_due_at: datetime | None = None
+    #: The earliest end of the syncs written since the last evaluation: the next replay of
+    #: the history starts there when it is before the last evaluation (a late sync).
+    replay_from: datetime | None = None
     # The change feed: the store-wide revision of the last visible change to this row.
     revision: int = 0
 
@@ -145,8 +148,15 @@ class StateChange(SQLModel, table=True):
     integration_id: str = Field(foreign_key="integration.id")
     from_state: str | None = None
     to_state: str
+    #: When it happened by the rules (a sync's end, a mark, an action).
     at: datetime
     reason: str
+    #: When syncwatch learned of it (the evaluation that recorded it): later than ``at`` for
+    #: data that arrived late.
+    recorded_at: datetime
+    #: It rewrote history recorded before (a sync arrived late and the rules now say
+    #: otherwise): not news.
+    correction: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class AuditEntry(SQLModel, table=True):

@@ -109,7 +109,7 @@ _SYNCS: Final = (
     " ORDER BY started_at DESC, id DESC"
 )
 _HISTORY: Final = (
-    "SELECT from_state, to_state, at, reason FROM state_change"
+    "SELECT from_state, to_state, at, reason, correction, recorded_at FROM state_change"
     " WHERE integration_id = %s ORDER BY id"
 )
 _AUDIT: Final = (
@@ -440,8 +440,17 @@ class PgReader(FastReader):
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
-            HistoryRow(STATES[before], IntegrationState(after), at, reason)
-            for before, after, at, reason in self._all(_HISTORY, (integration_id,))
+            HistoryRow(
+                STATES[before],
+                IntegrationState(after),
+                at,
+                reason,
+                bool(correction),
+                recorded,
+            )
+            for before, after, at, reason, correction, recorded in self._all(
+                _HISTORY, (integration_id,)
+            )
         ]
 
     def audit(self, integration_id: str) -> list[AuditRow]:

@@ -126,8 +126,13 @@ class LogRow:
 class HistoryRow:
     from_state: IntegrationState | None
     to_state: IntegrationState
+    #: When it happened by the rules.
     at: datetime
     reason: str
+    #: It rewrote history recorded before (a sync arrived late).
+    correction: bool = False
+    #: When syncwatch recorded it (``None`` where a read does not say).
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,9 @@ class Transition:
     api: ApiView | None = None
     #: The id of its state-history entry (``syncwatch watch`` calls it ``seq``).
     seq: int | None = None
+    #: It rewrote history recorded before (a sync arrived late and the rules now say
+    #: otherwise): a correction, not news.
+    correction: bool = False
 
 
 @dataclass(slots=True)

@@ -62,6 +62,8 @@ def transition_event(t: Transition) -> dict[str, Any]:
         "id": f"syncwatch-transition-{t.seq}",
         "type": "integration-state-changed",
         "seq": t.seq,
+        # A correction rewrote history recorded before (a sync arrived late): not news.
+        "correction": t.correction,
         "data": {
             "integration_id": flat["id"],
             "integration_tool": flat["tool"],
@@ -83,9 +85,11 @@ def transition_event(t: Transition) -> dict[str, Any]:
 
 
 def transition_text(t: Transition) -> str:
-    """One line: time, id, organization, old -> new state, reason (as ``watch`` prints)."""
+    """One line: time, id, organization, old -> new state, reason (as ``watch`` prints);
+    a correction says so before the reason."""
     before = t.from_state.value if t.from_state else "(new)"
+    mark = "(correction)  " if t.correction else ""
     return (
         f"{iso(t.at)}  {t.integration_id}  {t.organization}  "
-        f"{before} -> {t.to_state.value}  {t.reason}"
+        f"{before} -> {t.to_state.value}  {mark}{t.reason}"
     )

@@ -63,16 +63,18 @@ async def test_an_action_in_the_ui_is_recorded_as_the_apps_operator(
         await pilot.press("x")
         await settle(pilot)
         feed = await open_feed(pilot)
-        # Everything happened at the fixed clock's time here: grouped by integration, its
-        # transitions (newest first) above the action.
+        # Newest first: the transition the action caused above the action (both at the
+        # fixed clock's time), then its history at the times it happened.
         orchid = [
             e for e in feed.query_one(FeedList).items if e.integration_id == "greenhouse:orchid"
         ]
         assert [(e.kind, e.to_state, e.actor) for e in orchid] == [
             (FeedKind.TRANSITION, IntegrationState.INACTIVE, None),
-            (FeedKind.TRANSITION, IntegrationState.SYNC_FAILING, None),
             (FeedKind.ACTION, IntegrationState.INACTIVE, "carol"),
+            (FeedKind.TRANSITION, IntegrationState.SYNC_FAILING, None),
+            (FeedKind.TRANSITION, IntegrationState.ACTIVE, None),
         ]
+        assert orchid[0].at == orchid[1].at == NOW > orchid[2].at > orchid[3].at
     assert [(a.action, a.actor) for a in store.audit("greenhouse:orchid")] == [
         ("deactivate", "carol")
     ]
@@ -173,4 +175,5 @@ async def test_the_feed_shows_what_a_pass_brings(store: Store, clock: FixedClock
             FeedKind.TRANSITION,
             IntegrationState.SYNC_HAS_WARNINGS,
         )
-        assert (items[-1].kind, items[-1].actor) == (FeedKind.ACTION, "teammate")
+        assert (items[1].kind, items[1].actor) == (FeedKind.ACTION, "teammate")
+        assert items[0].at == items[1].at == NOW

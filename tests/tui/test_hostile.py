@@ -204,8 +204,9 @@ async def test_history_and_kombo_issues_show_hostile_text_literally(
         assert "Title ␛[2J␛[H of an issue" in text
         assert "**Evil ␛[2J␛[H Corp** ␛[2J␛[H" in text
         assert "State history" in text
-        history = " ".join(text[text.index("State history") :].split())
-        assert "wiped ␛[2J␛[H the screen" in history
+        # The reason quotes the failing sync's hostile headline (the history now begins
+        # failing at the Kombo sync's end, whose reason has no headline).
+        assert "wiped ␛[2J␛[H the screen" in " ".join(text.split())
 
 
 @pytest.mark.parametrize("integration_id", [h.id for h in HOSTILE if h.log_url])

@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from syncwatch import limits, signatures
 from syncwatch.db import tables
+from syncwatch.db.history import note_sync_ends
 from syncwatch.db.store import Store
 from syncwatch.rows import PassResult
 
@@ -463,6 +464,11 @@ class ImportLoad:
                     .values(headline=sa.bindparam("headline"), signature=sa.bindparam("signature")),
                     fixes,
                 )
+
+    def note_sync_ends(self, sync_ids: Sequence[str]) -> None:
+        """Remember where these syncs (of integrations already evaluated) belong in their
+        integrations' histories (:func:`syncwatch.db.history.note_sync_ends`)."""
+        note_sync_ends(self._conn, sync_ids)
 
     def mark_changed(self, ids: Sequence[str], revision: int) -> None:
         """Mark stored integrations as changed at ``revision``: the evaluator looks again."""

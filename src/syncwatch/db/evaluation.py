@@ -17,9 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from syncwatch.db.errors import ClockBehind
+from syncwatch.db.history import StoredEntry, stored_history
 from syncwatch.db.records import integration_row, sync_facts
 from syncwatch.db.tables import events, integrations, log_entries, state_changes, syncs
 from syncwatch.evaluator import Evaluation, SyncFacts, evaluate
+from syncwatch.replay import replay, replay_start
 from syncwatch.rows import EventRow, IntegrationRow, PassResult, Transition
 from syncwatch.states import FINISHED_SYNC_STATES, QaStatus, SyncState
 
@@ -135,40 +137,113 @@ def evaluate_where(
     the pure evaluator on each, and writes back only what changed: the integration's
     stored values, its state history, the events engineering is told of, and purges.
 
+    The history is replayed (:func:`syncwatch.replay.replay`) from where it stands to
+    ``now``, so each transition is recorded at the instant it happened by the rules; after
+    a sync that arrived late, what the rules now say otherwise is rewritten and flagged as
+    a correction (``docs/rules.md``, "History"). Events keep ``now``.
+
     With ``store=False`` (any transaction, read-only too) nothing is written: the result's
     ``rows`` hold the integrations as evaluated, its transitions and events what would have
     been stored.
     """
-    rows = [integration_row(r) for r in conn.execute(sa.select(integrations).where(due))]
+    found = conn.execute(sa.select(integrations).where(due)).all()
+    rows = [integration_row(r) for r in found]
+    late_from: dict[str, datetime | None] = {r.id: r.replay_from for r in found}
     result = PassResult(evaluated=len(rows), at=now, stored=store)
     if not rows:
         return result
     seen = syncs_for_evaluation(conn, due, now)
+    starts = {row.id: replay_start(row.facts, late_from[row.id], row.evaluated_at) for row in rows}
+    # A sync arrived late: the history recorded after where it belongs is read, and what
+    # the rules now say otherwise is rewritten (one query for all such integrations).
+    rewound = [
+        row.id
+        for row in rows
+        if row.state is not None
+        and row.evaluated_at is not None
+        and (late := late_from[row.id]) is not None
+        and late < row.evaluated_at
+    ]
+    recorded = stored_history(conn, rewound) if rewound else {}
     revision = next_revision(conn)
     updates: list[dict[str, Any]] = []
     clears: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    superseded: list[int] = []
     notices: list[dict[str, Any]] = []
     for row in rows:
-        ev = evaluate(row.facts, seen.get(row.id, ()), now)
-        values = stored_values(ev, row, now)
+        syncs_seen = seen.get(row.id, ())
+        ev = evaluate(row.facts, syncs_seen, now)
+        start = starts[row.id]
+        facts = row.facts
+        since = row.state_since
+        old: list[StoredEntry] = []
+        if row.id in recorded:
+            entries = recorded[row.id]
+            # What was recorded at `start` or later is replayed again.
+            before = [e for e in entries if e.at < start]
+            if before:
+                facts = dataclasses.replace(facts, state=before[-1].to_state)
+                since = before[-1].at
+            elif entries:
+                # Nothing recorded as early as that (a history from before revision 0007):
+                # the replay starts at its first entry.
+                start, facts, since = (
+                    entries[0].at,
+                    dataclasses.replace(facts, state=entries[0].to_state),
+                    entries[0].at,
+                )
+                before = entries[:1]
+            old = entries[len(before) :]
+        steps = replay(facts, syncs_seen, start, now, final=ev)
+        # The part of the recorded history the replay agrees with stays as it is.
+        kept = 0
+        while (
+            kept < len(old)
+            and kept < len(steps)
+            and (old[kept].from_state, old[kept].to_state, old[kept].at)
+            == (steps[kept].from_state, steps[kept].to_state, steps[kept].at)
+        ):
+            kept += 1
+        dropped = old[kept:]
+        steps = steps[kept:]
+        # A correction rewrites what the history already said: it replaces recorded
+        # entries, or it is dated before the last evaluation (a period already told) and is
+        # not the step into a state the integration did not show before: that is news,
+        # however late it arrived (a webhook after a pass).
+        rewrites = bool(dropped)
+        told = row.evaluated_at if row.state is not None else None
+        news = steps[-1] if steps and steps[-1].to_state is not row.state else None
+        superseded.extend(e.seq for e in dropped)
+        if steps:
+            since = steps[-1].at
+        elif dropped:
+            since = old[kept - 1].at if kept else since
+        elif kept:
+            since = old[kept - 1].at
+        values = stored_values(ev, row, now, since)
         if values is None:
-            if row.dirty or row.next_due_at != ev.next_due_at:
+            if row.dirty or row.next_due_at != ev.next_due_at or late_from[row.id] is not None:
                 clears.append({"b_id": row.id, "next_due_at": ev.next_due_at})
-            continue
-        if not store:
-            result.rows[row.id] = evaluated_row(row, ev, now)
-        values["b_id"] = row.id
-        values["revision"] = revision
-        updates.append(values)
-        if ev.changed:
+            if not dropped:
+                continue
+        else:
+            if not store:
+                result.rows[row.id] = evaluated_row(row, ev, now, since)
+            values["b_id"] = row.id
+            values["revision"] = revision
+            updates.append(values)
+        for step in steps:
+            correction = rewrites or (step is not news and told is not None and step.at < told)
             history.append(
                 {
                     "integration_id": row.id,
-                    "from_state": row.state.value if row.state else None,
-                    "to_state": ev.state.value,
-                    "at": now,
-                    "reason": ev.reason,
+                    "from_state": step.from_state.value if step.from_state else None,
+                    "to_state": step.to_state.value,
+                    "at": step.at,
+                    "reason": step.reason,
+                    "recorded_at": now,
+                    "correction": correction,
                 }
             )
             result.transitions.append(
@@ -176,12 +251,13 @@ def evaluate_where(
                     row.id,
                     row.organization,
                     row.tool,
-                    row.state,
-                    ev.state,
-                    now,
-                    ev.reason,
+                    step.from_state,
+                    step.to_state,
+                    step.at,
+                    step.reason,
                     row.category,
                     ev.api,
+                    correction=correction,
                 )
             )
         for kind in ev.events:
@@ -209,25 +285,28 @@ def evaluate_where(
         conn.execute(
             integrations.update()
             .where(integrations.c.id == sa.bindparam("b_id"))
-            .values(dirty=False, next_due_at=sa.bindparam("next_due_at")),
+            .values(dirty=False, next_due_at=sa.bindparam("next_due_at"), replay_from=None),
             clears,
         )
+    if superseded:
+        conn.execute(state_changes.delete().where(state_changes.c.id.in_(superseded)))
     if history:
         # Writers hold the write lock, so this transaction's entries are the ones after
-        # the highest id: one query names them, however many were inserted.
+        # the highest id, numbered in the order they were inserted: one query names them.
         last = conn.execute(sa.select(sa.func.max(state_changes.c.id))).scalar() or 0
         conn.execute(state_changes.insert(), history)
-        seqs: dict[str, int] = {
-            r.integration_id: r.id
-            for r in conn.execute(
-                sa.select(state_changes.c.integration_id, state_changes.c.id).where(
-                    state_changes.c.id > last
-                )
-            )
-        }
-        result.transitions = [
-            dataclasses.replace(t, seq=seqs.get(t.integration_id)) for t in result.transitions
-        ]
+        seqs: dict[str, list[int]] = defaultdict(list)
+        for r in conn.execute(
+            sa.select(state_changes.c.integration_id, state_changes.c.id)
+            .where(state_changes.c.id > last)
+            .order_by(state_changes.c.id)
+        ):
+            seqs[r.integration_id].append(r.id)
+        numbered: list[Transition] = []
+        for t in result.transitions:
+            ids = seqs.get(t.integration_id)
+            numbered.append(dataclasses.replace(t, seq=ids.pop(0) if ids else None))
+        result.transitions = numbered
     if notices:
         conn.execute(events.insert(), notices)
     result.revision = revision if updates else revision - 1
@@ -268,14 +347,41 @@ def syncs_for_evaluation(
     # Without such a sync, every counted sync started at or after the credentials update,
     # and a sync still to finish ends after `now`: the earlier of the two bounds both.
     epoch = integrations.c.credentials_updated_at
-    lower = sa.func.coalesce(
+    time_type = integrations.c.created_at.type
+    lower_now = sa.func.coalesce(
         boundary,
         sa.case(
-            (epoch.is_(None), sa.literal(BEGINNING, integrations.c.created_at.type)),
+            (epoch.is_(None), sa.literal(BEGINNING, time_type)),
             (epoch < now, epoch),
-            else_=sa.literal(now, integrations.c.created_at.type),
+            else_=sa.literal(now, time_type),
         ),
     )
+    # The replay (syncwatch.replay) also steps through every sync that ended since where
+    # it starts, and needs at its start the syncs from the last one that was not an
+    # authentication failure (counted or not): never evaluated, from the beginning.
+    replayed = integrations.c.replay_from
+    start = sa.case(
+        (integrations.c.evaluated_at.is_(None), sa.literal(BEGINNING, time_type)),
+        (
+            sa.and_(replayed.is_not(None), replayed < integrations.c.evaluated_at),
+            replayed,
+        ),
+        else_=integrations.c.evaluated_at,
+    )
+    at_start = (
+        sa.select(s2.c.ended_at)
+        .where(
+            s2.c.integration_id == integrations.c.id,
+            s2.c.state.in_(NON_AUTH_FINISHED),
+            s2.c.ended_at <= start,
+        )
+        .order_by(s2.c.ended_at.desc())
+        .limit(1)
+        .correlate(integrations)
+        .scalar_subquery()
+    )
+    lower_start = sa.func.coalesce(at_start, sa.literal(BEGINNING, time_type))
+    lower = sa.case((lower_start < lower_now, lower_start), else_=lower_now)
     cols = (
         syncs.c.integration_id,
         syncs.c.id,
@@ -352,8 +458,11 @@ def syncs_for_evaluation(
     return {k: list(v.values()) for k, v in found.items()}
 
 
-def stored_values(ev: Evaluation, row: IntegrationRow, now: datetime) -> dict[str, Any] | None:
-    """The integration columns this evaluation changes, or ``None`` if it changes none."""
+def stored_values(
+    ev: Evaluation, row: IntegrationRow, now: datetime, since: datetime | None
+) -> dict[str, Any] | None:
+    """The integration columns this evaluation changes, or ``None`` if it changes none.
+    ``since`` is when the state shown began (the replay's last transition)."""
     f = ev.facts
     last = ev.last_sync
     values: dict[str, Any] = {
@@ -365,7 +474,7 @@ def stored_values(ev: Evaluation, row: IntegrationRow, now: datetime) -> dict[st
         "purged_at": f.purged_at,
         "state": ev.state.value,
         "state_reason": ev.reason,
-        "state_since": now if ev.changed else row.state_since,
+        "state_since": since,
         "last_sync_id": last.id if last else None,
         "last_sync_state": last.state.value if last else None,
         "last_sync_ended_at": last.ended_at if last else None,
@@ -393,10 +502,13 @@ def stored_values(ev: Evaluation, row: IntegrationRow, now: datetime) -> dict[st
     values["evaluated_at"] = now
     values["dirty"] = False
     values["next_due_at"] = ev.next_due_at
+    values["replay_from"] = None
     return values
 
 
-def evaluated_row(row: IntegrationRow, ev: Evaluation, now: datetime) -> IntegrationRow:
+def evaluated_row(
+    row: IntegrationRow, ev: Evaluation, now: datetime, since: datetime | None
+) -> IntegrationRow:
     """``row`` as it reads once ``ev`` (at ``now``) is stored: what :func:`stored_values`
     writes, for a pass that stores nothing (a read-only database, a clock behind)."""
     f = ev.facts
@@ -411,7 +523,7 @@ def evaluated_row(row: IntegrationRow, ev: Evaluation, now: datetime) -> Integra
         purged_at=f.purged_at,
         state=ev.state,
         state_reason=ev.reason,
-        state_since=now if ev.changed else row.state_since,
+        state_since=since,
         evaluated_at=now,
         last_sync_id=last.id if last else None,
         last_sync_state=last.state if last else None,

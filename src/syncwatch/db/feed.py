@@ -117,6 +117,7 @@ def _select(kind: FeedKind, query: FeedQuery) -> sa.Select[Any]:
             sa.null().label("action"),
             sa.null().label("actor"),
             sa.null().label("db_role"),
+            t.correction,
         ]
         table = state_changes
     else:
@@ -131,6 +132,7 @@ def _select(kind: FeedKind, query: FeedQuery) -> sa.Select[Any]:
             a.action,
             a.actor,
             a.db_role,
+            sa.false().label("correction"),
         ]
         table = audit_entries
     select = sa.select(*columns, i.organization, i.tool).select_from(
@@ -217,4 +219,5 @@ def _entry(kind: FeedKind, r: Any) -> FeedEntry:
         action=r.action,
         actor=r.actor,
         db_role=r.db_role,
+        correction=bool(r.correction),
     )

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from syncwatch.db.history import note_sync_ends
 from syncwatch.db.records import issue_row, stored_event
 from syncwatch.db.store import Store
 from syncwatch.db.tables import integrations, issues, syncs, webhook_events
@@ -210,11 +211,13 @@ def find_sync(conn: Connection, sync_id: str) -> dict[str, Any] | None:
 def insert_sync(conn: Connection, values: Mapping[str, Any]) -> None:
     """Store a new sync."""
     conn.execute(syncs.insert().values(**values))
+    note_sync_ends(conn, [values["id"]])
 
 
 def update_sync(conn: Connection, sync_id: str, values: Mapping[str, Any]) -> None:
     """Change these columns of one sync."""
     conn.execute(syncs.update().where(syncs.c.id == sync_id).values(**values))
+    note_sync_ends(conn, [sync_id])
 
 
 # --------------------------------------------------------------------------- issues

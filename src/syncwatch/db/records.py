@@ -92,6 +92,8 @@ def history_row(r: Row[Any]) -> HistoryRow:
         IntegrationState(r.to_state),
         r.at,
         r.reason,
+        bool(getattr(r, "correction", False)),
+        getattr(r, "recorded_at", None),
     )
 
 

@@ -31,6 +31,7 @@ def transitions_after(store: Store, seq: int, limit: int = 500) -> list[Transiti
             state_changes.c.to_state.label("h_to"),
             state_changes.c.at.label("h_at"),
             state_changes.c.reason.label("h_reason"),
+            state_changes.c.correction.label("h_correction"),
             integrations,
         )
         .select_from(
@@ -56,6 +57,7 @@ def transitions_after(store: Store, seq: int, limit: int = 500) -> list[Transiti
                     category=row.category,
                     api=row.api,
                     seq=r.h_id,
+                    correction=bool(r.h_correction),
                 )
             )
         return found

@@ -305,6 +305,7 @@ def _upsert(
     new_logs: list[Row] = []
     recount: set[str] = set()
     touched: set[str] = set()
+    arrived: list[str] = []
 
     def flush() -> None:
         load.insert(new_integrations, new_syncs, new_logs)
@@ -364,6 +365,8 @@ def _upsert(
                 if old_syncs.keys().isdisjoint(row[0] for row, _ in record_logs):
                     # The common case, in bulk: only new syncs, only new entries.
                     new_syncs.extend(row for row, _ in record_logs)
+                    if old is not None:
+                        arrived.extend(row[0] for row, _ in record_logs)
                     for _, rows in record_logs:
                         new_logs.extend(rows)
                     if record_logs:
@@ -383,6 +386,8 @@ def _upsert(
                     new_syncs.append(sync_row)
                     report.syncs_added += 1
                     touched.add(rid)
+                    if old is not None:
+                        arrived.append(sid)
                 else:
                     changes = {
                         name: _value(sync[name])
@@ -403,6 +408,7 @@ def _upsert(
                         )
                         report.syncs_updated += 1
                         touched.add(rid)
+                        arrived.append(sid)
                     if rows:
                         recount.add(sid)
                         touched.add(rid)
@@ -418,6 +424,10 @@ def _upsert(
     load.update_syncs(sync_updates)
     if recount:
         load.recount(sorted(recount))
+    if arrived:
+        # Syncs of integrations already evaluated: one that ended before that evaluation
+        # arrived late, and the history is replayed from where it belongs.
+        load.note_sync_ends(arrived)
     load.mark_changed(sorted(t for t in touched if t in existing), revision)
     if touched:
         report.evaluation = load.evaluate(sorted(touched), now)
