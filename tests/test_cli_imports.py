@@ -42,8 +42,8 @@ from syncwatch.states import IntegrationState
 
 #: What a reading command with nothing to do must not load.
 ORM = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "textual")
-#: ... and, for --help and --json, not Rich either.
-HEAVY = (*ORM, "rich")
+#: ... and, for --help and --json, not Rich either, nor serve's web server.
+HEAVY = (*ORM, "rich", "aiohttp", "textual_serve")
 
 ESC = "\x1b"
 EVIL = f"evil:{ESC}[2J\u202e"

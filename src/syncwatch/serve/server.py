@@ -58,6 +58,7 @@ from syncwatch.serve.visitors import (
     busy_message,
     idle_message,
     is_loopback,
+    span,
     visitor_command,
 )
 
@@ -312,7 +313,7 @@ class SyncwatchServer(Server):
 
     async def _close_idle(self, session: Session) -> None:
         await self._say(session.websocket, idle_message(self.options.idle_timeout))
-        await self._close(session, IDLE_REASON.format(span=_span(self.options.idle_timeout)))
+        await self._close(session, IDLE_REASON.format(span=span(self.options.idle_timeout)))
 
     async def _close(self, session: Session, why: str) -> None:
         """Close ``session``, telling the page why; its handler then cleans up."""
@@ -349,7 +350,7 @@ def startup_lines(options: ServeOptions, host: str, port: int, public_url: str |
     idle = (
         "sessions are never closed for idleness"
         if options.idle_timeout <= 0
-        else f"a session without input for {options.idle_timeout:g} s is closed"
+        else f"a session without input for {span(options.idle_timeout)} is closed"
     )
     lines.append(f"  at most {options.max_visitors} visitors at once; {idle}")
     if not is_loopback(host):
@@ -417,12 +418,6 @@ def _reason(text: str) -> bytes:
     if len(data) <= _REASON_BYTES:
         return data
     return data[: _REASON_BYTES - 3].decode("utf-8", "ignore").encode("utf-8") + b"..."
-
-
-def _span(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{seconds / 60:g} minutes"
-    return f"{seconds:g} seconds"
 
 
 def _cells(text: str, default: int) -> int:

@@ -167,11 +167,16 @@ def busy_message(limit: int) -> str:
     )
 
 
+def span(seconds: float) -> str:
+    """A duration as a visitor reads it: ``30 minutes``, ``90 seconds``."""
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} seconds"
+
+
 def idle_message(idle_timeout: float) -> str:
     """What a visitor whose session was closed for idleness is told (plain text)."""
-    minutes = idle_timeout / 60
-    span = f"{minutes:g} minutes" if minutes >= 1 else f"{idle_timeout:g} seconds"
     return (
-        f"syncwatch closed this session after {span} without input "
+        f"syncwatch closed this session after {span(idle_timeout)} without input "
         "(syncwatch serve --idle-timeout). Reload the page to start again."
     )
