@@ -199,7 +199,9 @@ def _file_state(path: Path) -> tuple[bytes, int]:
 # --------------------------------------------------------------------------- what is imported
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list", "--help"], ["show", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["list", "--help"], ["show", "--help"], ["serve", "--help"]]
+)
 def test_help_loads_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
     result = run(tmp_path, *args)
     assert result.code == 0, result.err

@@ -40,7 +40,6 @@ import sys
 import tempfile
 from asyncio.subprocess import Process
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +106,15 @@ class Session:
     service: VisitorProcess
     websocket: web.WebSocketResponse
     folder: Path
+    #: Why the server ends the session (shown by the page), None: the visitor's doing.
+    why: str | None = None
+
+    async def close_page(self) -> None:
+        """Close the websocket, saying why when the server ended the session."""
+        if self.why is None:
+            await self.websocket.close()
+        else:
+            await self.websocket.close(code=WSCloseCode.GOING_AWAY, message=_reason(self.why))
 
 
 class SyncwatchServer(Server):
@@ -227,11 +235,15 @@ class SyncwatchServer(Server):
             return websocket
         folder = self.root / f"visitor-{visitor.number}"
         folder.mkdir()
+
+        async def close_page() -> None:  # the visitor's process has quit
+            await session.close_page()
+
         service = VisitorProcess(
             visitor_command(self.options, tmpdir=folder),
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
-            close=partial(_close_quietly, websocket),
+            close=close_page,
             download_manager=self.download_manager,
             debug=self.debug,
         )
@@ -253,7 +265,7 @@ class SyncwatchServer(Server):
             if watcher is not None:
                 watcher.cancel()
             await service.stop_within(QUIT_GRACE_S)
-            await websocket.close()
+            await session.close_page()
             self.visitors.leave(visitor)
             self.sessions.discard(session)
             shutil.rmtree(folder, ignore_errors=True)
@@ -295,7 +307,7 @@ class SyncwatchServer(Server):
             return
         await process.wait()
         await session.service.stop()
-        await session.websocket.close()
+        await session.close_page()
 
     async def _close_idle_sessions(self) -> None:
         timeout = self.options.idle_timeout
@@ -318,8 +330,9 @@ class SyncwatchServer(Server):
     async def _close(self, session: Session, why: str) -> None:
         """Close ``session``, telling the page why; its handler then cleans up."""
         session.visitor.closing = True
+        session.why = why
         await session.service.stop_within(QUIT_GRACE_S)
-        await session.websocket.close(code=WSCloseCode.GOING_AWAY, message=_reason(why))
+        await session.close_page()
 
     @staticmethod
     async def _say(websocket: web.WebSocketResponse, text: str) -> None:
@@ -405,11 +418,6 @@ def _running(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True  # another user's process: not ours to judge
     return True
-
-
-async def _close_quietly(websocket: web.WebSocketResponse) -> None:
-    """Close the page's session (what the visitor's process asks when it exits)."""
-    await websocket.close()
 
 
 def _reason(text: str) -> bytes:
