@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -105,7 +106,7 @@ async def test_a_visitor_over_the_limit_is_told_to_come_back_later(
                 said = await closed(second)
                 assert second.close_code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
             assert b"syncwatch is busy" in said
-            assert not server.demo_databases()[1:], "the refused visitor got no database"
+            assert len(server.demo_databases()) == 1, "the refused visitor got no database"
         server.wait_for_line(r"visitor 1 left")
         async with http.get(server.url) as page:
             assert page.status == 200
@@ -179,6 +180,18 @@ async def test_a_killed_serve_leaves_no_process_and_no_database(
     leftover = server.roots()
     assert remove_abandoned_roots(server.tmpdir) == leftover
     assert server.roots() == []
+
+
+def test_a_headless_demo_keeps_its_database_where_it_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (The UI's demo removes its own: the killed-serve test above shows it, as nothing else
+    # is left to remove it there.)
+    monkeypatch.delenv("SYNCWATCH_DB", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(["demo", "--headless", "--until", "2h"]) == 0
+    [database] = tmp_path.glob("syncwatch-demo-*/demo.db")
+    assert f"Database: sqlite:///{database}" in capsys.readouterr().out
 
 
 def test_folders_of_a_serve_that_is_gone_are_removed_and_others_kept(tmp_path: Path) -> None:
