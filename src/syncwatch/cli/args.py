@@ -178,6 +178,7 @@ NUMERIC_OPTIONS: dict[tuple[str, str], Range] = {
     ("serve", "--idle-timeout"): Range(
         0,
         604_800,
+        whole=True,
         unit="seconds",
         why="0: never (a wall display); else closed after up to a week without input",
     ),

@@ -70,8 +70,8 @@ def add_serve_parser(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--idle-timeout",
-        type=float,
-        default=1800.0,
+        type=int,
+        default=1800,
         metavar="SECONDS",
         help="close a session without input for this long (default 1800; 0: never, for a "
         "wall display)",
