@@ -301,7 +301,10 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
             timeout=120,
         )
     assert done.returncode == 2
-    assert done.stderr.startswith(f"syncwatch: cannot listen on 127.0.0.1 port {port}")
+    assert (
+        done.stderr
+        == f"syncwatch: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
+    )
     assert "Traceback" not in done.stderr
     assert list(tmp_path.glob("syncwatch-serve-*")) == []
 

@@ -5,6 +5,7 @@ imported only when the command runs (``--help`` stays light)."""
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from syncwatch.cli.demo import SCENARIOS
@@ -120,7 +121,6 @@ def cmd_serve(clock: Clock, args: argparse.Namespace) -> int:
     try:
         server.serve()
     except OSError as error:
-        raise CliError(
-            f"cannot listen on {args.host} port {args.port}: {error.strerror or error}"
-        ) from None
+        why = os.strerror(error.errno) if error.errno else str(error)
+        raise CliError(f"cannot listen on {args.host} port {args.port}: {why}") from None
     return EXIT_OK
