@@ -286,6 +286,15 @@ def test_contradictory_options_are_one_line_errors(
     assert says in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_without_the_serve_extra_serve_says_how_to_get_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "textual_serve", None)  # as if not installed
+    assert main(["serve", "--demo"]) == 2
+    err = capsys.readouterr().err
+    assert "uv run --extra serve syncwatch serve" in err and err.count("\n") == 1
+
+
 def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     import socket
 
