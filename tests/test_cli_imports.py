@@ -37,8 +37,8 @@ from syncwatch.fastread import FastReader
 from syncwatch.importer import import_files, load_sample
 from syncwatch.states import IntegrationState
 
-#: What --help and --json must not load: the ORM and the UI, and not Rich either.
-HEAVY = (*ORM, "rich")
+#: What --help and --json must not load: the ORM and the UI, Rich, nor serve's web server.
+HEAVY = (*ORM, "rich", "aiohttp", "textual_serve")
 
 ESC = "\x1b"
 EVIL = f"evil:{ESC}[2J\u202e"
@@ -140,7 +140,13 @@ def _file_state(path: Path) -> tuple[bytes, int]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["list", "--help"], ["show", "--help"], ["trigger-sync", "--help"]],
+    [
+        ["--help"],
+        ["list", "--help"],
+        ["show", "--help"],
+        ["trigger-sync", "--help"],
+        ["serve", "--help"],
+    ],
 )
 def test_help_loads_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
     result = run(tmp_path, *args)

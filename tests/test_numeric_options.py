@@ -31,6 +31,7 @@ COMMAND_ARGV: dict[str, list[str]] = {
     "receive": ["receive"],
     "demo": ["demo"],
     "activity": ["activity"],
+    "serve": ["serve"],
 }
 
 RANGED = sorted(set(NUMERIC_OPTIONS) - CHECKED_BY_COMMAND)

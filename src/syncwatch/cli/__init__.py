@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncwatch.cli.common import Command, Printer, default_db_path, make_clock, open_store
@@ -37,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     store: Store | None = None
+    #: A demo's temporary database folder, removed at the end.
+    temporary: Path | None = None
     try:
         if args.db is not None and not args.db.strip():
             # Given, but empty (an unset shell variable): not the default database.
@@ -46,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         clock = make_clock(args.now)
         if args.command == "demo":
-            args.db = demo_database(args.db)
+            args.db, temporary = demo_database(args.db, headless=args.headless)
         if args.command == "db":
             return cmd_db(args)
         if not (args.db or os.environ.get("SYNCWATCH_DB")):
@@ -57,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise CliError(f"cannot make the folder {folder}: {error.strerror}") from None
+        if args.command == "serve":
+            from syncwatch.cli.serve import cmd_serve
+
+            return cmd_serve(clock, args)
         if args.command is None:
             # The UI: rows read with sqlite3 first, the store opened after the first paint.
             from syncwatch.cli.tui import launch_tui
@@ -81,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if store is not None:
             store.close()
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 def _from_stored_rows(args: argparse.Namespace, clock: Clock) -> Printer | None:

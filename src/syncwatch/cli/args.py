@@ -165,6 +165,23 @@ NUMERIC_OPTIONS: dict[tuple[str, str], Range] = {
     ("demo", "--seed"): Range(
         0, _INT64_MAX, whole=True, why="any seed names a run; a 64-bit one fits every tool"
     ),
+    ("serve", "--port"): Range(
+        1, 65_535, whole=True, why="a TCP port; 0 would listen on a port nobody is told"
+    ),
+    ("serve", "--max-visitors"): Range(
+        1,
+        256,
+        whole=True,
+        why="each visitor is a process of its own (about 100 MB): 256 is more than a "
+        "24 GiB machine holds",
+    ),
+    ("serve", "--idle-timeout"): Range(
+        0,
+        604_800,
+        whole=True,
+        unit="seconds",
+        why="0: never (a wall display); else closed after up to a week without input",
+    ),
 }
 #: Options whose command checks the range itself (its message and exit code are tested as
 #: they are; the parser only makes sure the value is a whole number).

@@ -28,6 +28,10 @@ UNTIL_RANGE = (timedelta(seconds=1), timedelta(days=366))
 STEP_RANGE = (timedelta(minutes=1), timedelta(days=1))
 
 
+#: The demo's scenarios (``demo --scenario``, ``serve --demo --scenario``).
+SCENARIOS = ("tour", "incident", "steady")
+
+
 def _duration_arg(option: str, bounds: tuple[timedelta, timedelta]) -> Callable[[str], timedelta]:
     """The argparse type of a duration option: a duration within ``bounds``."""
     low, high = bounds
@@ -70,7 +74,7 @@ def add_demo_parser(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--scenario",
-        choices=("tour", "incident", "steady"),
+        choices=SCENARIOS,
         default="tour",
         help="tour: all nine states in a few minutes; incident: an outage and a bad "
         "credentials rotation; steady: a mostly healthy fleet (default: tour)",
@@ -103,12 +107,15 @@ def add_demo_parser(sub: Subcommands) -> None:
     p.set_defaults(run=cmd_demo)
 
 
-def demo_database(db: str | None) -> str | None:
+def demo_database(db: str | None, *, headless: bool) -> tuple[str | None, Path | None]:
     """The database a demo runs against: the one given (``--db`` or ``SYNCWATCH_DB``), else
-    a fresh temporary file: a demo never writes into the user's database."""
+    a fresh temporary file: a demo never writes into the user's database. Also the
+    temporary folder to remove when the demo ends: the UI's (nobody can look at it after);
+    a headless demo's is kept, as it prints where it is."""
     if db or os.environ.get("SYNCWATCH_DB"):
-        return db
-    return str(Path(tempfile.mkdtemp(prefix="syncwatch-demo-")) / "demo.db")
+        return db, None
+    folder = Path(tempfile.mkdtemp(prefix="syncwatch-demo-"))
+    return str(folder / "demo.db"), None if headless else folder
 
 
 def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from syncwatch.cli.fleet import add_fleet_parsers
 from syncwatch.cli.integrations import add_integration_parsers
 from syncwatch.cli.kombo import add_kombo_parsers
 from syncwatch.cli.kombo_requests import add_request_parsers
+from syncwatch.cli.serve import add_serve_parser
 from syncwatch.cli.tui import add_tui_options, cmd_tui
 from syncwatch.clock import parse_instant
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_integration_parsers(sub)  # list, show, logs
     add_fleet_parsers(sub)  # fleet, errors
     add_demo_parser(sub)
+    add_serve_parser(sub)  # serve: the UI or the demo in a browser
     add_kombo_parsers(sub)  # receive, events, watch, pull
     add_db_parser(sub)  # listed after the Kombo commands, as it always was
     add_action_parsers(sub)

@@ -40,7 +40,7 @@ from syncwatch.actions import Action
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
-from syncwatch.tui import notices
+from syncwatch.tui import browser, notices
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.fleet_messages import (
     ErrorsWanted,
@@ -177,6 +177,7 @@ class SyncwatchApp(KomboRequests, App[int]):
         return self.main.data_bind(SyncwatchApp.paused)
 
     def on_mount(self) -> None:
+        browser.adapt(self, self.gate)
         self.update_header()
         if self.scheduler.live and not isinstance(self.clock, FixedClock):
             self.set_interval(1.0, self.update_header)

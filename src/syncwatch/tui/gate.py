@@ -23,6 +23,8 @@ class ActionGate:
     def __init__(self, *, read_only: bool = False) -> None:
         #: ``--read-only``: every action is refused.
         self.read_only = read_only
+        #: Why it is read-only, in the refusal (in a browser: :mod:`.browser` words it).
+        self.read_only_why = "--read-only"
         #: Allowed actions per integration, for the row object they were worked out for.
         self._allowed: dict[str, tuple[IntegrationRow, frozenset[Action]]] = {}
         #: The last targets asked about and the actions enabled for them.
@@ -63,7 +65,7 @@ class ActionGate:
         for every one of them), or None. The one place that decides whether a key runs."""
         if self.read_only:
             return (
-                f"syncwatch is read-only (--read-only): {action.label} and every other "
+                f"syncwatch is read-only ({self.read_only_why}): {action.label} and every other "
                 "action are disabled."
             )
         if not targets:

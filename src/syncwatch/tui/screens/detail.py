@@ -42,6 +42,7 @@ from syncwatch.present import fmt_time, link_target, safe_text, shown_reason
 from syncwatch.rows import AuditRow, HistoryRow, IntegrationRow, LogRow, SyncRow
 from syncwatch.states import LogLevel
 from syncwatch.trends import WINDOWS, timeline
+from syncwatch.tui import browser
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import DETAIL_KEYS, bindings
 from syncwatch.tui.messages import DetailLoaded, DetailWanted, LogsLoaded, LogsWanted
@@ -333,11 +334,10 @@ class IntegrationScreen(Screen[None]):
             )
             return
         self.app.copy_to_clipboard(sync.log_url)
-        self.notify(
-            f"{safe_text(sync.log_url)}\n(copied through the terminal, where it supports OSC 52)",
-            title="Log URL copied",
-            markup=False,
+        notice = browser.copied_notice(
+            safe_text(sync.log_url), "Log URL copied", in_browser=self.app.is_web
         )
+        self.notify(notice.message, title=notice.title, timeout=notice.timeout, markup=False)
 
     def show_history(self) -> None:
         muted = colour_style(self.app, "$text-muted")
