@@ -68,10 +68,42 @@ class RecentSync:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultStrip:
+    """What the list draws of a strip: each sync's result, oldest first, and nothing else
+    (no ids, no times). One object per distinct strip, shared by every integration with
+    the same results (see :meth:`RecentResults.strip`): 100,000 integrations have a few
+    hundred distinct strips, so the list holds a reference each, not five syncs each."""
+
+    states: tuple[SyncState, ...] = ()
+
+    @property
+    def glyphs(self) -> str:
+        """The strip as text: ``✓✓▲✗✗`` (oldest first, the latest on the right)."""
+        return "".join(RESULT_CELLS[s][0] for s in self.states)
+
+    def cells(self) -> list[tuple[str, IntegrationState | None]]:
+        """Each sync's glyph and the state whose colour paints it, oldest first."""
+        return [RESULT_CELLS[s] for s in self.states]
+
+
+#: The shared strips, by their results (bounded by the strips that occur: a few hundred).
+_STRIPS: dict[tuple[SyncState, ...], ResultStrip] = {}
+
+
+@dataclass(frozen=True, slots=True)
 class RecentResults:
     """An integration's last syncs (by start, newest last), one cell each."""
 
     syncs: tuple[RecentSync, ...] = ()
+
+    @property
+    def strip(self) -> ResultStrip:
+        """The shared :class:`ResultStrip` of these results (what the list keeps)."""
+        states = tuple(s.state for s in self.syncs)
+        found = _STRIPS.get(states)
+        if found is None:
+            found = _STRIPS.setdefault(states, ResultStrip(states))
+        return found
 
     @property
     def glyphs(self) -> str:

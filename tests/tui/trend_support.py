@@ -124,6 +124,6 @@ class ListApp(App[None]):
     def on_mount(self) -> None:
         lst = self.query_one(IntegrationList)
         lst.now = NOW
-        lst.recent = self.recent
+        lst.recent = {iid: results.strip for iid, results in self.recent.items()}
         lst.set_rows(self.rows)
         lst.focus()

@@ -185,7 +185,7 @@ class AsOfScreen(Screen[None]):
             self.fleet = fleet
             self.at = self.wanted = fleet.at
             lst = self.as_of_list
-            lst.recent = fleet.recent
+            lst.recent = {iid: results.strip for iid, results in fleet.recent.items()}
             lst.kombo = {}
             lst.now = fleet.at
             lst.set_empty_text("No integration had a state recorded by then.")

@@ -27,7 +27,7 @@ from syncwatch.fleet import GroupBy
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState, SyncState
-from syncwatch.trends import RECENT_SYNCS, NextChange, RecentResults, next_change
+from syncwatch.trends import RECENT_SYNCS, NextChange, ResultStrip, next_change
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import GROUP_KEYS, bindings
 from syncwatch.tui.widgets.groups import (
@@ -226,7 +226,7 @@ class IntegrationList(LineList[ListItem]):
         self.kombo: Mapping[str, KomboMark] = {}
         #: Each integration's last sync results (the model's map, updated in place with the
         #: rows: a new sync marks its integration for evaluation, so it comes with a row).
-        self.recent: Mapping[str, RecentResults] = {}
+        self.recent: Mapping[str, ResultStrip] = {}
         #: The coming rule of each row painted so far, worked out once per row version.
         self._changes: dict[str, tuple[IntegrationRow, NextChange | None]] = {}
         #: Grouped: the open groups of each grouping (kept while it is off, and across
