@@ -93,10 +93,21 @@ async def test_steps_change_the_rows_states_and_stop_at_the_ends(history: Store)
         await settle(pilot)
         assert banner(screen).startswith("AS OF 2026-11-26 12:00 UTC")
         assert states(screen)["personio:acme"] is IntegrationState.ACTIVE
-        await pilot.press("left_square_bracket")  # before the history: stays at its start
+        # The history starts when the first integration was created (2026-11-01 09:00):
+        # a time before it stays at its start, and a step back from there goes nowhere.
+        await pilot.press("t", *"2026-10-01T00:00Z", "enter")
         await settle(pilot)
-        assert banner(screen).startswith("AS OF 2026-11-26 12:00 UTC")
-        assert "the history starts at 2026-11-26 12:00 UTC" in status(screen)
+        assert banner(screen).startswith("AS OF 2026-11-01 09:00 UTC")
+        assert "the history starts at 2026-11-01 09:00 UTC" in status(screen)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert banner(screen).startswith("AS OF 2026-11-01 09:00 UTC")
+        assert "the history starts at 2026-11-01 09:00 UTC" in status(screen)
+        await pilot.press("right_curly_bracket")  # a day on from the start
+        await settle(pilot)
+        assert banner(screen).startswith("AS OF 2026-11-02 09:00 UTC")
+        await pilot.press("t", *"2026-11-27T12:00Z", "enter")
+        await settle(pilot)
         for _ in range(3):  # past now: stops at now
             await pilot.press("right_curly_bracket")
         await settle(pilot)
