@@ -69,7 +69,7 @@ COLS, ROWS = 160, 45
 #: How long one start may take before the run counts as failed (a benchmark, not a test).
 DEADLINE_S = float(os.environ.get("STARTUP_DEADLINE_S", "120"))
 #: After the rows are on screen, how long the output must stay quiet to count as settled.
-QUIET_S = 1.0
+QUIET_S = 0.5
 
 TARGETS_MS: dict[str, float] = {
     "tui.sample.venv": 500,
