@@ -646,3 +646,26 @@ def test_the_first_batch_reads_just_the_worst_states_that_hold_it() -> None:
     # rows not evaluated yet (no state) sort last, with the deleted ones
     assert worst_states([("ACTIVE", 50), (None, 3)], 10) == ["ACTIVE"]
     assert worst_states([("ACTIVE", 5), (None, 3), ("DELETED", 9)], 10) is None
+
+
+def test_the_lists_strips_are_the_recent_results_without_ids_or_times(db: Path) -> None:
+    """The background load reads only what the list draws of each strip; it shows the same
+    results as the full strips (``show --json``'s) in the same order."""
+    from syncwatch.db.trends import recent_results
+
+    store = Store.open(db)
+    reader = FastReader.open(db)
+    assert reader is not None
+    try:
+        ids = [*(r.id for r in store.integrations()), "nope:x"]
+        strips = reader.result_strips(ids)
+        full = recent_results(store, ids)
+        assert {i: s.glyphs for i, s in strips.items()} == {i: r.glyphs for i, r in full.items()}
+        assert any(len(s.states) > 1 for s in strips.values())
+        assert strips["nope:x"].states == ()
+        # One object per distinct strip: the list holds references, not copies.
+        same = [s for s in strips.values() if s.states == strips[ids[0]].states]
+        assert all(s is strips[ids[0]] for s in same)
+    finally:
+        reader.close()
+        store.close()

@@ -131,6 +131,14 @@ def test_it_reads_every_integration_as_the_store_does(filled: str, reader: PgRea
             store, [*ids[:3], "nope:x"]
         )
         assert any(strip for strip in reader.recent_results().values())
+        # What the list draws of them: the same results, nothing else.
+        some = [*ids, "nope:x"]
+        strips = reader.result_strips(some)
+        expected_strips = recent_results(store, some)
+        assert {i: s.glyphs for i, s in strips.items()} == {
+            i: r.strip.glyphs for i, r in expected_strips.items()
+        }
+        assert any(s.states for s in strips.values())
         for row in expected:
             assert reader.get(row.id) == store.get(row.id)
             assert reader.syncs(row.id) == store.syncs(row.id)

@@ -60,7 +60,15 @@ from syncwatch.rows import (
     UpstreamInfo,
 )
 from syncwatch.states import IntegrationState, QaStatus, SyncState
-from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync, recent_results
+from syncwatch.trends import (
+    NO_RECENT,
+    RECENT_SYNCS,
+    RecentResults,
+    RecentSync,
+    ResultStrip,
+    recent_results,
+    strip_of,
+)
 
 __all__ = [
     "AS_OF_LAST_SYNCS",
@@ -69,11 +77,13 @@ __all__ = [
     "FIRST_HISTORY",
     "INTEGRATION_COLUMNS",
     "ORDERS",
+    "STRIP_STATES",
     "FastReader",
     "head_of",
     "schema_head",
     "sqlite_path",
     "sqlite_time",
+    "strips_of",
 ]
 
 #: Where the migration scripts are (read as text: importing them would import Alembic).
@@ -166,6 +176,15 @@ _RECENT: Final = (
     "SELECT integration_id, id, state, started_at, ended_at, row_number() OVER ("
     "PARTITION BY integration_id ORDER BY started_at DESC, id DESC) AS n FROM sync{where}"
     ") WHERE n <= ?"
+)
+#: What the list draws of the same strips: the results alone, ``n`` = 1 the newest (no ids,
+#: no times: at 100,000 integrations reading those and building their objects was most of
+#: the time the background load took). ``fastread`` and ``pgread`` run this same text.
+STRIP_STATES: Final = (
+    "SELECT integration_id, state, n FROM ("
+    "SELECT integration_id, state, row_number() OVER ("
+    "PARTITION BY integration_id ORDER BY started_at DESC, id DESC) AS n FROM sync{where}"
+    ") AS recent WHERE n <= ?"
 )
 #: The fleet as it was (:mod:`syncwatch.asof`), for a time ``?``: each integration's latest
 #: history entry by then (ties: the larger id), its last finished sync ended by then (as
@@ -820,6 +839,18 @@ class FastReader:
                 out.setdefault(iid, NO_RECENT)
         return out
 
+    def result_strips(
+        self, ids: Sequence[str], limit: int = RECENT_SYNCS
+    ) -> dict[str, ResultStrip]:
+        """What the list draws of each of ``ids``' last syncs (every id gets one, maybe
+        empty): their results alone, as shared :class:`~syncwatch.trends.ResultStrip`
+        objects (what :meth:`recent_results` gives, without the ids and times)."""
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(list(ids)):
+            where = f" WHERE integration_id IN ({', '.join('?' * len(chunk))})"
+            rows += self._conn.execute(STRIP_STATES.format(where=where), (*chunk, limit))
+        return strips_of(ids, rows)
+
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""
         return [
@@ -938,6 +969,19 @@ class _Unknown(dict[str, UpstreamInfo]):
     def __missing__(self, key: str) -> UpstreamInfo:
         value = self[key] = UpstreamInfo(None, None, None)
         return value
+
+
+def strips_of(ids: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> dict[str, ResultStrip]:
+    """The strips of ``ids`` from :data:`STRIP_STATES`' rows (both read paths)."""
+    found: dict[str, list[tuple[int, SyncState]]] = {}
+    sync_states = SYNC_STATES
+    for iid, state, n in rows:
+        found.setdefault(iid, []).append((n, sync_states[state]))
+    none: list[tuple[int, SyncState]] = []
+    return {
+        iid: strip_of(tuple(s for _, s in sorted(found.get(iid, none), reverse=True)))
+        for iid in ids
+    }
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:

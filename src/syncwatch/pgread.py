@@ -46,10 +46,12 @@ from syncwatch.fastread import (
     INTEGRATION_COLUMNS,
     ORDERS,
     STATES,
+    STRIP_STATES,
     FastReader,
     RowBuilder,
     list_order,
     schema_head,
+    strips_of,
     worst_states,
 )
 from syncwatch.rows import (
@@ -63,7 +65,14 @@ from syncwatch.rows import (
     UpstreamInfo,
 )
 from syncwatch.states import IntegrationState, SyncState
-from syncwatch.trends import NO_RECENT, RECENT_SYNCS, RecentResults, RecentSync, recent_results
+from syncwatch.trends import (
+    NO_RECENT,
+    RECENT_SYNCS,
+    RecentResults,
+    RecentSync,
+    ResultStrip,
+    recent_results,
+)
 
 __all__ = ["PgReader", "connect_args"]
 
@@ -436,6 +445,14 @@ class PgReader(FastReader):
             for iid in ids:
                 out.setdefault(iid, NO_RECENT)
         return out
+
+    def result_strips(
+        self, ids: Sequence[str], limit: int = RECENT_SYNCS
+    ) -> dict[str, ResultStrip]:
+        """What the list draws of each of ``ids``' last syncs (as
+        ``FastReader.result_strips``)."""
+        sql = _pg(STRIP_STATES.format(where=" WHERE integration_id = ANY(?)"))
+        return strips_of(ids, self._all(sql, (list(ids), limit)))
 
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""

@@ -85,9 +85,22 @@ class ResultStrip:
         """Each sync's glyph and the state whose colour paints it, oldest first."""
         return [RESULT_CELLS[s] for s in self.states]
 
+    @property
+    def strip(self) -> ResultStrip:
+        """Itself (as :attr:`RecentResults.strip`)."""
+        return self
+
 
 #: The shared strips, by their results (bounded by the strips that occur: a few hundred).
 _STRIPS: dict[tuple[SyncState, ...], ResultStrip] = {}
+
+
+def strip_of(states: tuple[SyncState, ...]) -> ResultStrip:
+    """The shared :class:`ResultStrip` of ``states`` (oldest first)."""
+    found = _STRIPS.get(states)
+    if found is None:
+        found = _STRIPS.setdefault(states, ResultStrip(states))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +112,7 @@ class RecentResults:
     @property
     def strip(self) -> ResultStrip:
         """The shared :class:`ResultStrip` of these results (what the list keeps)."""
-        states = tuple(s.state for s in self.syncs)
-        found = _STRIPS.get(states)
-        if found is None:
-            found = _STRIPS.setdefault(states, ResultStrip(states))
-        return found
+        return strip_of(tuple(s.state for s in self.syncs))
 
     @property
     def glyphs(self) -> str:

@@ -41,6 +41,9 @@ class HeldReader:
     def recent_results(self, ids: Any) -> Any:
         return self.reader.recent_results(ids)
 
+    def result_strips(self, ids: Any) -> Any:
+        return self.reader.result_strips(ids)
+
     def iter_integrations(self, **options: Any) -> Iterator[list[Any]]:
         self.release.wait()
         yield from self.reader.iter_integrations(**options)

@@ -51,10 +51,10 @@ async def test_a_refresh_repaints_a_row_with_its_new_strip() -> None:
         before = next(line for line in lines(lst) if "Flap" in line)
         assert "✓✗✓✗✓✗" in before
         # A new successful sync: the model's strip is replaced, then the row comes.
-        recent["lever:flap"] = strip_of(
+        app.recent["lever:flap"] = strip_of(
             SyncState.FAILED, SyncState.SUCCEEDED, SyncState.FAILED, SyncState.SUCCEEDED,
             SyncState.FAILED, SyncState.SUCCEEDED, SyncState.SUCCEEDED,
-        )  # fmt: skip
+        ).strip  # fmt: skip
         flap = next(r for r in rows if r.id == "lever:flap")
         lst.update_rows([replace(flap, revision=flap.revision + 1)])
         await pilot.pause()

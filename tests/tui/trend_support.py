@@ -116,7 +116,9 @@ class ListApp(App[None]):
     def __init__(self, rows: list[IntegrationRow], recent: dict[str, RecentResults]) -> None:
         super().__init__()
         self.rows = rows
-        self.recent = recent
+        #: What the list draws of each strip (the main screen hands it the model's map,
+        #: updated in place the same way).
+        self.recent = {iid: results.strip for iid, results in recent.items()}
 
     def compose(self) -> ComposeResult:
         yield IntegrationList(id="integrations")
@@ -124,6 +126,6 @@ class ListApp(App[None]):
     def on_mount(self) -> None:
         lst = self.query_one(IntegrationList)
         lst.now = NOW
-        lst.recent = {iid: results.strip for iid, results in self.recent.items()}
+        lst.recent = self.recent
         lst.set_rows(self.rows)
         lst.focus()

@@ -118,11 +118,11 @@ class Gateway:
             batches = reader.iter_integrations(batch=batch, order="list")
             rows = next(batches, [])
             for following in batches:
-                recent = reader.recent_results([r.id for r in rows])
-                self._post(RowsLoaded(rows, done=False, recent=recent))
+                strips = reader.result_strips([r.id for r in rows])
+                self._post(RowsLoaded(rows, done=False, recent=strips))
                 rows = following
-            recent = reader.recent_results([r.id for r in rows])
-            self._post(RowsLoaded(rows, done=True, recent=recent))
+            strips = reader.result_strips([r.id for r in rows])
+            self._post(RowsLoaded(rows, done=True, recent=strips))
         finally:
             reader.close()
 

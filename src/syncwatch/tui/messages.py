@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     # views (re-exported), so no view names the Kombo package.
     from syncwatch.rows import IssueRow as IssueRow
     from syncwatch.rows import UpstreamInfo as UpstreamInfo
-    from syncwatch.trends import RecentResults
+    from syncwatch.trends import RecentResults, ResultStrip
 
 
 # --------------------------------------------------------------------------- worker results
@@ -66,11 +66,12 @@ class RowsLoaded(Message):
         rows: list[IntegrationRow],
         *,
         done: bool,
-        recent: Mapping[str, RecentResults] | None = None,
+        recent: Mapping[str, RecentResults] | Mapping[str, ResultStrip] | None = None,
     ) -> None:
         super().__init__()
         self.rows = rows
-        #: The recent-results strips of ``rows``.
+        #: The recent-results strips of ``rows`` (the background load sends what the list
+        #: draws: :class:`~syncwatch.trends.ResultStrip`).
         self.recent = recent
         #: The last of them: every integration is now loaded.
         self.done = done

@@ -203,7 +203,10 @@ class Model:
         )
 
     def take_recent(
-        self, recent: Mapping[str, RecentResults] | None, *, full: bool = False
+        self,
+        recent: Mapping[str, RecentResults] | Mapping[str, ResultStrip] | None,
+        *,
+        full: bool = False,
     ) -> None:
         """Take in the strips loaded with rows: of every integration that has a sync
         (``full``), else of the loaded rows (an empty strip drops the entry); ``None``: not
@@ -215,10 +218,11 @@ class Model:
         if full:
             held.clear()
         for iid, results in recent.items():
-            if results.syncs:
-                # The shared strip, not the syncs: the list draws results only, and at
-                # 100,000 integrations the syncs' ids and times held 60 MB.
-                held[iid] = results.strip
+            # The shared strip, not the syncs: the list draws results only, and at 100,000
+            # integrations the syncs' ids and times held 60 MB.
+            strip = results.strip
+            if strip.states:
+                held[iid] = strip
             else:
                 held.pop(iid, None)
 
