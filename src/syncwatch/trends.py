@@ -117,11 +117,11 @@ class RecentResults:
     @property
     def glyphs(self) -> str:
         """The strip as text: ``✓✓▲✗✗`` (oldest first, the latest on the right)."""
-        return "".join(RESULT_CELLS[s.state][0] for s in self.syncs)
+        return self.strip.glyphs
 
     def cells(self) -> list[tuple[str, IntegrationState | None]]:
         """Each sync's glyph and the state whose colour paints it, oldest first."""
-        return [RESULT_CELLS[s.state] for s in self.syncs]
+        return self.strip.cells()
 
     def json(self) -> list[dict[str, Any]]:
         """``recent_results`` in ``list --json`` and ``show --json``: oldest first."""
