@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from syncwatch.attention import NO_ATTENTION, AttentionMark
 from syncwatch.cli.common import Printer, console, out_json, require, state_text
 from syncwatch.cli.errors import EXIT_OK
 from syncwatch.clock import Clock
@@ -308,10 +309,13 @@ class _Shown:
     upstream: UpstreamInfo
     #: Read for ``--json`` only.
     audit: list[AuditRow]
+    #: Who acknowledged it, whether it is snoozed.
+    attention: AttentionMark = NO_ATTENTION
 
 
 def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """One integration: why it is in its state, its facts, history, Kombo's side, syncs."""
+    from syncwatch.db.attention import attention_marks
     from syncwatch.db.kombo import integration_issues, upstream_info
 
     now = clock.now()
@@ -324,6 +328,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         issues=integration_issues(store, row.id),
         upstream=upstream_info(store, [row.id])[row.id],
         audit=store.audit(row.id),
+        attention=attention_marks(store, [row.id]).get(row.id, NO_ATTENTION),
     )
     return _print_shown(shown, now, args)
 
@@ -340,6 +345,7 @@ def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
         issues=reader.issues(row.id),
         upstream=reader.upstream_info([row.id])[row.id],
         audit=reader.audit(row.id),
+        attention=reader.attention(row.id),
     )
     return partial(_print_shown, shown, now, args)
 
@@ -369,12 +375,13 @@ def _print_shown(shown: _Shown, now: datetime, args: argparse.Namespace) -> int:
 
 def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
     from syncwatch.feed import attributed_history
-    from syncwatch.present import iso
+    from syncwatch.present import attention_json, iso
     from syncwatch.trends import WINDOWS, timeline
 
     row = shown.row
     doc = {**integration_json(row), **shown.upstream.json(), **trend_json(row, _recent_of(shown))}
     doc["next_step"] = shown.next_step
+    doc.update(attention_json(shown.attention, row.state, now))
     timelines = {name: timeline(shown.history, now, span) for name, span in WINDOWS.items()}
     availability = {name: tl.json()["availability"] for name, tl in timelines.items()}
     doc["availability"] = availability
@@ -471,7 +478,8 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     n_open = sum(1 for i in issues if i.open)
     mark = KomboMark(open_issues=n_open, gone_at=upstream.gone_at)
     # The facts in the drill-down's order and words; Kombo's open issues are listed below.
-    for fact in integration_facts(row, now, kombo=mark, kombo_hint="(below)"):
+    facts = integration_facts(row, now, kombo=mark, kombo_hint="(below)", attention=shown.attention)
+    for fact in facts:
         terminal.print(Text(f"  {fact.name:<20} {safe_text(fact.value)}"))
     if upstream.status or upstream.checked_at:
         # What the last pull saw, as the drill-down's Kombo part says it.
