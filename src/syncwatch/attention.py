@@ -104,11 +104,11 @@ class BadNote(ValueError):
 
 def check_note(note: str | None) -> str | None:
     """The note to store: stripped, ``None`` when blank; :class:`BadNote` when longer than
-    :data:`NOTE_LIMIT` or holding a control character other than a line break or a tab
-    (those become spaces: a note is shown on one line)."""
+    :data:`NOTE_LIMIT` or holding a control or invisible character. Runs of white space
+    (line breaks and tabs included) become one space: a note is shown on one line."""
     if note is None:
         return None
-    text = " ".join(note.replace("\t", " ").splitlines()).strip()
+    text = " ".join(note.split())
     if not text:
         return None
     if len(text) > NOTE_LIMIT:
