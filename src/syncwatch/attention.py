@@ -35,6 +35,7 @@ __all__ = [
     "check_snooze",
     "is_stale",
     "mark_of",
+    "parse_snooze",
     "silenced",
     "snoozed",
 ]
@@ -124,6 +125,18 @@ def check_snooze(duration: timedelta) -> timedelta:
     if not low <= duration <= high:
         raise ValueError("a snooze lasts from 1 minute to 7 days (e.g. 30m, 2h, 1d)")
     return duration
+
+
+def parse_snooze(text: str) -> timedelta:
+    """A snooze's DURATION as typed (``30m``, ``2h``, ``1d``, ``1d12h``): ``ValueError`` in
+    words for text that is not one or a duration out of :data:`SNOOZE_RANGE`. The syntax is
+    the demo's (``syncwatch.demo.timing.parse_duration``), so one spelling works everywhere."""
+    from syncwatch.demo.timing import parse_duration
+
+    try:
+        return check_snooze(parse_duration(text))
+    except OverflowError:
+        raise ValueError(f"{text!r} is far too long for a snooze") from None
 
 
 def is_stale(ack: Ack, state: IntegrationState | None) -> bool:

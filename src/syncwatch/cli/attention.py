@@ -27,12 +27,11 @@ if TYPE_CHECKING:
 def snooze_duration(text: str) -> timedelta:
     """The argparse type of ``snooze``'s DURATION: ``30m``, ``2h``, ``1d`` (1 minute to 7
     days), else a usage error naming what is wrong (exit 2)."""
-    from syncwatch.attention import check_snooze
-    from syncwatch.demo.timing import parse_duration
+    from syncwatch.attention import parse_snooze
 
     try:
-        return check_snooze(parse_duration(text))
-    except (ValueError, OverflowError) as why:
+        return parse_snooze(text)
+    except ValueError as why:
         raise argparse.ArgumentTypeError(str(why)) from None
 
 
