@@ -226,6 +226,11 @@ def test_cli_ack_unack_show_and_exit_codes(
         "stale": False,
     }
     assert doc["snooze"] is None
+    code, out, _ = _run(capsys, db_url, "list", "--json", "--all")
+    listed = {r["id"]: r for r in json.loads(out)}
+    assert code == 0 and listed["workday:warn"]["ack"] == doc["ack"]
+    others = [r for i, r in listed.items() if i != "workday:warn"]
+    assert others and all(r["ack"] is None and r["snooze"] is None for r in others)
     code, out, _ = _run(capsys, db_url, "show", "workday:warn")
     assert code == 0 and f"acknowledged         by alice just now (Warnings): {note}" in out
 

@@ -159,6 +159,10 @@ _ATTENTION: Final = (
     "SELECT acked_by, acked_at, ack_note, ack_state, snoozed_until, snoozed_by, snoozed_at"
     " FROM attention WHERE integration_id = ?"
 )
+_ATTENTION_ALL: Final = (
+    "SELECT integration_id, acked_by, acked_at, ack_note, ack_state, snoozed_until,"
+    " snoozed_by, snoozed_at FROM attention"
+)
 _ISSUES: Final = (
     "SELECT id, integration_id, type, title, status, message, first_observed_at,"
     " resolved_at, updated_at FROM integration_issue WHERE integration_id = ?"
@@ -851,6 +855,17 @@ class FastReader:
                 _AUDIT, (integration_id,)
             )
         ]
+
+    def attention_marks(self) -> dict[str, AttentionMark]:
+        """Every acknowledgement and snooze (as ``syncwatch.db.attention.attention_marks``)."""
+        found = {}
+        for iid, by, at, note, state, until, snoozed_by, snoozed_at in self._conn.execute(
+            _ATTENTION_ALL
+        ):
+            found[iid] = mark_of(
+                by, _time(at), note, state, _time(until), snoozed_by, _time(snoozed_at)
+            )
+        return {iid: mark for iid, mark in found.items() if not mark.empty}
 
     def attention(self, integration_id: str) -> AttentionMark:
         """An integration's acknowledgement and snooze (as ``syncwatch.db.attention``)."""

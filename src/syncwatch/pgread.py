@@ -122,6 +122,10 @@ _ATTENTION: Final = (
     "SELECT acked_by, acked_at, ack_note, ack_state, snoozed_until, snoozed_by, snoozed_at"
     " FROM attention WHERE integration_id = %s"
 )
+_ATTENTION_ALL: Final = (
+    "SELECT integration_id, acked_by, acked_at, ack_note, ack_state, snoozed_until,"
+    " snoozed_by, snoozed_at FROM attention"
+)
 _ISSUES: Final = (
     "SELECT id, integration_id, type, title, status, message, first_observed_at,"
     " resolved_at, updated_at FROM integration_issue WHERE integration_id = %s"
@@ -462,6 +466,11 @@ class PgReader(FastReader):
     def audit(self, integration_id: str) -> list[AuditRow]:
         """An integration's audit log, oldest first (as ``Store.audit``)."""
         return [AuditRow(*row) for row in self._all(_AUDIT, (integration_id,))]
+
+    def attention_marks(self) -> dict[str, AttentionMark]:
+        """Every acknowledgement and snooze (as ``syncwatch.db.attention.attention_marks``)."""
+        found = {row[0]: mark_of(*row[1:]) for row in self._all(_ATTENTION_ALL)}
+        return {iid: mark for iid, mark in found.items() if not mark.empty}
 
     def attention(self, integration_id: str) -> AttentionMark:
         """An integration's acknowledgement and snooze (as ``syncwatch.db.attention``)."""

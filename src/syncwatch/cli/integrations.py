@@ -190,12 +190,14 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Integrations with their state, worst first."""
+    from syncwatch.db.attention import attention_marks
     from syncwatch.db.kombo import upstream_info
     from syncwatch.db.trends import recent_results
 
     now = clock.now()
     rows = evaluated_rows(store, now, include_deleted=_deleted_too(args))
-    return _print_list(rows, upstream_info(store), recent_results(store), now, args)
+    marks = attention_marks(store) if args.json else {}
+    return _print_list(rows, upstream_info(store), recent_results(store), now, args, marks)
 
 
 def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
@@ -205,7 +207,8 @@ def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
     if not _deleted_too(args):
         rows = [r for r in rows if not r.deleted]
     upstream = reader.upstream_info()
-    return partial(_print_list, rows, upstream, reader.recent_results(), now, args)
+    marks = reader.attention_marks() if args.json else {}
+    return partial(_print_list, rows, upstream, reader.recent_results(), now, args, marks)
 
 
 def _deleted_too(args: argparse.Namespace) -> bool:
@@ -218,7 +221,9 @@ def _print_list(
     recent: Mapping[str, RecentResults],
     now: datetime,
     args: argparse.Namespace,
+    attention: Mapping[str, AttentionMark],
 ) -> int:
+    from syncwatch.present import attention_json
     from syncwatch.trends import NO_RECENT, next_change
 
     if args.status:
@@ -232,6 +237,7 @@ def _print_list(
                     **integration_json(r),
                     **upstream[r.id].json(),
                     **trend_json(r, recent.get(r.id, NO_RECENT)),
+                    **attention_json(attention.get(r.id), r.state, now),
                 }
                 for r in rows
             ]
