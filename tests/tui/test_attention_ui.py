@@ -19,7 +19,9 @@ from syncwatch.db.attention import attention_marks
 from syncwatch.importer import import_parsed, parse_bytes
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.screens.attention import AckDialog, SnoozeDialog
+from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.widgets.integration_list import IntegrationList
+from syncwatch.tui.widgets.text_pane import TextPane
 
 SIZE = (160, 45)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the fixed clock of conftest.py
@@ -80,6 +82,14 @@ async def test_a_acknowledges_with_a_note_and_the_team_sees_who(
         preview = rendered(app, "#preview")
         assert "acknowledged" in preview and "by oncall just now (Failing)" in preview
         assert "on it [b]now[/b]" in preview  # the note literally, not as markup
+        # The drill-down's facts say it too.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IntegrationScreen)
+        facts = app.screen.query_one("#detail-left", TextPane).text
+        assert "by oncall just now (Failing): on it [b]now[/b]" in " ".join(facts.split())
+        await pilot.press("escape")
+        await settle(pilot)
 
         # A again: the dialog says who is on it and offers to remove it.
         await pilot.press("A")
