@@ -144,6 +144,14 @@ def test_an_ack_is_stored_for_the_team_with_who_when_state_and_note(fleet: Store
     assert fleet.get("workday:warn").state is St.SYNC_HAS_WARNINGS  # type: ignore[union-attr]
 
 
+def test_a_secret_pasted_into_a_note_is_not_stored(fleet: Store) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop"
+    acknowledge(fleet, "workday:warn", NOW, "alice", f"new key: Bearer {token}")
+    ack = attention_marks(fleet)["workday:warn"].ack
+    assert ack is not None and ack.note is not None
+    assert token not in ack.note and ack.note.startswith("new key: Bearer ")
+
+
 def test_an_ack_goes_stale_when_the_state_gets_worse(fleet: Store) -> None:
     acknowledge(fleet, "workday:warn", ago(hours=1), "alice")
     failed = integration_record(
