@@ -371,6 +371,33 @@ def test_kombo_marks_and_upstream_equal_the_stores(db: Path) -> None:
         store.close()
 
 
+def test_acknowledgements_and_snoozes_equal_the_stores(db: Path) -> None:
+    """``show`` and ``list --json`` read them on the fast path too (times with and without
+    microseconds, a note, an acknowledgement without a snooze and the other way round)."""
+    from syncwatch.ack_actions import acknowledge, snooze
+    from syncwatch.attention import NO_ATTENTION
+    from syncwatch.db.attention import attention_marks
+
+    store = Store.open(db)
+    try:
+        ids = [r.id for r in store.integrations() if not r.deleted]
+        acknowledge(store, ids[0], NOW, "alice", "on it: [b]literal[/b]")
+        snooze(store, ids[0], timedelta(hours=2), NOW + timedelta(microseconds=5), "bob")
+        snooze(store, ids[1], timedelta(minutes=30), NOW + timedelta(microseconds=5), "bob")
+        acknowledge(store, ids[2], NOW + timedelta(microseconds=9), "carol")
+        reader = FastReader.open(db)
+        assert reader is not None
+        try:
+            marks = attention_marks(store)
+            assert len(marks) == 3 and reader.attention_marks() == marks
+            for iid in ids[:4]:
+                assert reader.attention(iid) == marks.get(iid, NO_ATTENTION)
+        finally:
+            reader.close()
+    finally:
+        store.close()
+
+
 def test_what_show_and_logs_read_equals_the_stores(db: Path) -> None:
     """Syncs, history, audit, Kombo issues, log entries (filtered, limited) of every
     integration, as ``Store`` and ``syncwatch.db.kombo`` read them, in their order."""

@@ -25,8 +25,10 @@ from sqlmodel import Field, SQLModel
 
 from builders import NOW
 from syncwatch import migrations
+from syncwatch.ack_actions import acknowledge
 from syncwatch.cli import main
 from syncwatch.db import Store, StoreError, redact_url, schema_status, upgrade_schema
+from syncwatch.db.attention import attention_marks
 from syncwatch.db.engine import new_engine
 from syncwatch.states import IntegrationState
 
@@ -425,6 +427,10 @@ def test_first_released_schema_upgrades_keeping_every_row(db_url: str, how: str)
         # Entries recorded before revision 0007 stay as they were: learned when they happened.
         old = store.history("personio:0")
         assert [(h.recorded_at, h.correction) for h in old] == [(h.at, False) for h in old]
+        # Revision 0008: nothing acknowledged or snoozed yet, and acknowledging works.
+        assert attention_marks(store) == {}
+        acknowledge(store, "personio:0", NOW, "alice", "on it")
+        assert attention_marks(store)["personio:0"].ack is not None
     finally:
         store.close()
     assert upgrade_schema(db_url)[0].state == "current"  # a second upgrade does nothing

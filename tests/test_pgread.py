@@ -20,8 +20,11 @@ import sqlalchemy as sa
 
 from builders import NOW, WriteImport, ago, integration_record, sync_record
 from syncwatch import migrations
+from syncwatch.ack_actions import acknowledge, snooze
 from syncwatch.actions import Action, perform
+from syncwatch.attention import NO_ATTENTION
 from syncwatch.db import Store, tables
+from syncwatch.db.attention import attention_marks
 from syncwatch.db.evaluation import any_due, needs_evaluation
 from syncwatch.db.kombo import insert_issue, integration_issues, kombo_marks, upstream_info
 from syncwatch.db.trends import recent_results
@@ -62,6 +65,9 @@ def _fill(url: str, write_import: WriteImport) -> None:
         ]
         import_files(store, [write_import(extra)], NOW)
         perform(store, Action.REACTIVATE, "hibob:dev", NOW - timedelta(microseconds=250))
+        # Acknowledged and snoozed (``show`` and ``list --json`` read them).
+        acknowledge(store, "hibob:dev", NOW, "alice", "on it: [b]literal[/b]")
+        snooze(store, "personio:reactivated", timedelta(hours=2), NOW, "bob")
         ids = [r.id for r in store.integrations()]
         with store.write() as conn:
             for k, (iid, status) in enumerate(
@@ -124,6 +130,10 @@ def test_it_reads_every_integration_as_the_store_does(filled: str, reader: PgRea
         assert reader.kombo_marks() == kombo_marks(store, None)
         ids = [r.id for r in expected]
         assert reader.kombo_marks(ids) == kombo_marks(store, ids)
+        assert len(reader.attention_marks()) == 2
+        assert reader.attention_marks() == attention_marks(store)
+        for iid in ids:
+            assert reader.attention(iid) == attention_marks(store, [iid]).get(iid, NO_ATTENTION)
         assert reader.upstream_info() == upstream_info(store)
         assert reader.upstream_info(ids[:3]) == upstream_info(store, ids[:3])
         assert reader.recent_results() == recent_results(store)

@@ -145,6 +145,8 @@ def _writes_fail_in_one_line(db: Path) -> None:
     for args, says in (
         (["evaluate"], "syncwatch: evaluate stored nothing: the database"),
         (["deactivate", IID], "syncwatch: deactivate refused: the database"),
+        (["ack", IID, "--note", "on it"], "syncwatch: ack refused: the database"),
+        (["snooze", IID, "2h"], "syncwatch: snooze refused: the database"),
     ):
         done = _cli(db, LATER, *args)
         assert done.returncode == 2, done.stderr
@@ -246,6 +248,8 @@ def test_postgresql_reader_gets_one_line_for_evaluate_and_actions(
     for args, says in (
         (["evaluate"], "syncwatch: evaluate stored nothing: the database"),
         (["deactivate", IID], "syncwatch: deactivate refused: the database"),
+        (["ack", IID, "--note", "on it"], "syncwatch: ack refused: the database"),
+        (["snooze", IID, "2h"], "syncwatch: snooze refused: the database"),
     ):
         assert main(["--db", pg_reader, "--now", iso(LATER) or "", *args]) == 2
         out, err = capsys.readouterr()

@@ -49,6 +49,7 @@ from typing import Any, Final
 from urllib.parse import quote, unquote
 
 from syncwatch.asof import FleetAsOf, LastSyncAt, StateAt, fleet_as_of
+from syncwatch.attention import NO_ATTENTION, AttentionMark, mark_of
 from syncwatch.rows import (
     AuditRow,
     HistoryRow,
@@ -163,6 +164,15 @@ _AUDIT: Final = (
     " FROM audit_entry"
     " WHERE integration_id = ? ORDER BY id"
 )
+#: An integration's acknowledgement and snooze (``syncwatch.db.attention``).
+_ATTENTION: Final = (
+    "SELECT acked_by, acked_at, ack_note, ack_state, snoozed_until, snoozed_by, snoozed_at"
+    " FROM attention WHERE integration_id = ?"
+)
+_ATTENTION_ALL: Final = (
+    "SELECT integration_id, acked_by, acked_at, ack_note, ack_state, snoozed_until,"
+    " snoozed_by, snoozed_at FROM attention"
+)
 _ISSUES: Final = (
     "SELECT id, integration_id, type, title, status, message, first_observed_at,"
     " resolved_at, updated_at FROM integration_issue WHERE integration_id = ?"
@@ -220,6 +230,7 @@ _DETAIL_READS: Final = (
     _HISTORY.replace("?", "NULL") + " LIMIT 0",
     _AUDIT.replace("?", "NULL") + " LIMIT 0",
     _ISSUES.replace("?", "NULL") + " LIMIT 0",
+    _ATTENTION.replace("?", "NULL") + " LIMIT 0",
     f"{_LOGS} LIMIT 0",
     _RECENT.format(where="").replace("?", "0"),
     AS_OF_STATES.replace("?", "NULL"),
@@ -875,6 +886,25 @@ class FastReader:
                 _AUDIT, (integration_id,)
             )
         ]
+
+    def attention_marks(self) -> dict[str, AttentionMark]:
+        """Every acknowledgement and snooze (as ``syncwatch.db.attention.attention_marks``)."""
+        found = {}
+        for iid, by, at, note, state, until, snoozed_by, snoozed_at in self._conn.execute(
+            _ATTENTION_ALL
+        ):
+            found[iid] = mark_of(
+                by, _time(at), note, state, _time(until), snoozed_by, _time(snoozed_at)
+            )
+        return {iid: mark for iid, mark in found.items() if not mark.empty}
+
+    def attention(self, integration_id: str) -> AttentionMark:
+        """An integration's acknowledgement and snooze (as ``syncwatch.db.attention``)."""
+        for by, at, note, state, until, snoozed_by, snoozed_at in self._conn.execute(
+            _ATTENTION, (integration_id,)
+        ):
+            return mark_of(by, _time(at), note, state, _time(until), snoozed_by, _time(snoozed_at))
+        return NO_ATTENTION
 
     def issues(self, integration_id: str) -> list[IssueRow]:
         """An integration's Kombo issues, open ones first, newest first in each (as

@@ -299,7 +299,9 @@ def action_label(action: str | None) -> str:
     try:
         return Action(action).label
     except ValueError:
-        return request_label(action) or action
+        from syncwatch.ack_actions import AUDIT_LABELS
+
+        return request_label(action) or AUDIT_LABELS.get(action) or action
 
 
 def actor_text(actor: str | None, db_role: str | None = None) -> str:

@@ -231,3 +231,26 @@ class IntegrationIssue(SQLModel, table=True):
     first_observed_at: datetime
     resolved_at: datetime | None = None
     updated_at: datetime
+
+
+class Attention(SQLModel, table=True):
+    """Who is on an integration (an acknowledgement) and whether its notifications are
+    snoozed: a table of its own, so the list's fast reads of ``integration`` do not change.
+
+    At most one row per integration; a row with neither an acknowledgement nor a snooze is
+    deleted. The rules (what silences a notification, when an acknowledgement is stale) are
+    in :mod:`syncwatch.attention`.
+    """
+
+    __tablename__ = "attention"
+
+    integration_id: str = Field(foreign_key="integration.id", primary_key=True)
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    #: The operator's note ("on it, waiting for the customer"), scrubbed and length-limited.
+    ack_note: str | None = None
+    #: The state acknowledged: a state worse than it makes the acknowledgement stale.
+    ack_state: str | None = None
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    snoozed_at: datetime | None = None

@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, unquote
 import psycopg
 
 from syncwatch.asof import FleetAsOf, LastSyncAt, StateAt, fleet_as_of
+from syncwatch.attention import NO_ATTENTION, AttentionMark, mark_of
 from syncwatch.fastread import (
     AS_OF_LAST_SYNCS,
     AS_OF_RECENT,
@@ -126,6 +127,14 @@ _AUDIT: Final = (
     " FROM audit_entry"
     " WHERE integration_id = %s ORDER BY id"
 )
+_ATTENTION: Final = (
+    "SELECT acked_by, acked_at, ack_note, ack_state, snoozed_until, snoozed_by, snoozed_at"
+    " FROM attention WHERE integration_id = %s"
+)
+_ATTENTION_ALL: Final = (
+    "SELECT integration_id, acked_by, acked_at, ack_note, ack_state, snoozed_until,"
+    " snoozed_by, snoozed_at FROM attention"
+)
 _ISSUES: Final = (
     "SELECT id, integration_id, type, title, status, message, first_observed_at,"
     " resolved_at, updated_at FROM integration_issue WHERE integration_id = %s"
@@ -157,6 +166,7 @@ _CHECKS: Final = "; ".join(
         _SYNCS,
         _HISTORY,
         _AUDIT,
+        _ATTENTION,
         _ISSUES,
         _LOGS,
         _RECENT.format(where=""),
@@ -473,6 +483,16 @@ class PgReader(FastReader):
     def audit(self, integration_id: str) -> list[AuditRow]:
         """An integration's audit log, oldest first (as ``Store.audit``)."""
         return [AuditRow(*row) for row in self._all(_AUDIT, (integration_id,))]
+
+    def attention_marks(self) -> dict[str, AttentionMark]:
+        """Every acknowledgement and snooze (as ``syncwatch.db.attention.attention_marks``)."""
+        found = {row[0]: mark_of(*row[1:]) for row in self._all(_ATTENTION_ALL)}
+        return {iid: mark for iid, mark in found.items() if not mark.empty}
+
+    def attention(self, integration_id: str) -> AttentionMark:
+        """An integration's acknowledgement and snooze (as ``syncwatch.db.attention``)."""
+        rows = self._all(_ATTENTION, (integration_id,))
+        return mark_of(*rows[0]) if rows else NO_ATTENTION
 
     def issues(self, integration_id: str) -> list[IssueRow]:
         """An integration's Kombo issues, open ones first, newest first in each."""

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from syncwatch.attention import AttentionMark, is_stale, snoozed
 from syncwatch.clock import iso
 from syncwatch.limits import cap_message
 from syncwatch.rows import IntegrationRow, KomboMark, Transition
@@ -32,6 +33,8 @@ __all__ = [
     "Fact",
     "Tone",
     "api_view_text",
+    "attention_facts",
+    "attention_json",
     "deleted_fact",
     "enabled_text",
     "filters_text",
@@ -311,6 +314,60 @@ def kombo_mark_facts(
     return facts
 
 
+def attention_facts(
+    mark: AttentionMark | None, state: IntegrationState | None, now: datetime
+) -> list[Fact]:
+    """Who is on it and whether it is snoozed, as facts: ``acknowledged`` (by whom, since
+    when, for which state, the note; ``stale`` when the state got worse since) and
+    ``snoozed`` (until when, by whom; nothing once the snooze ended). The values hold
+    data (names, the note): the caller shows them through :func:`safe_text`."""
+    facts: list[Fact] = []
+    if mark is None:
+        return facts
+    ack = mark.ack
+    if ack is not None:
+        text = f"by {ack.by} {fmt_ago(ack.at, now)} ({ack.state.label})"
+        stale = is_stale(ack, state)
+        if stale and state is not None:
+            text += f"; stale: now {state.label}"
+        if ack.note:
+            text += f": {ack.note}"
+        facts.append(Fact("acknowledged", text, "warning" if stale else "muted"))
+    if mark.snooze is not None and snoozed(mark.snooze, now):
+        left = fmt_duration(mark.snooze.until - now)
+        facts.append(
+            Fact(
+                "snoozed",
+                f"until {fmt_time(mark.snooze.until, now)} ({left} left), by {mark.snooze.by}",
+                "muted",
+            )
+        )
+    return facts
+
+
+def attention_json(
+    mark: AttentionMark | None, state: IntegrationState | None, now: datetime
+) -> dict[str, Any]:
+    """``ack`` and ``snooze`` for ``list --json`` and ``show --json`` (``null`` when none;
+    a snooze that ended is ``null``)."""
+    ack = mark.ack if mark is not None else None
+    snooze = mark.snooze if mark is not None and snoozed(mark.snooze, now) else None
+    return {
+        "ack": None
+        if ack is None
+        else {
+            "by": ack.by,
+            "at": iso(ack.at),
+            "state": ack.state.value,
+            "note": ack.note,
+            "stale": is_stale(ack, state),
+        },
+        "snooze": None
+        if snooze is None
+        else {"until": iso(snooze.until), "by": snooze.by, "at": iso(snooze.at)},
+    }
+
+
 def gone_warning(gone_at: datetime, integration_id: str) -> str:
     """What to say of an integration Kombo answered 404 for (not for a deleted one)."""
     return (
@@ -336,12 +393,14 @@ def integration_facts(
     compact: bool = False,
     kombo: KomboMark | None = None,
     kombo_hint: str = "(below)",
+    attention: AttentionMark | None = None,
 ) -> list[Fact]:
     """The facts behind an integration's state, in the order every surface shows them
     (``compact``: the preview's short list)."""
     facts = [
         last_sync_fact(row, now),
         Fact("in state since", when_text(row.state_since, now)),
+        *attention_facts(attention, row.state, now),
         *kombo_mark_facts(kombo, row.deleted, now, hint=kombo_hint),
         Fact("api view", api_view_text(row)),
         Fact("enabled", enabled_text(row)),

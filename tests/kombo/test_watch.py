@@ -127,6 +127,36 @@ def test_watch_resumes_after_since_and_prints_text(
     assert w.stop() == (0, "")
 
 
+def test_watch_skip_silenced_leaves_out_acknowledged_integrations_that_got_no_worse(
+    store: Store, watch_factory: list[Watch]
+) -> None:
+    from syncwatch.ack_actions import acknowledge
+
+    _apply(store, state_changed("e1", "2026-11-26T09:00:00Z", iid="personio:a"))
+    _apply(
+        store,
+        sync_finished(
+            "e2", "s1", "FAILED", "2026-11-26T09:00:00Z", "2026-11-26T09:10:00Z", "personio:a"
+        ),
+    )
+    acknowledge(store, "personio:a", NOW, "alice")  # acknowledged while failing
+    seq = latest_seq(store)
+    w = Watch(store, "--skip-silenced", "--since", str(seq))
+    watch_factory.append(w)
+    # personio:a recovers (no worse than acknowledged: left out); personio:b is new.
+    _apply(
+        store,
+        sync_finished(
+            "e3", "s2", "SUCCEEDED", "2026-11-26T10:00:00Z", "2026-11-26T10:10:00Z", "personio:a"
+        ),
+    )
+    _apply(store, state_changed("e4", "2026-11-26T10:20:00Z", iid="personio:b"))
+    line = w.next_line()
+    assert "personio:b" in line and "(new) -> ACTIVE" in line
+    assert w.stop() == (0, "")
+    assert w.lines.empty()
+
+
 def test_watch_exits_quietly_when_the_reader_goes_away(store: Store) -> None:
     url = store.engine.url.render_as_string(hide_password=False)
     since = str(latest_seq(store))

@@ -106,3 +106,34 @@ def test_times_follow_passes_and_actions() -> None:
     assert model.now == later
     model.action_applied(later + timedelta(seconds=1))
     assert model.now == later + timedelta(seconds=1) and model.passes == 1
+
+
+# --------------------------------------------------------------------------- attention
+
+
+def test_take_attention_reports_changed_marks_and_silenced_follows_the_rule() -> None:
+    """The marks of a pass replace the held ones (a removed ack is gone); the ids whose
+    mark changed come back for a repaint; a change is silenced as
+    ``syncwatch.attention.silenced`` says, at the model's time."""
+    from syncwatch.attention import Ack, AttentionMark, Snooze
+
+    model = Model(now=NOW)
+    acked = AttentionMark(Ack("alice", NOW, St.SYNC_FAILING))
+    snoozed = AttentionMark(snooze=Snooze(NOW + timedelta(hours=1), "bob", NOW))
+    assert model.take_attention({"a": acked, "b": snoozed}) == {"a", "b"}
+    assert model.take_attention({"a": acked, "b": snoozed}) == frozenset()
+    assert model.take_attention(None) == frozenset()  # not loaded: kept
+    assert set(model.attention) == {"a", "b"}
+
+    def change(iid: str, old: St, new: St) -> StateChange:
+        return StateChange(row(iid, state=old), row(iid, state=new))
+
+    S = St
+    assert model.silenced(change("a", S.SYNC_FAILING, S.ACTIVE))
+    assert not model.silenced(change("a", S.SYNC_FAILING, S.CREDENTIALS_INVALID))
+    assert model.silenced(change("b", S.ACTIVE, S.CREDENTIALS_INVALID))
+    assert not model.silenced(change("c", S.ACTIVE, S.SYNC_FAILING))
+    model.now = NOW + timedelta(hours=1)  # the snooze ended
+    assert not model.silenced(change("b", S.ACTIVE, S.CREDENTIALS_INVALID))
+    assert model.take_attention({"a": acked}) == {"b"}
+    assert set(model.attention) == {"a"}

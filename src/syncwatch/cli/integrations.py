@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from syncwatch.attention import NO_ATTENTION, AttentionMark
 from syncwatch.cli.common import Printer, console, out_json, require, state_text
 from syncwatch.cli.errors import EXIT_OK
 from syncwatch.clock import Clock
@@ -189,12 +190,14 @@ def _sort_key(row: IntegrationRow) -> tuple[int, str, str]:
 
 def cmd_list(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Integrations with their state, worst first."""
+    from syncwatch.db.attention import attention_marks
     from syncwatch.db.kombo import upstream_info
     from syncwatch.db.trends import recent_results
 
     now = clock.now()
     rows = evaluated_rows(store, now, include_deleted=_deleted_too(args))
-    return _print_list(rows, upstream_info(store), recent_results(store), now, args)
+    marks = attention_marks(store) if args.json else {}
+    return _print_list(rows, upstream_info(store), recent_results(store), now, args, marks)
 
 
 def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Printer:
@@ -204,7 +207,8 @@ def fast_list(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
     if not _deleted_too(args):
         rows = [r for r in rows if not r.deleted]
     upstream = reader.upstream_info()
-    return partial(_print_list, rows, upstream, reader.recent_results(), now, args)
+    marks = reader.attention_marks() if args.json else {}
+    return partial(_print_list, rows, upstream, reader.recent_results(), now, args, marks)
 
 
 def _deleted_too(args: argparse.Namespace) -> bool:
@@ -217,7 +221,9 @@ def _print_list(
     recent: Mapping[str, RecentResults],
     now: datetime,
     args: argparse.Namespace,
+    attention: Mapping[str, AttentionMark],
 ) -> int:
+    from syncwatch.present import attention_json
     from syncwatch.trends import NO_RECENT, next_change
 
     if args.status:
@@ -231,6 +237,7 @@ def _print_list(
                     **integration_json(r),
                     **upstream[r.id].json(),
                     **trend_json(r, recent.get(r.id, NO_RECENT)),
+                    **attention_json(attention.get(r.id), r.state, now),
                 }
                 for r in rows
             ]
@@ -308,10 +315,13 @@ class _Shown:
     upstream: UpstreamInfo
     #: Read for ``--json`` only.
     audit: list[AuditRow]
+    #: Who acknowledged it, whether it is snoozed.
+    attention: AttentionMark = NO_ATTENTION
 
 
 def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """One integration: why it is in its state, its facts, history, Kombo's side, syncs."""
+    from syncwatch.db.attention import attention_marks
     from syncwatch.db.kombo import integration_issues, upstream_info
 
     now = clock.now()
@@ -324,6 +334,7 @@ def cmd_show(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         issues=integration_issues(store, row.id),
         upstream=upstream_info(store, [row.id])[row.id],
         audit=store.audit(row.id),
+        attention=attention_marks(store, [row.id]).get(row.id, NO_ATTENTION),
     )
     return _print_shown(shown, now, args)
 
@@ -340,6 +351,7 @@ def fast_show(reader: FastReader, now: datetime, args: argparse.Namespace) -> Pr
         issues=reader.issues(row.id),
         upstream=reader.upstream_info([row.id])[row.id],
         audit=reader.audit(row.id),
+        attention=reader.attention(row.id),
     )
     return partial(_print_shown, shown, now, args)
 
@@ -369,12 +381,13 @@ def _print_shown(shown: _Shown, now: datetime, args: argparse.Namespace) -> int:
 
 def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
     from syncwatch.feed import attributed_history
-    from syncwatch.present import iso
+    from syncwatch.present import attention_json, iso
     from syncwatch.trends import WINDOWS, timeline
 
     row = shown.row
     doc = {**integration_json(row), **shown.upstream.json(), **trend_json(row, _recent_of(shown))}
     doc["next_step"] = shown.next_step
+    doc.update(attention_json(shown.attention, row.state, now))
     timelines = {name: timeline(shown.history, now, span) for name, span in WINDOWS.items()}
     availability = {name: tl.json()["availability"] for name, tl in timelines.items()}
     doc["availability"] = availability
@@ -471,7 +484,8 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     n_open = sum(1 for i in issues if i.open)
     mark = KomboMark(open_issues=n_open, gone_at=upstream.gone_at)
     # The facts in the drill-down's order and words; Kombo's open issues are listed below.
-    for fact in integration_facts(row, now, kombo=mark, kombo_hint="(below)"):
+    facts = integration_facts(row, now, kombo=mark, kombo_hint="(below)", attention=shown.attention)
+    for fact in facts:
         terminal.print(Text(f"  {fact.name:<20} {safe_text(fact.value)}"))
     if upstream.status or upstream.checked_at:
         # What the last pull saw, as the drill-down's Kombo part says it.

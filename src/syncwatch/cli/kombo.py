@@ -18,6 +18,7 @@ from syncwatch.states import IntegrationState
 if TYPE_CHECKING:
     from syncwatch.cli.args import Subcommands
     from syncwatch.db import Store
+    from syncwatch.rows import Transition
 
 SECRET_ENV = "KOMBO_WEBHOOK_SECRET"
 
@@ -91,6 +92,12 @@ def add_kombo_parsers(sub: Subcommands) -> None:
         default=0.5,
         metavar="SECONDS",
         help="how often to look for new transitions (default 0.5)",
+    )
+    p.add_argument(
+        "--skip-silenced",
+        action="store_true",
+        help="leave out the transitions of integrations that are snoozed, or acknowledged "
+        "and no worse than the state acknowledged (as the UI's notices do; see docs/ack.md)",
     )
     p.set_defaults(run=cmd_watch)
 
@@ -283,6 +290,8 @@ def cmd_watch(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for record in follow(store, args.since, stop, args.poll):
+            if args.skip_silenced and _silenced(store, record, clock):
+                continue
             if args.json:
                 line = json.dumps(webhook_json(record), ensure_ascii=False)
             else:
@@ -300,6 +309,18 @@ def cmd_watch(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
     return EXIT_OK
+
+
+def _silenced(store: Store, record: Transition, clock: Clock) -> bool:
+    """Whether ``record`` is silenced now (:func:`syncwatch.attention.silenced`): its
+    integration's acknowledgement and snooze are read as they are now (one query)."""
+    from syncwatch.attention import silenced
+    from syncwatch.db.attention import attention_marks
+
+    mark = attention_marks(store, [record.integration_id]).get(record.integration_id)
+    if mark is None:
+        return False
+    return silenced(mark.ack, mark.snooze, record.from_state, record.to_state, clock.now())
 
 
 # --------------------------------------------------------------------------- pull

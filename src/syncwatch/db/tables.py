@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from syncwatch.models import (
+    Attention,
     AuditEntry,
     Event,
     Integration,
@@ -17,6 +18,7 @@ from syncwatch.models import (
 )
 
 __all__ = [
+    "attention",
     "audit_entries",
     "events",
     "integrations",
@@ -46,3 +48,5 @@ events = _table(Event)
 webhook_events = _table(WebhookEvent)
 #: The issues Kombo raised (and resolved).
 issues = _table(IntegrationIssue)
+#: Who acknowledged an integration, and until when it is snoozed.
+attention = _table(Attention)

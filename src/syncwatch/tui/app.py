@@ -41,6 +41,7 @@ from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import browser, notices
+from syncwatch.tui.attention_actions import AttentionRequests
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.fleet_messages import (
     ErrorsWanted,
@@ -91,7 +92,7 @@ if TYPE_CHECKING:
 DETAIL_SCREEN = "syncwatch-integration"
 
 
-class SyncwatchApp(KomboRequests, App[int]):
+class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
     """Watch and operate integrations."""
 
     TITLE = "syncwatch"
@@ -253,6 +254,8 @@ class SyncwatchApp(KomboRequests, App[int]):
             self.tell(notices.nothing_stored(why))  # once, not at every pass
         self.not_stored_told = why
         self.model.take_recent(message.recent, full=message.full)
+        # Before the rows: their transitions are judged by the acknowledgements of now.
+        self.attention_shown(self.model.take_attention(message.attention))
         changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
         self.show_changes(changes)
         self.update_header()
@@ -268,8 +271,19 @@ class SyncwatchApp(KomboRequests, App[int]):
             for feed in self.feeds():
                 feed.reload()
         folded = {i for o in self.outages for i in o.integration_ids}
+        # Acknowledged (and no worse) or snoozed: not told (syncwatch.attention.silenced).
+        folded |= {c.new.id for c in changes.transitions if self.model.silenced(c)}
         for notice in notices.state_changes(changes.transitions, folded):
             self.tell(notice)
+
+    def attention_shown(self, ids: frozenset[str]) -> None:
+        """Acknowledgements or snoozes of ``ids`` changed: repaint where they show."""
+        if not ids:
+            return
+        self.main.integration_list.refresh()
+        self.main.refresh_chrome()
+        for screen in self.drill_downs(ids):
+            screen.show_facts()
 
     # -- the fleet: outages, errors by signature ------------------------------------------
 

@@ -26,6 +26,7 @@ from syncwatch.clock import Clock
 from syncwatch.tui.fleet_messages import OutagesFound, SignatureHitsLoaded, SignaturesLoaded
 from syncwatch.tui.messages import (
     ActionFinished,
+    AttentionChanged,
     DetailLoaded,
     KomboConnected,
     LogsLoaded,
@@ -34,7 +35,7 @@ from syncwatch.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from syncwatch.actions import Action
     from syncwatch.db import Store as Store  # for the app's annotations, as before
@@ -168,6 +169,7 @@ class Gateway:
         """Evaluate, then load the rows changed since revision ``since`` (every row when
         None) with their Kombo marks. A pass that cannot be stored runs in memory and loads
         every row (``PassFinished.result.not_stored`` says why)."""
+        from syncwatch.db.attention import attention_marks
         from syncwatch.db.kombo import kombo_marks
 
         now = self.clock.now()
@@ -187,7 +189,14 @@ class Gateway:
         marks = kombo_marks(self.store, None if full else [r.id for r in rows])
         self._post_outages(now)  # first: the pass's notices fold what an outage tells
         recent = self.recent_results(None if full else [r.id for r in rows])
-        self._post(PassFinished(now, result, rows, full=full, kombo=marks, recent=recent))
+        # Every acknowledgement and snooze, at every pass: writing one changes no
+        # integration row, and a teammate's arrives this way (one query, over those only).
+        attention = attention_marks(self.store)
+        self._post(
+            PassFinished(
+                now, result, rows, full=full, kombo=marks, recent=recent, attention=attention
+            )
+        )
 
     # -- operator actions ---------------------------------------------------------------
 
@@ -211,6 +220,59 @@ class Gateway:
                 action, results, refusals, unknown, rows, now, kombo=marks, recent=recent
             )
         )
+
+    # -- acknowledge and snooze ---------------------------------------------------------
+
+    def attend(
+        self,
+        what: str,
+        integration_id: str,
+        *,
+        note: str | None = None,
+        duration: timedelta | None = None,
+    ) -> None:
+        """``ack`` (with ``note``), ``unack``, ``snooze`` (for ``duration``) or
+        ``unsnooze`` one integration (audited), then read every mark; posts
+        :class:`AttentionChanged` (with ``refusal`` when not done)."""
+        from syncwatch import ack_actions
+        from syncwatch.actions import ActionRefused, UnknownIntegration, current_actor
+        from syncwatch.attention import BadNote
+        from syncwatch.db import ClockBehind, ReadOnlyDatabase
+        from syncwatch.db.attention import attention_marks
+        from syncwatch.present import fmt_duration, fmt_time, safe_text
+
+        title = ack_actions.AUDIT_LABELS[what]
+        now = self.clock.now()
+        actor = self.actor or current_actor()
+        try:
+            if what == "ack":
+                row, at = ack_actions.acknowledge(self.store, integration_id, now, actor, note)
+                text = f"acknowledged by {safe_text(actor)}"
+                text += f": {safe_text(note)}" if note and note.strip() else ""
+                text += ". Silent until its state gets worse."
+            elif what == "unack":
+                row, at = ack_actions.unacknowledge(self.store, integration_id, now, actor)
+                text = "acknowledgement removed."
+            elif what == "snooze":
+                assert duration is not None
+                row, at = ack_actions.snooze(self.store, integration_id, duration, now, actor)
+                text = (
+                    f"snoozed for {fmt_duration(duration)}, until "
+                    f"{fmt_time(at + duration, at)} UTC."
+                )
+            else:
+                row, at = ack_actions.unsnooze(self.store, integration_id, now, actor)
+                text = "snooze ended; its notifications are back on."
+        except (ActionRefused, UnknownIntegration, BadNote, ValueError) as why:
+            self._post(AttentionChanged(integration_id, title, "", None, refusal=str(why)))
+            return
+        except (ReadOnlyDatabase, ClockBehind) as why:
+            refusal = f"{why}; nothing changed"
+            self._post(AttentionChanged(integration_id, title, "", None, refusal=refusal))
+            return
+        name = f"{safe_text(row.organization)} ({safe_text(row.id)})"
+        marks = attention_marks(self.store)
+        self._post(AttentionChanged(integration_id, title, f"{name}: {text}", marks))
 
     # -- requests to Kombo: a reconnection link, a sync ---------------------------------
 

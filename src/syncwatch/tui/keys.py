@@ -215,6 +215,31 @@ KOMBO_KEYS: tuple[Key, ...] = (
     ),
 )
 
+#: Acknowledge and snooze the highlighted integration (``syncwatch.tui.attention_actions``).
+ATTENTION_KEYS: tuple[Key, ...] = (
+    Key(
+        "A",
+        "acknowledge",
+        "Ack",
+        "Acknowledge: you are on it (a note; silent until it gets worse); again to remove",
+        show=False,
+        id="ack",
+        command="Acknowledge: you are on it (or remove the acknowledgement)",
+    ),
+    Key(
+        "Z",
+        "snooze",
+        "Snooze",
+        "Snooze its notifications for a while (30m, 2h, 1d); again to end it",
+        show=False,
+        id="snooze",
+        command="Snooze notifications (or end the snooze)",
+    ),
+)
+
+#: The acknowledge and snooze dialogs (Enter in the field does the main button).
+ATTENTION_DIALOG_KEYS: tuple[Key, ...] = (Key("escape", "cancel", "Cancel"),)
+
 #: The drill-down.
 DETAIL_KEYS: tuple[Key, ...] = (
     Key("escape", "back", "Back", "Back to the list (or close the search)"),
@@ -314,7 +339,13 @@ GLOBAL_KEYS: tuple[Key, ...] = (
 PALETTE_KEY = Key("ctrl+p", "command_palette", "Command palette")
 
 #: The app's own bindings, in the order the footer shows them.
-APP_KEYS: tuple[Key, ...] = (*OPERATOR_KEYS, *EXPLAIN_KEYS, *KOMBO_KEYS, *GLOBAL_KEYS)
+APP_KEYS: tuple[Key, ...] = (
+    *OPERATOR_KEYS,
+    *EXPLAIN_KEYS,
+    *KOMBO_KEYS,
+    *ATTENTION_KEYS,
+    *GLOBAL_KEYS,
+)
 
 #: The help screen and the delete confirmation.
 HELP_SCREEN_KEYS: tuple[Key, ...] = (Key("escape,q,question_mark", "close", "Close"),)
@@ -336,6 +367,7 @@ AS_OF_KEYS: tuple[Key, ...] = (
     # Every operator action's key, and the keys that would open or mark: refused here.
     *(Key(key, f"refuse({action.value!r})", show=False) for action, key in ACTION_KEYS.items()),
     *(Key(k.key, f"refuse({k.id!r})", show=False) for k in KOMBO_KEYS),
+    *(Key(k.key, f"refuse({k.id!r})", show=False) for k in ATTENTION_KEYS),
     Key("enter,space", "refuse('')", show=False),
 )
 
@@ -353,6 +385,7 @@ HELP_SECTIONS: tuple[HelpSection, ...] = (
     ("The list", (*LIST_KEYS, *GROUP_KEYS, *CURSOR_KEYS)),
     ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
     ("Kombo (with SYNCWATCH_KOMBO_REMOTE=1)", KOMBO_KEYS),
+    ("On call: acknowledge and snooze (the highlighted integration)", ATTENTION_KEYS),
     ("Drill-down", DETAIL_KEYS),
     ("Activity feed (w)", FEED_KEYS),
     ("Errors by signature", ERRORS_KEYS),
@@ -366,7 +399,7 @@ HELP_NOTES = (
     "Grouped (b), a group's row counts its integrations per state (deleted ones left out); "
     "actions need an integration: mark the group (space) to act on all of it.\n"
     "Beside an organisation: gone = Kombo answered 404 (deleted there?); ⚑2 = 2 open Kombo "
-    "issues.\n"
+    "issues; @alice = alice acknowledged it (!@alice once it got worse); zZ = snoozed.\n"
     "With KOMBO_API_KEY and SYNCWATCH_KOMBO_REMOTE=1, reactivate, deactivate and delete go to "
     "Kombo first; L asks it for a reconnection link, T for a sync.\n"
     "Times are UTC. The list refreshes from the database every interval; p pauses it."

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from syncwatch.actions import Action, ActionResult, Refusal
+from syncwatch.attention import AttentionMark
 from syncwatch.rows import (
     AuditRow,
     HistoryRow,
@@ -45,10 +46,13 @@ class PassFinished(Message):
         full: bool,
         kombo: Mapping[str, KomboMark] | None = None,
         recent: Mapping[str, RecentResults] | None = None,
+        attention: Mapping[str, AttentionMark] | None = None,
     ) -> None:
         super().__init__()
         self.now = now
         self.result = result
+        #: Every acknowledgement and snooze (None: not loaded; they stay as they are).
+        self.attention = attention
         #: The recent-results strips, of the same integrations as ``kombo`` (None: not loaded).
         self.recent = recent
         self.rows = rows
@@ -56,6 +60,27 @@ class PassFinished(Message):
         #: Kombo marks: of every marked integration (``full``), else of ``rows``; None:
         #: not loaded (the marks stay as they are).
         self.kombo = kombo
+
+
+class AttentionChanged(Message):
+    """An acknowledgement or a snooze was written from the UI (or refused: ``refusal``);
+    ``marks`` are every integration's, read after it."""
+
+    def __init__(
+        self,
+        integration_id: str,
+        title: str,
+        text: str,
+        marks: Mapping[str, AttentionMark] | None,
+        refusal: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+        self.title = title
+        #: What was done, in words (data in it already made safe).
+        self.text = text
+        self.marks = marks
+        self.refusal = refusal
 
 
 class RowsLoaded(Message):

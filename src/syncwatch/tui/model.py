@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from syncwatch.attention import AttentionMark, silenced
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState
 from syncwatch.trends import RecentResults, ResultStrip
@@ -63,6 +64,10 @@ class Model:
     #: Kombo's side of the integrations that have something to mark (gone, open issues).
     #: Updated in place: the list holds this dict.
     kombo: dict[str, KomboMark] = field(default_factory=dict)
+    #: Who acknowledged which integration and which are snoozed (those with neither are
+    #: left out). Replaced in place at every pass (a teammate's ack arrives with it): the
+    #: list holds this dict.
+    attention: dict[str, AttentionMark] = field(default_factory=dict)
     #: Each integration's last sync results (the list's strip), for those with a sync.
     #: Updated in place with the rows (:meth:`take_recent`): the list holds this dict.
     recent: dict[str, ResultStrip] = field(default_factory=dict)
@@ -201,6 +206,28 @@ class Model:
             removed=frozenset(removed),
             transitions=tuple(transitions),
         )
+
+    def take_attention(self, marks: Mapping[str, AttentionMark] | None) -> frozenset[str]:
+        """Take in every integration's acknowledgement and snooze (``None``: not loaded,
+        they stay as they are); return the ids whose mark changed (to repaint). Call it
+        before :meth:`apply` with the same pass, so its transitions are judged by the
+        marks of now."""
+        if marks is None:
+            return frozenset()
+        held = self.attention
+        changed = {iid for iid in held.keys() | marks.keys() if held.get(iid) != marks.get(iid)}
+        held.clear()
+        held.update((iid, mark) for iid, mark in marks.items() if not mark.empty)
+        return frozenset(changed)
+
+    def silenced(self, change: StateChange) -> bool:
+        """Whether ``change`` is not to be announced: its integration is snoozed, or
+        acknowledged and not worse than the state acknowledged
+        (:func:`syncwatch.attention.silenced`, at the model's time)."""
+        mark = self.attention.get(change.new.id)
+        if mark is None or change.new.state is None:
+            return False
+        return silenced(mark.ack, mark.snooze, change.old.state, change.new.state, self.now)
 
     def take_recent(
         self,

@@ -265,7 +265,12 @@ class AsOfScreen(Screen[None]):
 
     def action_refuse(self, name: str) -> None:
         """An operator action's key (or open/mark): nothing is done to the past."""
-        requests = {"relink-link": "A reconnection link", "trigger-sync": "Triggering a sync"}
+        requests = {
+            "relink-link": "A reconnection link",
+            "trigger-sync": "Triggering a sync",
+            "ack": "Acknowledging",
+            "snooze": "Snoozing",
+        }
         if name in requests:
             what = f"{requests[name]} is"
         else:

@@ -229,9 +229,11 @@ class IntegrationScreen(Screen[None]):
             return
         now = self.model.now
         mark = self.model.kombo.get(row.id)
-        key = (row, now, self.app.theme_variables, mark)
+        attention = self.model.attention.get(row.id)
+        key = (row, now, self.app.theme_variables, mark, attention)
         if self._facts is None or self._facts[0] != key:
-            self._facts = (key, RenderOnce(facts_text(self.app, row, now, kombo=mark)))
+            facts = facts_text(self.app, row, now, kombo=mark, attention=attention)
+            self._facts = (key, RenderOnce(facts))
         parts: list[RenderableType] = [self._facts[1]]
         for part in (self._timeline_part(), self._kombo, self._history):
             if part is not None:

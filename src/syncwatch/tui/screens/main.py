@@ -26,7 +26,7 @@ from syncwatch.actions import Action
 from syncwatch.fleet import GroupBy
 from syncwatch.outages import Outage
 from syncwatch.present import safe_text
-from syncwatch.rows import IntegrationRow, KomboMark
+from syncwatch.rows import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
@@ -80,7 +80,7 @@ class MainScreen(Screen[None]):
         self._outages: tuple[tuple[Outage, ...], datetime] | None = None
         self._preview_key: tuple[object, ...] = ()
         self._facts_cache: dict[
-            str, tuple[IntegrationRow, datetime, object, KomboMark | None, RenderOnce]
+            str, tuple[IntegrationRow, datetime, object, object, RenderOnce]
         ] = {}
 
     @property
@@ -111,6 +111,7 @@ class MainScreen(Screen[None]):
         lst.now = self.model.now
         lst.kombo = self.model.kombo
         lst.recent = self.model.recent
+        lst.attention = self.model.attention
         lst.set_rows(self.model.rows.values())
         lst.focus()
         # What the list shows changed: the status line says so (after the list's own watcher).
@@ -229,6 +230,7 @@ class MainScreen(Screen[None]):
             self.app.theme,
             preview.size.width,
             self.model.kombo.get(row.id) if row else None,
+            self.model.attention.get(row.id) if row else None,
         )
         if key == self._preview_key:
             return
@@ -242,19 +244,22 @@ class MainScreen(Screen[None]):
         """The preview of ``row`` (kept for recently shown rows, for going back and forth)."""
         now, variables = self.model.now, self.app.theme_variables
         mark = self.model.kombo.get(row.id)
+        attention = self.model.attention.get(row.id)
         cached = self._facts_cache.get(row.id)
         if (
             cached is not None
             and cached[0] is row
             and cached[1] == now
             and cached[2] is variables
-            and cached[3] == mark
+            and cached[3] == (mark, attention)
         ):
             return cached[4]
-        facts = RenderOnce(facts_text(self.app, row, now, compact=True, kombo=mark))
+        facts = RenderOnce(
+            facts_text(self.app, row, now, compact=True, kombo=mark, attention=attention)
+        )
         if len(self._facts_cache) >= 256:
             self._facts_cache.clear()
-        self._facts_cache[row.id] = (row, now, variables, mark, facts)
+        self._facts_cache[row.id] = (row, now, variables, (mark, attention), facts)
         return facts
 
     def on_resize(self, event: Resize) -> None:

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import App
 
 from syncwatch.actions import NEXT_ACTION, next_step
+from syncwatch.attention import AttentionMark
 from syncwatch.present import SYNC_WORDS, Tone, integration_facts, safe_text, shown_reason
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import SyncState
@@ -66,9 +67,10 @@ def facts_text(
     *,
     compact: bool = False,
     kombo: KomboMark | None = None,
+    attention: AttentionMark | None = None,
 ) -> Group:
-    """Title, reason, next step and the facts behind the state (with Kombo's side: gone
-    upstream, open issues)."""
+    """Title, reason, next step and the facts behind the state (with who acknowledged it,
+    whether it is snoozed, and Kombo's side: gone upstream, open issues)."""
     muted = colour_style(app, "$text-muted")
     label = Style(bold=True)
     why = Table.grid(padding=(0, 1))
@@ -85,7 +87,9 @@ def facts_text(
     facts.add_column(style=muted, no_wrap=True)
     facts.add_column()
     hint = "(Enter shows them)" if compact else "(below)"
-    for fact in integration_facts(row, now, compact=compact, kombo=kombo, kombo_hint=hint):
+    for fact in integration_facts(
+        row, now, compact=compact, kombo=kombo, kombo_hint=hint, attention=attention
+    ):
         facts.add_row(fact.name, Text(safe_text(fact.value), _tone_style(app, fact.tone)))
     return Group(title_text(app, row), Text(), why, Text(), facts)
 

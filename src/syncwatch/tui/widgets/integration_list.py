@@ -23,6 +23,7 @@ from rich.style import Style
 from textual.binding import BindingType
 from textual.reactive import var
 
+from syncwatch.attention import AttentionMark
 from syncwatch.fleet import GroupBy
 from syncwatch.present import SYNC_WORDS, fmt_ago
 from syncwatch.rows import IntegrationRow, KomboMark
@@ -30,6 +31,7 @@ from syncwatch.states import IntegrationState, SyncState
 from syncwatch.trends import RECENT_SYNCS, NextChange, ResultStrip, next_change
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.keys import GROUP_KEYS, bindings
+from syncwatch.tui.widgets.attention import attention_badge_parts
 from syncwatch.tui.widgets.groups import (
     GroupCounts,
     GroupRow,
@@ -227,6 +229,9 @@ class IntegrationList(LineList[ListItem]):
         #: Each integration's last sync results (the model's map, updated in place with the
         #: rows: a new sync marks its integration for evaluation, so it comes with a row).
         self.recent: Mapping[str, ResultStrip] = {}
+        #: Acknowledgements and snoozes (the model's map, replaced in place at each pass: a
+        #: changed mark is part of its line's cache key, and the app refreshes the list).
+        self.attention: Mapping[str, AttentionMark] = {}
         #: The coming rule of each row painted so far, worked out once per row version.
         self._changes: dict[str, tuple[IntegrationRow, NextChange | None]] = {}
         #: Grouped: the open groups of each grouping (kept while it is off, and across
@@ -665,7 +670,8 @@ class IntegrationList(LineList[ListItem]):
         if isinstance(item, GroupRow):
             return None  # its marks change with its members': drawn every time (a few lines)
         recent = self.recent.get(item.id) if self.recent else None
-        return (item.id, item.id in self.marks, recent)
+        attention = self.attention.get(item.id) if self.attention else None
+        return (item.id, item.id in self.marks, recent, attention)
 
     def next_change_of(self, row: IntegrationRow) -> NextChange | None:
         """The rule coming for ``row`` (worked out once per version of the row)."""
@@ -703,13 +709,19 @@ class IntegrationList(LineList[ListItem]):
         deleted = _DELETED if row.deleted else None
         gap = Segment(" " * GAP, base)
         kombo = self.kombo.get(row.id) if self.kombo else None
+        attention = self.attention.get(row.id) if self.attention else None
+        badge: list[tuple[str, str]] = []
+        if kombo is not None:
+            badge += badge_parts(kombo, row.deleted)
+        if attention is not None:
+            badge += attention_badge_parts(attention, row.state, self.now)
         for col, w in self._widths(width):
             text, style, right = self._cell(row, col.key, muted)
             style = base + style
             if deleted is not None and col.key != "state":
                 style += deleted
-            if kombo is not None and col.key == "organization":
-                segments += self._with_badge(text, w, style, base, kombo, row.deleted)
+            if badge and col.key == "organization":
+                segments += self._with_badge(text, w, style, base, badge)
             elif col.key == "recent":
                 segments += self._strip(row, w, base, deleted)
             else:
@@ -724,12 +736,10 @@ class IntegrationList(LineList[ListItem]):
         return group_line(group, name_width, base, self.marks, self.style_for)
 
     def _with_badge(
-        self, text: str, width: int, style: Style, base: Style, mark: KomboMark, deleted: bool
+        self, text: str, width: int, style: Style, base: Style, parts: list[tuple[str, str]]
     ) -> list[Segment]:
-        """``text`` cut short enough for the Kombo badge (``gone``, ``⚑2``) at the end."""
-        parts = badge_parts(mark, deleted)
-        if not parts:
-            return [cell(text, width, style)]
+        """``text`` cut short enough for the badge parts at the end: Kombo's (``gone``,
+        ``⚑2``) and the attention badge (``@alice``, ``zZ``)."""
         badge = " ".join(t for t, _ in parts)
         room = width - len(badge) - 1
         if room < 4:  # too narrow for both: the badge alone says more than a cut name
