@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
+from textual.driver import Driver
 from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -41,6 +42,7 @@ from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import browser, notices
+from syncwatch.tui.attention import Attention, window_title
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.fleet_messages import (
     ErrorsWanted,
@@ -57,6 +59,7 @@ from syncwatch.tui.messages import (
     ActionFinished,
     DetailLoaded,
     DetailWanted,
+    IntegrationLooked,
     KomboConnected,
     LogsLoaded,
     LogsWanted,
@@ -81,6 +84,7 @@ from syncwatch.tui.screens.feed import (
 )
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
+from syncwatch.tui.terminal_title import TerminalTitle, titled_driver
 
 if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
@@ -119,12 +123,20 @@ class SyncwatchApp(KomboRequests, App[int]):
         kombo_sleep: Callable[[float], None] = time.sleep,
         preload: Preload | None = None,
         actor: str | None = None,
+        bell: bool = False,
     ) -> None:
         """``store``: the store, or what opens it (on a worker thread, after the first
         paint). ``preload``: rows to show before the first pass (see :mod:`.preload`).
         ``actor``: who the operator actions are recorded as (``--operator``; None: from
-        ``SYNCWATCH_OPERATOR`` or the login name, at each action)."""
+        ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``bell``: ring the
+        terminal's bell when an integration gets worse (``--bell``; see
+        :attr:`attention`)."""
+        #: The window title (OSC 2): read before ``super().__init__`` picks the driver.
+        self.terminal_title = TerminalTitle()
         super().__init__()
+        #: What deserves the operator's attention, the bell and the mute (``m``): every
+        #: notification, unseen mark and bell of a state change is decided there.
+        self.attention = Attention(bell=bell)
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
         self.demo = demo
@@ -173,12 +185,18 @@ class SyncwatchApp(KomboRequests, App[int]):
     def last_pass_at(self, at: datetime | None) -> None:
         self.model.last_pass_at = at
 
+    def get_driver_class(self) -> type[Driver]:
+        # Wrapped so the window title can be written through the driver (see
+        # syncwatch.tui.terminal_title); headless runs use Textual's own, unwrapped.
+        return titled_driver(super().get_driver_class())
+
     def get_default_screen(self) -> Screen[None]:
         return self.main.data_bind(SyncwatchApp.paused)
 
     def on_mount(self) -> None:
         browser.adapt(self, self.gate)
         self.update_header()
+        self.update_title()
         if self.scheduler.live and not isinstance(self.clock, FixedClock):
             self.set_interval(1.0, self.update_header)
         if self.preload is None:
@@ -225,6 +243,13 @@ class SyncwatchApp(KomboRequests, App[int]):
             outages=[o.tool for o in self.outages],
         )
 
+    def update_title(self) -> None:
+        """The terminal window's title: the failing states' counts (see
+        :func:`syncwatch.tui.attention.window_title`); just the name until every row is
+        loaded (a partial count would read as the fleet's)."""
+        counts = self.model.state_counts if self.model.loaded else None
+        self.terminal_title.set(window_title(counts))
+
     def on_kombo_connected(self, message: KomboConnected) -> None:
         if message.error is not None:
             self.tell(notices.kombo_off(message.error))
@@ -255,16 +280,37 @@ class SyncwatchApp(KomboRequests, App[int]):
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
 
     def show_changes(self, changes: Changes) -> None:
-        """Push what changed in the model down to the screens; announce state changes."""
+        """Push what changed in the model down to the screens; signal the state changes
+        worth attention (:attr:`attention`): unseen marks, the bell, a notification."""
+        signals = self.attention.signals(changes.transitions, self.model.now)
+        self.model.mark_unseen(c.new.id for c in signals.noticed)
         self.main.show_changes(changes)
         for screen in self.drill_downs(changes.ids):
             screen.row_changed()
         if changes:
             for feed in self.feeds():
                 feed.reload()
+        self.update_title()
+        if signals.ring:
+            self.bell()
+        if self.attention.muted:
+            return
         folded = {i for o in self.outages for i in o.integration_ids}
-        for notice in notices.state_changes(changes.transitions, folded):
+        for notice in notices.state_changes(signals.noticed, folded):
             self.tell(notice)
+
+    def on_integration_looked(self, message: IntegrationLooked) -> None:
+        self.looked_at(message.integration_id)
+
+    def looked_at(self, integration_id: str) -> None:
+        """The operator looked at an integration: its unseen mark goes."""
+        if self.model.look(integration_id):
+            self.main.show_looked()
+
+    def action_toggle_mute(self) -> None:
+        """Mute or unmute the state-change notifications (marks, title and bell stay)."""
+        self.attention.muted = not self.attention.muted
+        self.tell(notices.muted(self.attention.muted))
 
     # -- the fleet: outages, errors by signature ------------------------------------------
 
@@ -429,7 +475,9 @@ class SyncwatchApp(KomboRequests, App[int]):
                 self._detail_screen = screen
         else:
             screen.show_integration(integration_id)
-        self.push_screen(screen)
+        self.looked_at(integration_id)
+        # Back from it, what it showed (it may have changed meanwhile) has been seen.
+        self.push_screen(screen, lambda _result: self.looked_at(screen.integration_id))
 
     def prebuild_detail(self) -> None:
         """Build the drill-down screen ahead of time, while the list is shown and idle.
@@ -561,10 +609,11 @@ def run_app(
     headless: bool = False,
     preload: Preload | None = None,
     actor: str | None = None,
+    bell: bool = False,
 ) -> int:
     """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
     its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests).
-    ``store``, ``preload`` and ``actor``: see :class:`SyncwatchApp`."""
+    ``store``, ``preload``, ``actor`` and ``bell``: see :class:`SyncwatchApp`."""
     app = SyncwatchApp(
         store,
         clock,
@@ -573,6 +622,7 @@ def run_app(
         demo=demo,
         preload=preload,
         actor=actor,
+        bell=bell,
     )
     app.run(headless=headless)
     code = app.return_code

@@ -219,6 +219,17 @@ def resumed(clock: Clock) -> Notice:
     return Notice("Demo resumed." if simulated else "Live refresh resumed.", timeout=3)
 
 
+def muted(on: bool) -> Notice:
+    """State-change notifications muted (``m``) or back."""
+    if on:
+        text = (
+            "State-change notifications muted (m unmutes). Changed rows are still marked •, "
+            "and the window title still counts the failing ones."
+        )
+        return Notice(text, "Muted", timeout=4)
+    return Notice("State-change notifications back on.", "Unmuted", timeout=3)
+
+
 def clock_speed(speed: float) -> Notice:
     return Notice(f"Simulated clock: ×{speed:g}", timeout=2)
 
