@@ -11,7 +11,9 @@ The app composes the screens and routes messages; the work is elsewhere:
 - :mod:`.scheduler` runs evaluation passes one at a time (a one-shot timer re-armed when the
   previous pass has finished);
 - :mod:`.gate` decides which operator actions the keys may run, and why not;
-- :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding.
+- :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding;
+- :mod:`.attention_signals` raises the title, bell, unseen marks and notifications of state
+  changes, as :mod:`.attention` decides.
 
 Screens send requests up as messages and never import this module.
 
@@ -32,7 +34,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
-from textual.driver import Driver
 from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -42,7 +43,8 @@ from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import browser, notices
-from syncwatch.tui.attention import Attention, window_title
+from syncwatch.tui.attention import Attention
+from syncwatch.tui.attention_signals import AttentionSignals
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.fleet_messages import (
     ErrorsWanted,
@@ -59,7 +61,6 @@ from syncwatch.tui.messages import (
     ActionFinished,
     DetailLoaded,
     DetailWanted,
-    IntegrationLooked,
     KomboConnected,
     LogsLoaded,
     LogsWanted,
@@ -84,7 +85,7 @@ from syncwatch.tui.screens.feed import (
 )
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
-from syncwatch.tui.terminal_title import TerminalTitle, titled_driver
+from syncwatch.tui.terminal_title import TerminalTitle
 
 if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
@@ -95,7 +96,7 @@ if TYPE_CHECKING:
 DETAIL_SCREEN = "syncwatch-integration"
 
 
-class SyncwatchApp(KomboRequests, App[int]):
+class SyncwatchApp(AttentionSignals, KomboRequests, App[int]):
     """Watch and operate integrations."""
 
     TITLE = "syncwatch"
@@ -131,11 +132,9 @@ class SyncwatchApp(KomboRequests, App[int]):
         ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``bell``: ring the
         terminal's bell when an integration gets worse (``--bell``; see
         :attr:`attention`)."""
-        #: The window title (OSC 2): read before ``super().__init__`` picks the driver.
+        # Read by get_driver_class, which super().__init__ calls.
         self.terminal_title = TerminalTitle()
         super().__init__()
-        #: What deserves the operator's attention, the bell and the mute (``m``): every
-        #: notification, unseen mark and bell of a state change is decided there.
         self.attention = Attention(bell=bell)
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
@@ -184,11 +183,6 @@ class SyncwatchApp(KomboRequests, App[int]):
     @last_pass_at.setter
     def last_pass_at(self, at: datetime | None) -> None:
         self.model.last_pass_at = at
-
-    def get_driver_class(self) -> type[Driver]:
-        # Wrapped so the window title can be written through the driver (see
-        # syncwatch.tui.terminal_title); headless runs use Textual's own, unwrapped.
-        return titled_driver(super().get_driver_class())
 
     def get_default_screen(self) -> Screen[None]:
         return self.main.data_bind(SyncwatchApp.paused)
@@ -243,13 +237,6 @@ class SyncwatchApp(KomboRequests, App[int]):
             outages=[o.tool for o in self.outages],
         )
 
-    def update_title(self) -> None:
-        """The terminal window's title: the failing states' counts (see
-        :func:`syncwatch.tui.attention.window_title`); just the name until every row is
-        loaded (a partial count would read as the fleet's)."""
-        counts = self.model.state_counts if self.model.loaded else None
-        self.terminal_title.set(window_title(counts))
-
     def on_kombo_connected(self, message: KomboConnected) -> None:
         if message.error is not None:
             self.tell(notices.kombo_off(message.error))
@@ -281,36 +268,15 @@ class SyncwatchApp(KomboRequests, App[int]):
 
     def show_changes(self, changes: Changes) -> None:
         """Push what changed in the model down to the screens; signal the state changes
-        worth attention (:attr:`attention`): unseen marks, the bell, a notification."""
-        signals = self.attention.signals(changes.transitions, self.model.now)
-        self.model.mark_unseen(c.new.id for c in signals.noticed)
+        worth attention (unseen marks first, so the list draws them)."""
+        folded = {i for o in self.outages for i in o.integration_ids}
+        self.signal_transitions(changes.transitions, folded)
         self.main.show_changes(changes)
         for screen in self.drill_downs(changes.ids):
             screen.row_changed()
         if changes:
             for feed in self.feeds():
                 feed.reload()
-        self.update_title()
-        if signals.ring:
-            self.bell()
-        if self.attention.muted:
-            return
-        folded = {i for o in self.outages for i in o.integration_ids}
-        for notice in notices.state_changes(signals.noticed, folded):
-            self.tell(notice)
-
-    def on_integration_looked(self, message: IntegrationLooked) -> None:
-        self.looked_at(message.integration_id)
-
-    def looked_at(self, integration_id: str) -> None:
-        """The operator looked at an integration: its unseen mark goes."""
-        if self.model.look(integration_id):
-            self.main.show_looked()
-
-    def action_toggle_mute(self) -> None:
-        """Mute or unmute the state-change notifications (marks, title and bell stay)."""
-        self.attention.muted = not self.attention.muted
-        self.tell(notices.muted(self.attention.muted))
 
     # -- the fleet: outages, errors by signature ------------------------------------------
 

@@ -41,12 +41,14 @@ ALL_WELL = "✓"
 
 
 def worse(change: StateChange) -> bool:
-    """Whether the integration went to a worse state (by :attr:`IntegrationState.severity`;
-    a first state, from none, is not a worsening)."""
+    """Whether the integration went to a worse state: a higher
+    :attr:`IntegrationState.severity`, into a state that needs attention (set inactive is
+    higher than active in the sort, but nothing an on-call engineer must act on). A first
+    state, from none, is not a worsening."""
     old, new = change.old.state, change.new.state
     if old is None or new is None:
         return False
-    return new.severity > old.severity
+    return new.severity > old.severity and new.needs_attention
 
 
 @dataclass(frozen=True, slots=True)
