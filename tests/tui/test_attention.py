@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pilot_support import notifications, run, settle
+from pilot_support import ManualTimers, notifications, run, settle
 from row_support import row
 from textual.pilot import Pilot
 
@@ -25,6 +25,7 @@ from syncwatch.importer import import_parsed, parse_bytes
 from syncwatch.states import IntegrationState
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.attention import ALL_WELL, Attention, window_title, worse
+from syncwatch.tui.attention_signals import BURST_WINDOW
 from syncwatch.tui.model import StateChange
 from syncwatch.tui.terminal_title import POP_TITLE, PUSH_TITLE, TerminalTitle, osc2
 from syncwatch.tui.widgets.integration_list import UNSEEN_MARK, IntegrationList
@@ -247,3 +248,30 @@ async def test_m_mutes_state_change_notifications_but_not_the_marks_or_title(
         perform(store, Action.DEACTIVATE, "personio:acme", NOW, actor="test")
         await refresh(pilot)
         assert len(state_notes(app)) == 1
+
+
+async def test_a_burst_makes_one_notification_then_one_summary(
+    store: Store, clock: FixedClock
+) -> None:
+    app = make_app(store, clock)
+    window = ManualTimers(app, BURST_WINDOW)
+    async with run(app, SIZE) as pilot:
+        await settle(pilot)
+        acme_fails(store)
+        await refresh(pilot)
+        assert len(state_notes(app)) == 1  # the first change at once
+        # More while it shows: held, not stacked over the data.
+        perform(store, Action.DEACTIVATE, "greenhouse:orchid", NOW, actor="test")
+        await refresh(pilot)
+        perform(store, Action.DEACTIVATE, "ashby:quill", NOW, actor="test")
+        await refresh(pilot)
+        assert len(state_notes(app)) == 1
+        await window.fire(pilot)
+        told = state_notes(app)
+        assert len(told) == 2
+        assert told[1] == "2 integrations changed state: 2 → ○ Inactive"
+        await window.fire(pilot)  # nothing more came: the window closes quietly
+        assert len(state_notes(app)) == 2 and window.armed == []
+        perform(store, Action.REACTIVATE, "ashby:quill", NOW, actor="test")
+        await refresh(pilot)
+        assert len(state_notes(app)) == 3  # after a quiet window, at once again

@@ -21,7 +21,16 @@ from syncwatch.tui.notices import Notice
 from syncwatch.tui.terminal_title import TerminalTitle, titled_driver
 
 if TYPE_CHECKING:
+    from textual.timer import Timer, TimerCallback
+
+    from syncwatch.outages import Outage
     from syncwatch.tui.screens.main import MainScreen
+
+#: Seconds after a state-change notification during which further state changes wait, to
+#: be told together in one summary when it ends: a burst makes two notifications, not one
+#: a pass stacked over the data. A little longer than a notification shows (5 s), so the
+#: summary comes when the first has gone.
+BURST_WINDOW = 6.0
 
 
 class AttentionSignals:
@@ -35,9 +44,21 @@ class AttentionSignals:
     if TYPE_CHECKING:
         model: Model
         main: MainScreen
+        outages: list[Outage]
 
         def tell(self, notice: Notice) -> None: ...
         def bell(self) -> None: ...
+        def set_timer(
+            self,
+            delay: float,
+            callback: TimerCallback | None = None,
+            *,
+            name: str | None = None,
+            pause: bool = False,
+        ) -> Timer: ...
+
+    #: State changes waiting for the end of the burst window (None: no window open).
+    burst: list[StateChange] | None = None
 
     def get_driver_class(self) -> type[Driver]:
         # Wrapped so the window title can be written through the driver (see
@@ -63,10 +84,35 @@ class AttentionSignals:
         self.update_title()
         if signals.ring:
             self.bell()
+        if self.attention.muted or not signals.noticed:
+            return
+        if self.burst is not None:
+            self.burst.extend(signals.noticed)
+            return
+        self.tell_state_changes(notices.state_changes(signals.noticed, folded))
+
+    def tell_state_changes(self, told: list[Notice]) -> None:
+        """Post state-change notices, then hold the next ones for :data:`BURST_WINDOW`."""
+        for notice in told:
+            self.tell(notice)
+        if told:
+            self.burst = []
+            self.set_timer(BURST_WINDOW, self.burst_ended)
+
+    def burst_ended(self) -> None:
+        """The burst window ended: what changed meanwhile, in one summary (each integration
+        from its state before the burst to its state now; one that came back is left out)."""
+        held, self.burst = self.burst or [], None
         if self.attention.muted:
             return
-        for notice in notices.state_changes(signals.noticed, folded):
-            self.tell(notice)
+        first: dict[str, StateChange] = {}
+        for c in held:
+            first[c.new.id] = StateChange(
+                first[c.new.id].old if c.new.id in first else c.old, c.new
+            )
+        net = [c for c in first.values() if c.old.state != c.new.state]
+        folded = {i for o in self.outages for i in o.integration_ids}
+        self.tell_state_changes(notices.state_changes(net, folded, summary=True))
 
     def on_integration_looked(self, message: IntegrationLooked) -> None:
         self.looked_at(message.integration_id)
