@@ -705,12 +705,14 @@ class IntegrationList(LineList[ListItem]):
         muted = self.style_for("$text-muted")
         marked = row.id in self.marks
         mark_style = base + self.style_for("$accent") + _BOLD
-        segments = [Segment("*" if marked else " ", mark_style)]
         if row.id in self.unseen:
             state = row.state.value if row.state is not None else "$text"
-            segments.append(Segment(UNSEEN_MARK, base + self.style_for(state) + _BOLD))
+            segments = [
+                Segment("*" if marked else " ", mark_style),
+                Segment(UNSEEN_MARK, base + self.style_for(state) + _BOLD),
+            ]
         else:
-            segments.append(Segment(" ", base))
+            segments = [Segment("* " if marked else "  ", mark_style)]
         deleted = _DELETED if row.deleted else None
         gap = Segment(" " * GAP, base)
         kombo = self.kombo.get(row.id) if self.kombo else None
