@@ -275,3 +275,12 @@ async def test_a_burst_makes_one_notification_then_one_summary(
         perform(store, Action.REACTIVATE, "ashby:quill", NOW, actor="test")
         await refresh(pilot)
         assert len(state_notes(app)) == 3  # after a quiet window, at once again
+
+
+def test_bell_is_an_option_of_the_ui_and_the_demo_off_by_default() -> None:
+    from syncwatch.cli.parser import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([]).bell is False
+    assert parser.parse_args(["--bell"]).bell is True
+    assert parser.parse_args(["--bell", "demo"]).bell is True
