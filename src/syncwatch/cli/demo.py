@@ -134,7 +134,7 @@ def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CliError(str(err)) from None
     sim = SimulatedClock(start, speed=args.speed)
-    return run_app(store, sim, interval=1.0, read_only=args.read_only, demo=engine)
+    return run_app(store, sim, interval=1.0, read_only=args.read_only, demo=engine, bell=args.bell)
 
 
 def _headless(store: Store, start: datetime, args: argparse.Namespace) -> int:

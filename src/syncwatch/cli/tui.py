@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def add_tui_options(parser: argparse.ArgumentParser) -> None:
-    """The UI's global options (``--interval``, ``--read-only``)."""
+    """The UI's global options (``--interval``, ``--read-only``, ``--bell``)."""
     parser.add_argument(
         "--interval",
         type=positive_float,
@@ -40,6 +40,11 @@ def add_tui_options(parser: argparse.ArgumentParser) -> None:
         "--read-only",
         action="store_true",
         help="UI: disable every operator action (for demos and shared databases)",
+    )
+    parser.add_argument(
+        "--bell",
+        action="store_true",
+        help="UI: ring the terminal's bell when an integration gets worse",
     )
 
 
@@ -53,6 +58,7 @@ def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         clock,
         interval=args.interval,
         read_only=args.read_only,
+        bell=args.bell,
         actor=operator_of(args),
     )
 
@@ -112,6 +118,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
             clock,
             interval=args.interval,
             read_only=args.read_only,
+            bell=args.bell,
             headless=headless,
             preload=preload,
             actor=actor,
@@ -156,6 +163,7 @@ def _launch_with_store(
             clock,
             interval=args.interval,
             read_only=args.read_only,
+            bell=args.bell,
             headless=headless,
             actor=actor,
         )

@@ -11,7 +11,10 @@ The app composes the screens and routes messages; the work is elsewhere:
 - :mod:`.scheduler` runs evaluation passes one at a time (a one-shot timer re-armed when the
   previous pass has finished);
 - :mod:`.gate` decides which operator actions the keys may run, and why not;
-- :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding.
+- :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding;
+- :mod:`.fleet_requests` opens and feeds the fleet's screens (errors, as of, the feed);
+- :mod:`.attention_signals` raises the title, bell, unseen marks and notifications of state
+  changes, as :mod:`.attention` decides.
 
 Screens send requests up as messages and never import this module.
 
@@ -41,15 +44,14 @@ from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import browser, notices
+from syncwatch.tui.attention import Attention
 from syncwatch.tui.attention_actions import AttentionRequests
+from syncwatch.tui.attention_signals import AttentionSignals
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.fleet_messages import (
-    ErrorsWanted,
     OutagesFound,
-    SignatureChosen,
-    SignatureHitsLoaded,
-    SignaturesLoaded,
 )
+from syncwatch.tui.fleet_requests import FleetRequests
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.gateway import Gateway, StoreOpener
 from syncwatch.tui.keys import APP_KEYS, HELP_NOTES, HELP_SECTIONS, bindings
@@ -69,19 +71,12 @@ from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
-from syncwatch.tui.screens.as_of import AsOfLoaded, AsOfScreen, AsOfWanted
+from syncwatch.tui.screens.as_of import AsOfScreen
 from syncwatch.tui.screens.confirm import ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
-from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
-from syncwatch.tui.screens.feed import (
-    ActivityWanted,
-    FeedLoaded,
-    FeedScreen,
-    FeedWanted,
-    ShowInList,
-)
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
+from syncwatch.tui.terminal_title import TerminalTitle
 
 if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
@@ -92,7 +87,7 @@ if TYPE_CHECKING:
 DETAIL_SCREEN = "syncwatch-integration"
 
 
-class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
+class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequests, App[int]):
     """Watch and operate integrations."""
 
     TITLE = "syncwatch"
@@ -125,12 +120,21 @@ class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
         kombo_sleep: Callable[[float], None] = time.sleep,
         preload: Preload | None = None,
         actor: str | None = None,
+        bell: bool = False,
     ) -> None:
         """``store``: the store, or what opens it (on a worker thread, after the first
         paint). ``preload``: rows to show before the first pass (see :mod:`.preload`).
         ``actor``: who the operator actions are recorded as (``--operator``; None: from
-        ``SYNCWATCH_OPERATOR`` or the login name, at each action)."""
+        ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``bell``: ring the
+        terminal's bell when an integration gets worse (``--bell``; see
+        :attr:`attention`)."""
+        # Read by get_driver_class, which super().__init__ calls.
+        self.terminal_title = TerminalTitle()
         super().__init__()
+        self.attention = Attention(bell=bell)
+        # Acknowledged and no worse, or snoozed: no notification, mark or bell
+        # (syncwatch.attention.silenced, with the marks the last pass read).
+        self.attention.silences.append(lambda change, _now: self.model.silenced(change))
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
         self.demo = demo
@@ -185,6 +189,7 @@ class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
     def on_mount(self) -> None:
         browser.adapt(self, self.gate)
         self.update_header()
+        self.update_title()
         if self.scheduler.live and not isinstance(self.clock, FixedClock):
             self.set_interval(1.0, self.update_header)
         if self.preload is None:
@@ -263,18 +268,16 @@ class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
 
     def show_changes(self, changes: Changes) -> None:
-        """Push what changed in the model down to the screens; announce state changes."""
+        """Push what changed in the model down to the screens; signal the state changes
+        worth attention (unseen marks first, so the list draws them)."""
+        folded = {i for o in self.outages for i in o.integration_ids}
+        self.signal_transitions(changes.transitions, folded)
         self.main.show_changes(changes)
         for screen in self.drill_downs(changes.ids):
             screen.row_changed()
         if changes:
             for feed in self.feeds():
                 feed.reload()
-        folded = {i for o in self.outages for i in o.integration_ids}
-        # Acknowledged (and no worse) or snoozed: not told (syncwatch.attention.silenced).
-        folded |= {c.new.id for c in changes.transitions if self.model.silenced(c)}
-        for notice in notices.state_changes(changes.transitions, folded):
-            self.tell(notice)
 
     def attention_shown(self, ids: frozenset[str]) -> None:
         """Acknowledgements or snoozes of ``ids`` changed: repaint where they show."""
@@ -300,44 +303,8 @@ class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
         self.outages = message.outages
         self.main.show_outages(message.outages, message.now)
         self.update_header()
-        if any(isinstance(s, ErrorsScreen) for s in self.screen_stack):
+        if self.errors_open():
             self.work("errors", self.gateway.load_signatures)
-
-    def action_errors(self) -> None:
-        if not isinstance(self.screen, ErrorsScreen):
-            self.push_screen(ErrorsScreen())
-
-    def on_errors_wanted(self, _message: ErrorsWanted) -> None:
-        self.work("errors", self.gateway.load_signatures)
-
-    def on_signatures_loaded(self, message: SignaturesLoaded) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, ErrorsScreen):
-                screen.show_signatures(message.signatures, message.now)
-
-    def on_signature_chosen(self, message: SignatureChosen) -> None:
-        self.work("errors", partial(self.gateway.load_signature_hits, message.signature))
-
-    def on_signature_hits_loaded(self, message: SignatureHitsLoaded) -> None:
-        if isinstance(self.screen, ErrorsScreen):
-            self.push_screen(
-                SignatureHitsScreen(message.signature, message.integration_ids, self.model.rows)
-            )
-
-    # -- the fleet as it was ------------------------------------------------------------
-
-    def action_as_of(self) -> None:
-        """Open the fleet as it was (read-only, stepping through the history)."""
-        if not isinstance(self.screen, AsOfScreen):
-            self.push_screen(AsOfScreen(self.clock.now()))
-
-    def on_as_of_wanted(self, message: AsOfWanted) -> None:
-        self.work("as_of", partial(self.gateway.load_as_of, message.request), exclusive=True)
-
-    def on_as_of_loaded(self, message: AsOfLoaded) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, AsOfScreen):
-                screen.show_as_of(message)
 
     # -- workers, and their errors in one place -----------------------------------------
 
@@ -448,7 +415,9 @@ class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
                 self._detail_screen = screen
         else:
             screen.show_integration(integration_id)
-        self.push_screen(screen)
+        self.looked_at(integration_id)
+        # Back from it, what it showed (it may have changed meanwhile) has been seen.
+        self.push_screen(screen, lambda _result: self.looked_at(screen.integration_id))
 
     def prebuild_detail(self) -> None:
         """Build the drill-down screen ahead of time, while the list is shown and idle.
@@ -508,33 +477,6 @@ class SyncwatchApp(AttentionRequests, KomboRequests, App[int]):
         for screen in self.drill_downs({message.integration_id}):
             screen.show_logs(message)
 
-    # -- the activity feed --------------------------------------------------------------
-
-    def feeds(self) -> list[FeedScreen]:
-        """The open activity feeds."""
-        return [s for s in self.screen_stack if isinstance(s, FeedScreen)]
-
-    def on_activity_wanted(self, message: ActivityWanted) -> None:
-        if not self.feeds():
-            self.push_screen(FeedScreen(self.model))
-
-    def on_feed_wanted(self, message: FeedWanted) -> None:
-        # Exclusive: a page for a filter typed over is not worth finishing.
-        self.work("feed", partial(self.gateway.load_feed, message.query), exclusive=True)
-
-    def on_feed_loaded(self, message: FeedLoaded) -> None:
-        for feed in self.feeds():
-            feed.show_feed(message)
-
-    def on_show_in_list(self, message: ShowInList) -> None:
-        while self.screen is not self.main and len(self.screen_stack) > 1:
-            self.pop_screen()
-        if not self.main.reveal(message.integration_id):
-            # tell() makes the id (data) safe to show.
-            self.tell(
-                Notice(f"{message.integration_id} is not in the list yet.", "Not shown", "warning")
-            )
-
     # -- other keys ---------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
@@ -580,10 +522,11 @@ def run_app(
     headless: bool = False,
     preload: Preload | None = None,
     actor: str | None = None,
+    bell: bool = False,
 ) -> int:
     """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
     its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests).
-    ``store``, ``preload`` and ``actor``: see :class:`SyncwatchApp`."""
+    ``store``, ``preload``, ``actor`` and ``bell``: see :class:`SyncwatchApp`."""
     app = SyncwatchApp(
         store,
         clock,
@@ -592,6 +535,7 @@ def run_app(
         demo=demo,
         preload=preload,
         actor=actor,
+        bell=bell,
     )
     app.run(headless=headless)
     code = app.return_code

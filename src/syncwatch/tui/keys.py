@@ -322,6 +322,14 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "Demo: run the simulated clock slower",
         command="Demo: slower",
     ),
+    Key(
+        "m",
+        "toggle_mute",
+        "Mute",
+        "Mute or unmute state-change notifications (marks, title and bell stay)",
+        show=False,
+        command="Mute or unmute state-change notifications",
+    ),
     Key("g", "refresh_now", "Refresh", "Run an evaluation pass now", command="Evaluate now"),
     Key(
         "E",

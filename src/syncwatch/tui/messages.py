@@ -199,3 +199,12 @@ class LogsWanted(Message):
         super().__init__()
         self.integration_id = integration_id
         self.sync_id = sync_id
+
+
+class IntegrationLooked(Message):
+    """The operator looked at an integration (the cursor moved onto it): its unseen mark
+    goes (see :mod:`syncwatch.tui.attention`)."""
+
+    def __init__(self, integration_id: str) -> None:
+        super().__init__()
+        self.integration_id = integration_id

@@ -80,6 +80,9 @@ class Model:
     #: While the rows are still loading: how many integrations there are (None: every row
     #: is loaded, or nothing is known yet; see :attr:`loaded`).
     expected: int | None = None
+    #: Integrations whose state changed (worth attention) since the operator last looked at
+    #: them (:meth:`look`); the list marks them. Updated in place: the list holds this set.
+    unseen: set[str] = field(default_factory=set)
 
     @property
     def loading(self) -> tuple[int, int] | None:
@@ -179,6 +182,7 @@ class Model:
             removed = self.rows.keys() - {row.id for row in batch}
             for iid in removed:
                 counts[self.rows.pop(iid).state] -= 1
+            self.unseen.difference_update(removed)
         for row in batch:
             old = self.rows.get(row.id)
             if old is not None and old.revision > row.revision:
@@ -228,6 +232,17 @@ class Model:
         if mark is None or change.new.state is None:
             return False
         return silenced(mark.ack, mark.snooze, change.old.state, change.new.state, self.now)
+
+    def mark_unseen(self, ids: Iterable[str]) -> None:
+        """``ids`` changed state while the operator may not have been looking."""
+        self.unseen.update(ids)
+
+    def look(self, integration_id: str) -> bool:
+        """The operator looked at ``integration_id``; True if it was marked unseen."""
+        if integration_id in self.unseen:
+            self.unseen.discard(integration_id)
+            return True
+        return False
 
     def take_recent(
         self,

@@ -66,8 +66,11 @@ def notification_severity(state: IntegrationState) -> Severity:
 # --------------------------------------------------------------------------- state changes
 
 
-def state_changes(changes: Sequence[StateChange], folded: Container[str] = ()) -> list[Notice]:
-    """One notice per state change, or one summary when many change at once.
+def state_changes(
+    changes: Sequence[StateChange], folded: Container[str] = (), *, summary: bool = False
+) -> list[Notice]:
+    """One notice per state change, or one summary when many change at once (``summary``:
+    when more than one changed, as at the end of a burst).
 
     ``folded``: integrations in a tool's outage; their changes are told by the outage's
     one notice (:func:`outage_started`), not one by one.
@@ -75,7 +78,7 @@ def state_changes(changes: Sequence[StateChange], folded: Container[str] = ()) -
     changes = [c for c in changes if c.new.id not in folded]
     if not changes:
         return []
-    if len(changes) <= NOTIFY_ONE_BY_ONE:
+    if len(changes) == 1 or (not summary and len(changes) <= NOTIFY_ONE_BY_ONE):
         notices = []
         for old, new in changes:
             assert new.state is not None
@@ -217,6 +220,17 @@ def paused(clock: Clock) -> Notice:
 def resumed(clock: Clock) -> Notice:
     simulated = isinstance(clock, SimulatedClock)
     return Notice("Demo resumed." if simulated else "Live refresh resumed.", timeout=3)
+
+
+def muted(on: bool) -> Notice:
+    """State-change notifications muted (``m``) or back."""
+    if on:
+        text = (
+            "State-change notifications muted (m unmutes). Changed rows are still marked •, "
+            "and the window title still counts the failing ones."
+        )
+        return Notice(text, "Muted", timeout=4)
+    return Notice("State-change notifications back on.", "Unmuted", timeout=3)
 
 
 def clock_speed(speed: float) -> Notice:

@@ -30,7 +30,7 @@ from syncwatch.rows import IntegrationRow
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
-from syncwatch.tui.messages import OpenIntegration
+from syncwatch.tui.messages import IntegrationLooked, OpenIntegration
 from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.screens.feed import ActivityWanted
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
@@ -77,6 +77,8 @@ class MainScreen(Screen[None]):
         self.interval = interval
         self.ready = False
         self._bindings_signature: tuple[bool, ...] = ()
+        #: The integration the cursor last moved onto (see :meth:`_cursor_moved`).
+        self._looked_at: str | None = None
         self._outages: tuple[tuple[Outage, ...], datetime] | None = None
         self._preview_key: tuple[object, ...] = ()
         self._facts_cache: dict[
@@ -112,6 +114,7 @@ class MainScreen(Screen[None]):
         lst.kombo = self.model.kombo
         lst.recent = self.model.recent
         lst.attention = self.model.attention
+        lst.unseen = self.model.unseen
         lst.set_rows(self.model.rows.values())
         lst.focus()
         # What the list shows changed: the status line says so (after the list's own watcher).
@@ -271,6 +274,18 @@ class MainScreen(Screen[None]):
     def _cursor_moved(self) -> None:
         self.update_preview()
         self.sync_bindings()
+        # Moving onto an integration is looking at it (its unseen mark goes); the row under
+        # a cursor that stays put changing state is not (the operator may be elsewhere).
+        row = self.integration_list.cursor_row
+        if row is not None and row.id != self._looked_at:
+            self._looked_at = row.id
+            if row.id in self.model.unseen:
+                self.app.post_message(IntegrationLooked(row.id))
+
+    def show_looked(self) -> None:
+        """An unseen mark went (the operator looked at its integration)."""
+        if self.ready:
+            self.integration_list.refresh()
 
     # -- what actions apply to ----------------------------------------------------------
 

@@ -10,7 +10,7 @@ cell drawing (``line_list``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -147,6 +147,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
+#: The glyph before a row whose state changed since the operator last looked at it (in the
+#: mark column's second cell, in the new state's colour; see docs/attention.md).
+UNSEEN_MARK = "•"
 #: The list's settings of what it shows and how (reactives of :class:`IntegrationList`).
 LIST_VIEW = ("sort_key", "sort_reverse", "filter_text", "state_filter", "show_deleted", "group_by")
 #: What the grouping key cycles through (None: not grouped).
@@ -214,6 +217,9 @@ class IntegrationList(LineList[ListItem]):
         super().__init__(id=id)
         self.rows: dict[str, IntegrationRow] = {}
         self.marks: set[str] = set()
+        #: Integrations whose state changed since the operator last looked (the model's
+        #: set, updated in place; the app repaints the list when it changes).
+        self.unseen: Container[str] = frozenset()
         self.now: datetime = datetime.now(UTC)
         #: The shown rows in ascending sort order (the screen shows this, or it reversed).
         self._shown: SortedRows[IntegrationRow] = SortedRows()
@@ -671,7 +677,7 @@ class IntegrationList(LineList[ListItem]):
             return None  # its marks change with its members': drawn every time (a few lines)
         recent = self.recent.get(item.id) if self.recent else None
         attention = self.attention.get(item.id) if self.attention else None
-        return (item.id, item.id in self.marks, recent, attention)
+        return (item.id, item.id in self.marks, item.id in self.unseen, recent, attention)
 
     def next_change_of(self, row: IntegrationRow) -> NextChange | None:
         """The rule coming for ``row`` (worked out once per version of the row)."""
@@ -705,7 +711,14 @@ class IntegrationList(LineList[ListItem]):
         muted = self.style_for("$text-muted")
         marked = row.id in self.marks
         mark_style = base + self.style_for("$accent") + _BOLD
-        segments = [Segment("* " if marked else "  ", mark_style)]
+        if row.id in self.unseen:
+            state = row.state.value if row.state is not None else "$text"
+            segments = [
+                Segment("*" if marked else " ", mark_style),
+                Segment(UNSEEN_MARK, base + self.style_for(state) + _BOLD),
+            ]
+        else:
+            segments = [Segment("* " if marked else "  ", mark_style)]
         deleted = _DELETED if row.deleted else None
         gap = Segment(" " * GAP, base)
         kombo = self.kombo.get(row.id) if self.kombo else None
