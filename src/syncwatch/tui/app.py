@@ -36,7 +36,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from syncwatch.actions import Action
+from syncwatch.actions import Action, credentials_failing
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
@@ -69,7 +69,7 @@ from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.as_of import AsOfLoaded, AsOfScreen, AsOfWanted
-from syncwatch.tui.screens.confirm import ConfirmDelete
+from syncwatch.tui.screens.confirm import ConfirmCredentials, ConfirmDelete, ConfirmQuit
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
 from syncwatch.tui.screens.feed import (
@@ -390,6 +390,19 @@ class SyncwatchApp(KomboRequests, App[int]):
 
             self.push_screen(ConfirmDelete(allowed, len(targets) - len(allowed)), confirmed)
             return
+        if action is Action.UPDATE_CREDENTIALS:
+            allowed = self.gate.allowed_targets(action, targets)
+            not_auth = [r for r in allowed if not credentials_failing(r)]
+            if not_auth:
+                # It would hide their failure (Active until the next sync): ask first.
+                def go_ahead(ok: bool | None) -> None:
+                    if ok:
+                        self.perform(action, ids)
+                    else:
+                        self.tell(notices.action_cancelled(action))
+
+                self.push_screen(ConfirmCredentials(allowed, not_auth), go_ahead)
+                return
         self.perform(action, ids)
 
     def perform(self, action: Action, ids: list[str]) -> None:
@@ -544,6 +557,25 @@ class SyncwatchApp(KomboRequests, App[int]):
             self.clock.set_speed(min(max(self.clock.speed * factor, 60.0), 86400.0))
             self.update_header()
             self.tell(notices.clock_speed(self.clock.speed))
+
+    def in_flight(self) -> int:
+        """How many operator actions and Kombo requests are running (their workers)."""
+        live = (WorkerState.PENDING, WorkerState.RUNNING)
+        return sum(1 for w in self.workers if w.group == "action" and w.state in live)
+
+    def action_quit_asking(self) -> None:
+        """``q``: quit, asking first only while an action or a Kombo request is in flight
+        (quitting then would leave it unfinished, its result unseen)."""
+        running = self.in_flight()
+        if not running:
+            self.exit()
+            return
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(running), answered)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

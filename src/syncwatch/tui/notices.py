@@ -167,7 +167,12 @@ def asking_kombo(action: Action, ids: Sequence[str]) -> Notice:
 
 
 def delete_cancelled() -> Notice:
-    return Notice("Delete cancelled; nothing changed.", timeout=3)
+    return action_cancelled(Action.DELETE)
+
+
+def action_cancelled(action: Action) -> Notice:
+    """Said when a confirmation was cancelled."""
+    return Notice(f"{action.label} cancelled; nothing changed.", timeout=3)
 
 
 def kombo_off(error: str) -> Notice:

@@ -236,6 +236,8 @@ class IntegrationList(LineList[ListItem]):
         self._cursor_group: str | None = None
         self._group_at: dict[str, int] = {}
         self._row_at: dict[str, int] = {}
+        #: The view or filter changed: the next showing puts the cursor on the top row.
+        self._to_top = False
         #: The groups' counts, kept until the rows change (None: to be worked out).
         self._counts: GroupCounts | None = None
 
@@ -334,6 +336,12 @@ class IntegrationList(LineList[ListItem]):
         if self.group_by is not None:
             self._show_grouped(self.group_by)
             return
+        if self._to_top:
+            self._to_top = False
+            self._cursor_id = None
+            self.set_items(_Reversed(self._shown) if self.sort_reverse else self._shown, 0)
+            self._cursor_id = self.cursor_row.id if self.cursor_row else None
+            return
         items: Sequence[IntegrationRow] = (
             _Reversed(self._shown) if self.sort_reverse else self._shown
         )
@@ -354,7 +362,11 @@ class IntegrationList(LineList[ListItem]):
         items, group_at, row_at = build_groups(counts, shown, self._open[by])
         self._group_at, self._row_at = group_at, row_at
         cursor: int | None = None
-        if self._cursor_group is not None:
+        if self._to_top:
+            self._to_top = False
+            self._cursor_group = self._cursor_id = None
+            cursor = 0
+        elif self._cursor_group is not None:
             cursor = group_at.get(self._cursor_group)
         elif self._cursor_id is not None:
             cursor = row_at.get(self._cursor_id)
@@ -579,6 +591,45 @@ class IntegrationList(LineList[ListItem]):
         self.marks.clear()
         self.refresh()
 
+    def mark_all_shown(self) -> int:
+        """Mark every integration the view and the filter let through (the members of
+        closed groups too); how many are marked now."""
+        self.marks.update(row.id for row in self._shown)
+        self.refresh()
+        return len(self.marks)
+
+    def jump_to_attention(self, step: int) -> IntegrationRow | None:
+        """Move the cursor to the next (``step`` 1) or previous (-1) integration shown that
+        needs attention (:attr:`IntegrationState.needs_attention`), wrapping around the
+        list; None (the cursor stays) when none shown does. Grouped, closed groups are
+        opened for it."""
+        rows: Sequence[IntegrationRow] = (
+            _Reversed(self._shown) if self.sort_reverse else self._shown
+        )
+        count = len(rows)
+        if not count:
+            return None
+        here = self.cursor_row
+        at = self.shown_position(here.id) if here is not None else None
+        start = (-1 if step > 0 else 0) if at is None else at
+        for n in range(1, count + 1):
+            row = rows[(start + step * n) % count]
+            if row.state is not None and row.state.needs_attention:
+                if row is here:
+                    return row  # the only one: the cursor is on it already
+                self.select_id(row.id)
+                return row
+        return None
+
+    def shown_position(self, integration_id: str) -> int | None:
+        """Where ``integration_id`` is among the shown rows in list order (grouped too,
+        group rows not counted), or None (O(log N))."""
+        row = self.rows.get(integration_id)
+        if row is None or not self.matches(row):
+            return None
+        at = self._shown.position_of(self._sort_tuple(row))
+        return None if at is None else self._display(at)
+
     def sort_by(self, key: str, reverse: bool = False) -> None:
         """Sort by the column ``key`` (reversed or not), keeping the cursor."""
         self.set_reactive(IntegrationList.sort_reverse, reverse)
@@ -602,14 +653,20 @@ class IntegrationList(LineList[ListItem]):
     def validate_filter_text(self, text: str) -> str:
         return text.strip()
 
+    # A new view or filter puts the cursor on the top row (the worst, sorted by state), not
+    # where the old view had it (docs/keys.md).
+
     def watch_filter_text(self, old: str, text: str) -> None:
         # Typing more of the text only looks at the rows still shown.
+        self._to_top = True
         self.refilter(narrower=bool(old) and old.casefold() in text.casefold())
 
     def watch_state_filter(self) -> None:
+        self._to_top = True
         self.refilter()
 
     def watch_show_deleted(self) -> None:
+        self._to_top = True
         self.refilter()
 
     # -- layout and painting ------------------------------------------------------------
