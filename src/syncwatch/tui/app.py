@@ -36,7 +36,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from syncwatch.actions import Action, credentials_failing
+from syncwatch.actions import Action
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
@@ -69,7 +69,7 @@ from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.as_of import AsOfLoaded, AsOfScreen, AsOfWanted
-from syncwatch.tui.screens.confirm import ConfirmCredentials, ConfirmDelete, ConfirmQuit
+from syncwatch.tui.screens.confirm import ConfirmQuit, confirmation
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
 from syncwatch.tui.screens.feed import (
@@ -379,31 +379,19 @@ class SyncwatchApp(KomboRequests, App[int]):
             self.action_explain(name)
             return
         ids = [r.id for r in targets]
-        if action is Action.DELETE:
-            allowed = self.gate.allowed_targets(action, targets)
-
-            def confirmed(ok: bool | None) -> None:
-                if ok:
-                    self.perform(action, ids)
-                else:
-                    self.tell(notices.delete_cancelled())
-
-            self.push_screen(ConfirmDelete(allowed, len(targets) - len(allowed)), confirmed)
+        # Delete, and credentials that are not what fails, ask first (confirm.py says why).
+        dialog = confirmation(action, targets, self.gate.allowed_targets(action, targets))
+        if dialog is None:
+            self.perform(action, ids)
             return
-        if action is Action.UPDATE_CREDENTIALS:
-            allowed = self.gate.allowed_targets(action, targets)
-            not_auth = [r for r in allowed if not credentials_failing(r)]
-            if not_auth:
-                # It would hide their failure (Active until the next sync): ask first.
-                def go_ahead(ok: bool | None) -> None:
-                    if ok:
-                        self.perform(action, ids)
-                    else:
-                        self.tell(notices.action_cancelled(action))
 
-                self.push_screen(ConfirmCredentials(allowed, not_auth), go_ahead)
-                return
-        self.perform(action, ids)
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.perform(action, ids)
+            else:
+                self.tell(notices.action_cancelled(action))
+
+        self.push_screen(dialog, confirmed)
 
     def perform(self, action: Action, ids: list[str]) -> None:
         """Apply ``action`` in a worker; when it goes to Kombo first, say so meanwhile."""
@@ -567,15 +555,10 @@ class SyncwatchApp(KomboRequests, App[int]):
         """``q``: quit, asking first only while an action or a Kombo request is in flight
         (quitting then would leave it unfinished, its result unseen)."""
         running = self.in_flight()
-        if not running:
+        if running:
+            self.push_screen(ConfirmQuit(running), lambda ok: self.exit() if ok else None)
+        else:
             self.exit()
-            return
-
-        def answered(ok: bool | None) -> None:
-            if ok:
-                self.exit()
-
-        self.push_screen(ConfirmQuit(running), answered)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

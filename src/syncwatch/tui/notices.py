@@ -166,10 +166,6 @@ def asking_kombo(action: Action, ids: Sequence[str]) -> Notice:
     return Notice(text, action.label, timeout=3)
 
 
-def delete_cancelled() -> Notice:
-    return action_cancelled(Action.DELETE)
-
-
 def action_cancelled(action: Action) -> Notice:
     """Said when a confirmation was cancelled."""
     return Notice(f"{action.label} cancelled; nothing changed.", timeout=3)

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from syncwatch.actions import Action
+from syncwatch.actions import Action, credentials_failing
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import IntegrationState
@@ -198,3 +198,19 @@ class ConfirmQuit(ConfirmDialog):
             "notification, or quit anyway."
         )
         return text
+
+
+def confirmation(
+    action: Action, targets: list[IntegrationRow], allowed: list[IntegrationRow]
+) -> ConfirmDialog | None:
+    """The dialog ``action`` on ``targets`` asks first (None: none, it goes ahead);
+    ``allowed``: the targets the action is allowed for. Delete always asks; update
+    credentials asks when any of them does not fail on its credentials (it would show them
+    Active until the next sync and fix nothing)."""
+    if action is Action.DELETE:
+        return ConfirmDelete(allowed, len(targets) - len(allowed))
+    if action is Action.UPDATE_CREDENTIALS:
+        not_auth = [r for r in allowed if not credentials_failing(r)]
+        if not_auth:
+            return ConfirmCredentials(allowed, not_auth)
+    return None
