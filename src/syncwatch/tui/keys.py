@@ -124,7 +124,7 @@ LIST_KEYS: tuple[Key, ...] = (
         "n",
         "next_attention",
         "Next attention",
-        "The next integration needing attention (worse than Active; wraps around)",
+        "The next integration needing attention (not Active, Inactive or Deleted; wraps)",
         show=False,
         command="Next integration needing attention",
     ),
