@@ -28,6 +28,7 @@ from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.keys import ACTION_KEYS, HELP_NOTES
 from syncwatch.tui.screens.confirm import ConfirmCredentials, ConfirmDelete, ConfirmQuit
+from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
 from syncwatch.tui.widgets.footer import KeyFooter
@@ -274,6 +275,12 @@ async def test_y_copies_the_highlighted_id(store: Store, clock: FixedClock) -> N
         await pilot.press("y")
         assert app.clipboard == "ashby:quill"
         assert "Id copied: ashby:quill" in note_text(app)
+        await select(app, "greenhouse:orchid")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IntegrationScreen)
+        await pilot.press("y")  # in the drill-down: its integration's
+        assert app.clipboard == "greenhouse:orchid"
 
 
 async def test_m_marks_every_row_shown_and_M_clears_them(store: Store, clock: FixedClock) -> None:

@@ -140,7 +140,8 @@ LIST_KEYS: tuple[Key, ...] = (
         "y",
         "copy_id",
         "Copy id",
-        "Copy the highlighted integration's id to the clipboard (OSC 52)",
+        "Copy the highlighted integration's id (in the drill-down: its own) to the clipboard "
+        "(OSC 52)",
         show=False,
         command="Copy the integration's id",
     ),
@@ -286,6 +287,14 @@ DETAIL_KEYS: tuple[Key, ...] = (
         "Copy the selected sync's Kombo log URL to the clipboard",
         show=False,
         command="Copy the sync's Kombo log URL",
+    ),
+    Key(
+        "y",
+        "copy_id",
+        "Copy id",
+        "Copy this integration's id to the clipboard (OSC 52)",
+        show=False,
+        command="Copy the integration's id",
     ),
 )
 

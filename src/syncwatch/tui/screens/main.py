@@ -345,9 +345,7 @@ class MainScreen(Screen[None]):
         if row is None:
             self.notify("No integration is highlighted.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(row.id)
-        notice = browser.copied_notice(safe_text(row.id), "Id copied", in_browser=self.app.is_web)
-        self.notify(notice.message, title=notice.title, timeout=notice.timeout, markup=False)
+        browser.copy_and_tell(self.app, row.id, "Id copied")
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
