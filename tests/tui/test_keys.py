@@ -299,6 +299,26 @@ async def test_m_marks_every_row_shown_and_M_clears_them(store: Store, clock: Fi
         assert not the_list(app).marks
 
 
+async def test_grouped_m_marks_the_closed_groups_members_and_n_opens_a_group(
+    store: Store, clock: FixedClock
+) -> None:
+    app = make_app(store, clock)
+    async with run(app, SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")  # by tool: every group closed, no integration row shown
+        assert the_list(app).cursor_row is None
+        await pilot.press("m")
+        assert the_list(app).marks == set(SHOWN)
+        await pilot.press("n")  # from a group's row: the first needing attention
+        assert cursor_id(app) == ATTENTION[0]
+        await pilot.press("N")  # back over the top, its group opened
+        assert cursor_id(app) == ATTENTION[-1]
+        await pilot.press("G")  # the last group's row (Active): n wraps to the top
+        assert the_list(app).cursor_row is None
+        await pilot.press("n")
+        assert cursor_id(app) == ATTENTION[0]
+
+
 # --------------------------------------------------------------------------- dialogs
 
 

@@ -610,8 +610,11 @@ class IntegrationList(LineList[ListItem]):
         if not count:
             return None
         here = self.cursor_row
-        at = self.shown_position(here.id) if here is not None else None
-        start = (-1 if step > 0 else 0) if at is None else at
+        if self.group_by is None:
+            at = self.shown_position(here.id) if here is not None else None
+            start = (-1 if step > 0 else 0) if at is None else at
+        else:
+            rows, start = self._grouped_order(rows, step)
         for n in range(1, count + 1):
             row = rows[(start + step * n) % count]
             if row.state is not None and row.state.needs_attention:
@@ -620,6 +623,27 @@ class IntegrationList(LineList[ListItem]):
                 self.select_id(row.id)
                 return row
         return None
+
+    def _grouped_order(
+        self, rows: Sequence[IntegrationRow], step: int
+    ) -> tuple[list[IntegrationRow], int]:
+        """Grouped: the shown rows in the order the groups show them (open or closed), and
+        where a jump from the cursor starts in it (O(N log N), on a key press)."""
+        by, group_line = self.group_by, self._group_at
+        assert by is not None
+        last = len(self.items)
+
+        def group_of(row: IntegrationRow) -> str:
+            return str(getattr(row, by.value))
+
+        ordered = sorted(rows, key=lambda r: group_line.get(group_of(r), last))
+        here, group = self.cursor_row, self.cursor_group
+        for n, row in enumerate(ordered):
+            if here is not None and row.id == here.id:
+                return ordered, n
+            if here is None and group is not None and group_of(row) == group.key:
+                return ordered, n - 1 if step > 0 else n  # from a group's row: its members
+        return ordered, -1 if step > 0 else 0
 
     def shown_position(self, integration_id: str) -> int | None:
         """Where ``integration_id`` is among the shown rows in list order (grouped too,
