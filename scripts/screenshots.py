@@ -126,7 +126,7 @@ def kombo_reports(store: Store, target: str) -> None:
 
 async def kombo_drill_down(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     kombo_reports(app.gateway.store, failing_integration(app.gateway.store))
-    await pilot.press("g")  # a pass brings the change in
+    await pilot.press("ctrl+r")  # a pass brings the change in
     await settle(pilot)
     await drill_down(pilot, app)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from syncwatch.clock import to_utc
 from syncwatch.evaluator import OPERATOR_INACTIVE_REASON
 from syncwatch.rows import IntegrationRow, Transition
-from syncwatch.states import IntegrationState, QaStatus
+from syncwatch.states import IntegrationState, QaStatus, SyncState
 from syncwatch.timefmt import fmt_time
 
 if TYPE_CHECKING:
@@ -44,6 +44,12 @@ class Action(StrEnum):
     def description(self) -> str:
         return _DESCRIPTIONS[self]
 
+    @property
+    def help(self) -> str:
+        """The command line's help: the action's one name, then what it does."""
+        text = _DESCRIPTIONS[self]
+        return f"{_TITLES[self]}: {text[:1].lower()}{text[1:]}"
+
 
 _TITLES = {
     Action.REACTIVATE: "Reactivate",
@@ -56,8 +62,8 @@ _TITLES = {
 _DESCRIPTIONS = {
     Action.REACTIVATE: "Enable automatic syncs again (counts as activity)",
     Action.DEACTIVATE: "Stop automatic syncs (set inactive by an operator)",
-    Action.RELEASE_QA: "Release the integration from its quality-assurance hold",
-    Action.UPDATE_CREDENTIALS: "Record new credentials: clears invalid credentials, resumes syncs",
+    Action.RELEASE_QA: "End the quality-assurance hold its first sync's issues put it on",
+    Action.UPDATE_CREDENTIALS: "Record new credentials (clears invalid credentials, resumes syncs)",
     Action.CONFIGURE_FILTERS: "Mark filters as configured so syncing can start",
     Action.DELETE: "Delete the integration; its data is purged 14 days later",
 }
@@ -70,6 +76,30 @@ NEXT_ACTION: dict[IntegrationState, Action] = {
     IntegrationState.SETUP: Action.CONFIGURE_FILTERS,
     IntegrationState.INACTIVE: Action.REACTIVATE,
 }
+
+
+#: The states that are about authentication: updating the credentials is their fix.
+AUTH_STATES = frozenset(
+    {IntegrationState.AUTHENTICATION_FAILING, IntegrationState.CREDENTIALS_INVALID}
+)
+
+
+def credentials_failing(row: IntegrationRow) -> bool:
+    """Whether the credentials do not work, whatever state shows first (a QA hold of a
+    first sync that failed on authentication, Inactive): invalid, or the last sync failed
+    on authentication after the last credentials update.
+
+    When this is False, *update credentials* fixes nothing: it only makes the evaluator
+    count syncs from now on, so a state that comes from the last sync (Failing, Warnings)
+    shows Active until the next sync. The UI asks first then (docs/keys.md)."""
+    if row.state in AUTH_STATES or row.credentials_invalid_at is not None:
+        return True
+    ended = row.last_sync_ended_at
+    return (
+        row.last_sync_state is SyncState.AUTHENTICATION_FAILED
+        and ended is not None
+        and (row.credentials_updated_at is None or ended > row.credentials_updated_at)
+    )
 
 
 class ActionRefused(Exception):

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from syncwatch.rows import IntegrationRow
-from syncwatch.states import IntegrationState, SyncState
+from syncwatch.states import IntegrationState
 
 __all__ = [
     "AUDIT_NAMES",
@@ -117,17 +117,10 @@ def _deleted(row: IntegrationRow, now: datetime | None) -> bool:
 
 
 def _credentials_failing(row: IntegrationRow) -> bool:
-    """Whether the credentials do not work, whatever state shows first (a QA hold of a
-    first sync that failed on authentication, Inactive): invalid, or the last sync failed
-    on authentication after the last credentials update."""
-    if row.state in LINK_STATES or row.credentials_invalid_at is not None:
-        return True
-    ended = row.last_sync_ended_at
-    return (
-        row.last_sync_state is SyncState.AUTHENTICATION_FAILED
-        and ended is not None
-        and (row.credentials_updated_at is None or ended > row.credentials_updated_at)
-    )
+    """Whether the credentials do not work (:func:`syncwatch.actions.credentials_failing`)."""
+    from syncwatch.actions import credentials_failing
+
+    return credentials_failing(row)
 
 
 def why_no_link(row: IntegrationRow, now: datetime | None = None) -> str | None:

@@ -231,7 +231,7 @@ async def test_an_integration_gone_from_kombo_is_flagged(
             pull, store, settings, NOW, ids=["personio:acme", "greenhouse:orchid"], sleep=no_wait
         )
         assert {i.integration_id: i.outcome for i in report.items}["personio:acme"] == "gone"
-        await pilot.press("g")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert "gone" not in row_text(app, "greenhouse:orchid")
         assert "gone" in row_text(app, "personio:acme")  # (the cursor stays on it)

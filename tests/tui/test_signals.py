@@ -236,14 +236,14 @@ async def test_m_mutes_state_change_notifications_but_not_the_marks_or_title(
     app = make_app(store, clock)
     async with run(app, SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("m")
+        await pilot.press("exclamation_mark")
         assert any(n.title == "Muted" for n in notifications(app))
         acme_fails(store)
         await refresh(pilot)
         assert state_notes(app) == []
         assert line_of(app, "personio:acme")[1] == UNSEEN_MARK
         assert app.terminal_title.last == "syncwatch ✖2 ◆1"
-        await pilot.press("m")
+        await pilot.press("exclamation_mark")
         assert any(n.title == "Unmuted" for n in notifications(app))
         perform(store, Action.DEACTIVATE, "personio:acme", NOW, actor="test")
         await refresh(pilot)

@@ -33,10 +33,11 @@ from syncwatch.kombo.apply import receive_event
 from syncwatch.kombo.events import parse_event
 from syncwatch.states import IntegrationState, SyncState
 from syncwatch.tui.app import SyncwatchApp
-from syncwatch.tui.screens.confirm import ConfirmDelete
+from syncwatch.tui.screens.confirm import ConfirmCredentials, ConfirmDelete
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
+from syncwatch.tui.widgets.integration_list import IntegrationList
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WIDE = (160, 45)
@@ -183,6 +184,23 @@ def test_delete_confirmation(
         assert isinstance(app.screen, ConfirmDelete)
 
     assert snap_compare(app, terminal_size=WIDE, run_before=prepare(app, delete))
+
+
+def test_credentials_confirmation_at_80_columns(
+    snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp], store: Store
+) -> None:
+    """``c`` on a Workday integration failing because the tool is down: the dialog says it
+    is not about authentication, what updating would do, and fits 80x24."""
+    app = make_app()
+    target = failing_workday(store)
+
+    async def update(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+        assert app.main.query_one(IntegrationList).select_id(target)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmCredentials)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=prepare(app, update))
 
 
 def test_help_screen(snap_compare: SnapCompare, make_app: Callable[..., SyncwatchApp]) -> None:

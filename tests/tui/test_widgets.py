@@ -41,7 +41,9 @@ async def test_drill_down_footer_fits_160_columns(store: Store, clock: FixedCloc
         assert isinstance(app.screen, IntegrationScreen)
         text = footer_text(app)
         assert len(text) <= 160
-        for words in ("esc Back", "e Warn+err", "r Reactivate", "p Pause", "g Refresh", "? Help"):
+        # The actions' full names (docs/keys.md) leave no room for pause and refresh here
+        # at 160 columns; which keys the footer keeps is issue 15 item 5's (help always).
+        for words in ("esc Back", "e Warn+err", "r Reactivate", "a Release from QA", "? Help"):
             assert words in text, words
 
 

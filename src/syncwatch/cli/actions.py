@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 #: The actions' command names and their help, in the order ``--help`` lists them
 #: (``syncwatch.actions`` is light: the store is imported when an action runs).
-ACTION_HELP = {action.value: action.description for action in Action}
+ACTION_HELP = {action.value: action.help for action in Action}
 #: The actions that change Kombo too when remote actions are on (unless ``--local``).
 _REMOTE_CAPABLE = ("reactivate", "deactivate", "delete")
 
@@ -63,7 +63,7 @@ def operator_of(args: argparse.Namespace) -> str:
 def add_action_parsers(sub: Subcommands) -> None:
     """One command per action, each taking one or more ids."""
     for name, description in ACTION_HELP.items():
-        p = sub.add_parser(name, help=description)
+        p = sub.add_parser(name, help=description, description=description)
         p.add_argument("ids", nargs="+", metavar="ID")
         if name == "delete":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -72,7 +72,7 @@ from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.as_of import AsOfScreen
-from syncwatch.tui.screens.confirm import ConfirmDelete
+from syncwatch.tui.screens.confirm import ConfirmQuit, confirmation
 from syncwatch.tui.screens.detail import IntegrationScreen
 from syncwatch.tui.screens.help import HelpScreen
 from syncwatch.tui.screens.main import MainScreen
@@ -365,18 +365,19 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
             self.action_explain(name)
             return
         ids = [r.id for r in targets]
-        if action is Action.DELETE:
-            allowed = self.gate.allowed_targets(action, targets)
-
-            def confirmed(ok: bool | None) -> None:
-                if ok:
-                    self.perform(action, ids)
-                else:
-                    self.tell(notices.delete_cancelled())
-
-            self.push_screen(ConfirmDelete(allowed, len(targets) - len(allowed)), confirmed)
+        # Delete, and credentials that are not what fails, ask first (confirm.py says why).
+        dialog = confirmation(action, targets, self.gate.allowed_targets(action, targets))
+        if dialog is None:
+            self.perform(action, ids)
             return
-        self.perform(action, ids)
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.perform(action, ids)
+            else:
+                self.tell(notices.action_cancelled(action))
+
+        self.push_screen(dialog, confirmed)
 
     def perform(self, action: Action, ids: list[str]) -> None:
         """Apply ``action`` in a worker; when it goes to Kombo first, say so meanwhile."""
@@ -505,6 +506,20 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
             self.clock.set_speed(min(max(self.clock.speed * factor, 60.0), 86400.0))
             self.update_header()
             self.tell(notices.clock_speed(self.clock.speed))
+
+    def in_flight(self) -> int:
+        """How many operator actions and Kombo requests are running (their workers)."""
+        live = (WorkerState.PENDING, WorkerState.RUNNING)
+        return sum(1 for w in self.workers if w.group == "action" and w.state in live)
+
+    def action_quit_asking(self) -> None:
+        """``q``: quit, asking first only while an action or a Kombo request is in flight
+        (quitting then would leave it unfinished, its result unseen)."""
+        running = self.in_flight()
+        if running:
+            self.push_screen(ConfirmQuit(running), lambda ok: self.exit() if ok else None)
+        else:
+            self.exit()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

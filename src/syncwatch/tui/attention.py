@@ -67,7 +67,7 @@ class Attention:
 
     #: Ring the terminal's bell on a change to a worse state (``--bell``; the preference).
     bell: bool = False
-    #: Notifications of state changes muted (``m``): marks, title and bell still work.
+    #: Notifications of state changes muted (``!``): marks, title and bell still work.
     muted: bool = False
     #: Rules silencing a change (acknowledged, snoozed ...): any one saying True silences.
     silences: list[SilenceRule] = field(default_factory=list)

@@ -38,7 +38,7 @@ class AttentionSignals:
 
     #: The window title (OSC 2); set before Textual's ``App.__init__`` picks the driver.
     terminal_title: TerminalTitle
-    #: What deserves the operator's attention, the bell and the mute (``m``).
+    #: What deserves the operator's attention, the bell and the mute (``!``).
     attention: Attention
 
     if TYPE_CHECKING:

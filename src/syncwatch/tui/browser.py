@@ -21,6 +21,7 @@ from typing import Any
 
 from textual.app import App
 
+from syncwatch.present import safe_text
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.notices import Notice
 
@@ -42,6 +43,14 @@ def copied_notice(text: str, title: str, *, in_browser: bool) -> Notice:
         title,
         timeout=COPY_NOTICE_S,
     )
+
+
+def copy_and_tell(app: App[Any], text: str, title: str) -> None:
+    """Copy ``text`` (data) through the terminal (OSC 52) and say so, showing it literally:
+    the one way ``u`` (a log URL) and ``y`` (an id) copy."""
+    app.copy_to_clipboard(text)
+    notice = copied_notice(safe_text(text), title, in_browser=app.is_web)
+    app.notify(notice.message, title=notice.title, timeout=notice.timeout, markup=False)
 
 
 def adapt(app: App[Any], gate: ActionGate) -> None:

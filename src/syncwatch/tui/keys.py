@@ -24,15 +24,9 @@ ACTION_KEYS: dict[Action, str] = {
     Action.DELETE: "d",
 }
 
-#: Short footer labels.
-ACTION_SHORT: dict[Action, str] = {
-    Action.REACTIVATE: "Reactivate",
-    Action.DEACTIVATE: "Deactivate",
-    Action.RELEASE_QA: "Approve",
-    Action.UPDATE_CREDENTIALS: "Credentials",
-    Action.CONFIGURE_FILTERS: "Filters",
-    Action.DELETE: "Delete",
-}
+#: Every operator action has one name (``Action.label``, the contract's: "Release from QA",
+#: never "Approve"): the footer, the help, the palette, the notifications, the CLI's help and
+#: the README all say it (docs/keys.md; tests/tui/test_keys.py checks the surfaces agree).
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +72,8 @@ CURSOR_KEYS: tuple[Key, ...] = (
     Key("down,j", "cursor_down", "Down", show=False),
     Key("pageup", "page_up", "Page up", show=False),
     Key("pagedown", "page_down", "Page down", show=False),
-    Key("home", "first", "First", show=False),
-    Key("end", "last", "Last", show=False),
+    Key("home,g", "first", "Top", "The first row (the worst, sorted by state)", show=False),
+    Key("end,G", "last", "Bottom", "The last row", show=False),
 )
 
 #: The integration list itself (grouped: a group's row opens and closes). Bound on the list
@@ -109,6 +103,47 @@ LIST_KEYS: tuple[Key, ...] = (
         "mark",
         "Mark",
         "Mark or unmark for a bulk action (a group's row: all it shows)",
+    ),
+    Key(
+        "m",
+        "mark_all",
+        "Mark all",
+        "Mark every integration the view and filter show (closed groups' too)",
+        show=False,
+        command="Mark every integration shown",
+    ),
+    Key(
+        "M",
+        "unmark_all",
+        "Unmark all",
+        "Clear every mark",
+        show=False,
+        command="Clear every mark",
+    ),
+    Key(
+        "n",
+        "next_attention",
+        "Next attention",
+        "The next integration needing attention (not Active, Inactive or Deleted; wraps)",
+        show=False,
+        command="Next integration needing attention",
+    ),
+    Key(
+        "N",
+        "previous_attention",
+        "Previous attention",
+        "The previous integration needing attention (wraps around)",
+        show=False,
+        command="Previous integration needing attention",
+    ),
+    Key(
+        "y",
+        "copy_id",
+        "Copy id",
+        "Copy the highlighted integration's id (in the drill-down: its own) to the clipboard "
+        "(OSC 52)",
+        show=False,
+        command="Copy the integration's id",
     ),
     Key(
         "slash",
@@ -177,7 +212,7 @@ OPERATOR_KEYS: tuple[Key, ...] = tuple(
     Key(
         key,
         f"op({action.value!r})",
-        ACTION_SHORT[action],
+        action.label,
         action.description,
         id=action.value,
         command=action.label,
@@ -278,6 +313,14 @@ DETAIL_KEYS: tuple[Key, ...] = (
         show=False,
         command="Copy the sync's Kombo log URL",
     ),
+    Key(
+        "y",
+        "copy_id",
+        "Copy id",
+        "Copy this integration's id to the clipboard (OSC 52)",
+        show=False,
+        command="Copy the integration's id",
+    ),
 )
 
 #: The activity feed (``w`` on the list).
@@ -323,14 +366,20 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         command="Demo: slower",
     ),
     Key(
-        "m",
+        "exclamation_mark",
         "toggle_mute",
         "Mute",
         "Mute or unmute state-change notifications (marks, title and bell stay)",
         show=False,
         command="Mute or unmute state-change notifications",
     ),
-    Key("g", "refresh_now", "Refresh", "Run an evaluation pass now", command="Evaluate now"),
+    Key(
+        "ctrl+r",
+        "refresh_now",
+        "Refresh",
+        "Run an evaluation pass now",
+        command="Refresh: run an evaluation pass now",
+    ),
     Key(
         "E",
         "errors",
@@ -340,7 +389,14 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         command="Errors by signature",
     ),
     Key("question_mark", "help", "Help", "Every key binding", command="Help: key bindings"),
-    Key("ctrl+q", "quit", "Quit", priority=True),
+    Key("ctrl+q", "quit", "Quit", "Quit now", priority=True),
+    Key(
+        "q",
+        "quit_asking",
+        "Quit",
+        "Quit (asks first only while an action or a Kombo request is in flight)",
+        show=False,
+    ),
 )
 
 #: Textual binds the command palette itself; listed so the help names it.
@@ -355,10 +411,12 @@ APP_KEYS: tuple[Key, ...] = (
     *GLOBAL_KEYS,
 )
 
-#: The help screen and the delete confirmation.
+#: The help screen and the confirmations (delete; credentials on a row not failing
+#: authentication).
 HELP_SCREEN_KEYS: tuple[Key, ...] = (Key("escape,q,question_mark", "close", "Close"),)
 CONFIRM_KEYS: tuple[Key, ...] = (
-    Key("escape", "cancel", "Cancel"),
+    Key("escape,n", "cancel", "Cancel", "Cancel: nothing changes"),
+    Key("y", "confirm", "Confirm", "Confirm: do it"),
     Key("left,right", "switch", "Switch button", show=False),
 )
 
@@ -392,6 +450,7 @@ HelpSection = tuple[str, Sequence[Key]]
 HELP_SECTIONS: tuple[HelpSection, ...] = (
     ("The list", (*LIST_KEYS, *GROUP_KEYS, *CURSOR_KEYS)),
     ("Operator actions (on the marked rows, or the highlighted one)", OPERATOR_KEYS),
+    ("Confirmations (delete; credentials on a row not failing authentication)", CONFIRM_KEYS),
     ("Kombo (with SYNCWATCH_KOMBO_REMOTE=1)", KOMBO_KEYS),
     ("On call: acknowledge and snooze (the highlighted integration)", ATTENTION_KEYS),
     ("Drill-down", DETAIL_KEYS),
@@ -403,7 +462,9 @@ HELP_SECTIONS: tuple[HelpSection, ...] = (
 
 HELP_NOTES = (
     "Greyed-out actions are not allowed for the highlighted integration; pressing one says why.\n"
-    "State sort puts the worst first. Marks (space) make actions apply to every marked row.\n"
+    "State sort puts the worst first; a new view or filter puts the cursor on the top row.\n"
+    "Marks (space; m: every row shown, M: none) make actions apply to every marked row.\n"
+    "Needing attention (n, N, the view): any state but Active, Inactive and Deleted.\n"
     "Grouped (b), a group's row counts its integrations per state (deleted ones left out); "
     "actions need an integration: mark the group (space) to act on all of it.\n"
     "Beside an organisation: gone = Kombo answered 404 (deleted there?); ⚑2 = 2 open Kombo "

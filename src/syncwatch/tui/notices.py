@@ -169,8 +169,9 @@ def asking_kombo(action: Action, ids: Sequence[str]) -> Notice:
     return Notice(text, action.label, timeout=3)
 
 
-def delete_cancelled() -> Notice:
-    return Notice("Delete cancelled; nothing changed.", timeout=3)
+def action_cancelled(action: Action) -> Notice:
+    """Said when a confirmation was cancelled."""
+    return Notice(f"{action.label} cancelled; nothing changed.", timeout=3)
 
 
 def kombo_off(error: str) -> Notice:
@@ -223,7 +224,7 @@ def resumed(clock: Clock) -> Notice:
 
 
 def muted(on: bool) -> Notice:
-    """State-change notifications muted (``m``) or back."""
+    """State-change notifications muted (``!``) or back."""
     if on:
         text = (
             "State-change notifications muted (m unmutes). Changed rows are still marked •, "

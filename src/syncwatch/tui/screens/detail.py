@@ -335,11 +335,12 @@ class IntegrationScreen(Screen[None]):
                 markup=False,
             )
             return
-        self.app.copy_to_clipboard(sync.log_url)
-        notice = browser.copied_notice(
-            safe_text(sync.log_url), "Log URL copied", in_browser=self.app.is_web
-        )
-        self.notify(notice.message, title=notice.title, timeout=notice.timeout, markup=False)
+        browser.copy_and_tell(self.app, sync.log_url, "Log URL copied")
+
+    def action_copy_id(self) -> None:
+        """Copy this integration's id (``y``, as on the list)."""
+        if self.integration_id:
+            browser.copy_and_tell(self.app, self.integration_id, "Id copied")
 
     def show_history(self) -> None:
         muted = colour_style(self.app, "$text-muted")

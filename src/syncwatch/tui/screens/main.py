@@ -27,6 +27,7 @@ from syncwatch.fleet import GroupBy
 from syncwatch.outages import Outage
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
+from syncwatch.tui import browser
 from syncwatch.tui.colours import colour_style, state_style
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
@@ -318,6 +319,53 @@ class MainScreen(Screen[None]):
     def action_mark(self) -> None:
         self.integration_list.toggle_mark()
         self.refresh_chrome()
+
+    def action_mark_all(self) -> None:
+        """Mark every integration shown (the view and the filter's, not only the screenful)."""
+        lst = self.integration_list
+        shown = lst.shown_count
+        if not shown:
+            self.notify("Nothing shown to mark.", severity="warning", timeout=3, markup=False)
+            return
+        total = lst.mark_all_shown()
+        self.refresh_chrome()
+        self.notify(
+            f"Marked {shown} shown integration(s); {total} marked in all. M clears the marks.",
+            timeout=3,
+            markup=False,
+        )
+
+    def action_unmark_all(self) -> None:
+        if self.integration_list.marks:
+            self.clear_marks()
+
+    def action_next_attention(self) -> None:
+        self.jump_to_attention(1)
+
+    def action_previous_attention(self) -> None:
+        self.jump_to_attention(-1)
+
+    def jump_to_attention(self, step: int) -> None:
+        """The cursor to the next or previous integration needing attention (wrapping);
+        says so when none shown needs it."""
+        lst = self.integration_list
+        if lst.jump_to_attention(step) is None:
+            self.notify(
+                f"No integration needs attention in this view ({lst.state_filter.value}"
+                f"{', filtered' if lst.filter_text else ''}).",
+                timeout=3,
+                markup=False,
+            )
+            return
+        self.refresh_chrome()
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted integration's id (OSC 52, as ``u`` copies a log URL)."""
+        row = self.integration_list.cursor_row
+        if row is None:
+            self.notify("No integration is highlighted.", severity="warning", markup=False)
+            return
+        browser.copy_and_tell(self.app, row.id, "Id copied")
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)

@@ -247,6 +247,8 @@ class IntegrationList(LineList[ListItem]):
         self._cursor_group: str | None = None
         self._group_at: dict[str, int] = {}
         self._row_at: dict[str, int] = {}
+        #: The view or filter changed: the next showing puts the cursor on the top row.
+        self._to_top = False
         #: The groups' counts, kept until the rows change (None: to be worked out).
         self._counts: GroupCounts | None = None
 
@@ -345,6 +347,12 @@ class IntegrationList(LineList[ListItem]):
         if self.group_by is not None:
             self._show_grouped(self.group_by)
             return
+        if self._to_top:
+            self._to_top = False
+            self._cursor_id = None
+            self.set_items(_Reversed(self._shown) if self.sort_reverse else self._shown, 0)
+            self._cursor_id = self.cursor_row.id if self.cursor_row else None
+            return
         items: Sequence[IntegrationRow] = (
             _Reversed(self._shown) if self.sort_reverse else self._shown
         )
@@ -365,7 +373,11 @@ class IntegrationList(LineList[ListItem]):
         items, group_at, row_at = build_groups(counts, shown, self._open[by])
         self._group_at, self._row_at = group_at, row_at
         cursor: int | None = None
-        if self._cursor_group is not None:
+        if self._to_top:
+            self._to_top = False
+            self._cursor_group = self._cursor_id = None
+            cursor = 0
+        elif self._cursor_group is not None:
             cursor = group_at.get(self._cursor_group)
         elif self._cursor_id is not None:
             cursor = row_at.get(self._cursor_id)
@@ -590,6 +602,69 @@ class IntegrationList(LineList[ListItem]):
         self.marks.clear()
         self.refresh()
 
+    def mark_all_shown(self) -> int:
+        """Mark every integration the view and the filter let through (the members of
+        closed groups too); how many are marked now."""
+        self.marks.update(row.id for row in self._shown)
+        self.refresh()
+        return len(self.marks)
+
+    def jump_to_attention(self, step: int) -> IntegrationRow | None:
+        """Move the cursor to the next (``step`` 1) or previous (-1) integration shown that
+        needs attention (:attr:`IntegrationState.needs_attention`), wrapping around the
+        list; None (the cursor stays) when none shown does. Grouped, closed groups are
+        opened for it."""
+        rows: Sequence[IntegrationRow] = (
+            _Reversed(self._shown) if self.sort_reverse else self._shown
+        )
+        count = len(rows)
+        if not count:
+            return None
+        here = self.cursor_row
+        if self.group_by is None:
+            at = self.shown_position(here.id) if here is not None else None
+            start = (-1 if step > 0 else 0) if at is None else at
+        else:
+            rows, start = self._grouped_order(rows, step)
+        for n in range(1, count + 1):
+            row = rows[(start + step * n) % count]
+            if row.state is not None and row.state.needs_attention:
+                if row is here:
+                    return row  # the only one: the cursor is on it already
+                self.select_id(row.id)
+                return row
+        return None
+
+    def _grouped_order(
+        self, rows: Sequence[IntegrationRow], step: int
+    ) -> tuple[list[IntegrationRow], int]:
+        """Grouped: the shown rows in the order the groups show them (open or closed), and
+        where a jump from the cursor starts in it (O(N log N), on a key press)."""
+        by, group_line = self.group_by, self._group_at
+        assert by is not None
+        last = len(self.items)
+
+        def group_of(row: IntegrationRow) -> str:
+            return str(getattr(row, by.value))
+
+        ordered = sorted(rows, key=lambda r: group_line.get(group_of(r), last))
+        here, group = self.cursor_row, self.cursor_group
+        for n, row in enumerate(ordered):
+            if here is not None and row.id == here.id:
+                return ordered, n
+            if here is None and group is not None and group_of(row) == group.key:
+                return ordered, n - 1 if step > 0 else n  # from a group's row: its members
+        return ordered, -1 if step > 0 else 0
+
+    def shown_position(self, integration_id: str) -> int | None:
+        """Where ``integration_id`` is among the shown rows in list order (grouped too,
+        group rows not counted), or None (O(log N))."""
+        row = self.rows.get(integration_id)
+        if row is None or not self.matches(row):
+            return None
+        at = self._shown.position_of(self._sort_tuple(row))
+        return None if at is None else self._display(at)
+
     def sort_by(self, key: str, reverse: bool = False) -> None:
         """Sort by the column ``key`` (reversed or not), keeping the cursor."""
         self.set_reactive(IntegrationList.sort_reverse, reverse)
@@ -613,14 +688,20 @@ class IntegrationList(LineList[ListItem]):
     def validate_filter_text(self, text: str) -> str:
         return text.strip()
 
+    # A new view or filter puts the cursor on the top row (the worst, sorted by state), not
+    # where the old view had it (docs/keys.md).
+
     def watch_filter_text(self, old: str, text: str) -> None:
         # Typing more of the text only looks at the rows still shown.
+        self._to_top = True
         self.refilter(narrower=bool(old) and old.casefold() in text.casefold())
 
     def watch_state_filter(self) -> None:
+        self._to_top = True
         self.refilter()
 
     def watch_show_deleted(self) -> None:
+        self._to_top = True
         self.refilter()
 
     # -- layout and painting ------------------------------------------------------------
