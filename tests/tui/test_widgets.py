@@ -54,11 +54,12 @@ async def test_narrow_footer_keeps_help_and_drops_whole_keys(
         text = footer_text(app)
         assert len(text) <= 80
         assert text.rstrip().endswith("? Help")
+        assert " Quit" in text
         assert "⏎ Open" in text
         assert "^p" not in text  # the palette goes first
 
 
-def test_fit_leaves_out_palette_then_quit_then_from_the_right() -> None:
+def test_fit_leaves_out_palette_then_from_the_right_and_keeps_help_and_quit() -> None:
     def item(action: str) -> FooterItem:
         return FooterItem(action[0], action[0], action, action, True)
 
@@ -70,9 +71,9 @@ def test_fit_leaves_out_palette_then_quit_then_from_the_right() -> None:
     shown, _ = fit(items, everything - 1)
     assert [i.action for i in shown] == ["open", "mark", "quit", "help"]
     shown, _ = fit(items, 6 * 3 + 3)
-    assert [i.action for i in shown] == ["open", "mark", "help"]
+    assert [i.action for i in shown] == ["open", "quit", "help"]
     shown, _ = fit(items, 5)
-    assert [i.action for i in shown] == ["help"]  # help stays, even cut
+    assert [i.action for i in shown] == ["quit", "help"]  # both stay, even cut
 
 
 # --------------------------------------------------------------------------- 80 columns
