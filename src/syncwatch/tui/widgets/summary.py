@@ -105,12 +105,19 @@ class SummaryBar(OneLine):
             return text
 
         states = list(zip(STATES_BY_SEVERITY, counts, strict=True))
-        # Labels go from the least severe state first: the worst keep theirs longest.
         variants = [
-            [item(s, n, label=i < keep) for i, (s, n) in enumerate(states)]
-            for keep in range(len(states), -1, -1)
+            [item(s, n, label=i in labelled) for i, (s, n) in enumerate(states)]
+            for labelled in label_sets(counts)
         ]
         return join_fitting(variants, ("   ", "  "), width)
+
+
+def label_sets(counts: Sequence[int]) -> list[frozenset[int]]:
+    """Which states (indexes, worst first) keep their label, from all to none, one label
+    less each time. Zero counts lose theirs first, then the least severe: a narrow bar never
+    spends its last labels on a state nobody is in."""
+    order = sorted(range(len(counts)), key=lambda i: (counts[i] != 0, -i))
+    return [frozenset(order[drop:]) for drop in range(len(counts) + 1)]
 
 
 class StatusLine(OneLine):
