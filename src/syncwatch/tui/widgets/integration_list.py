@@ -146,7 +146,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("tool", "Tool", 14, 7, lambda r: r.tool),
     Column("category", "Category", 10, 1, lambda r: r.category),
     Column("environment", "Env", 5, 4, lambda r: r.environment),
-    Column("last_sync", "Last sync", 21, 6, lambda r: -_ts(r.last_sync_ended_at)),
+    Column("last_sync", "Last sync", 17, 6, lambda r: -_ts(r.last_sync_ended_at)),
     Column("recent", "Recent", RECENT_SYNCS, 9, _by_last_result),
     Column("issues", "W/E", 5, 2, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
     Column("since", "In state", 10, 8, lambda r: -_ts(r.state_since)),
@@ -161,6 +161,12 @@ GROUPINGS: tuple[GroupBy | None, ...] = (None, GroupBy.TOOL, GroupBy.ORGANIZATIO
 GAP = 1
 _BOLD = Style(bold=True)
 _DELETED = Style(strike=True, dim=True)
+
+
+def _span(t: datetime | None, now: datetime) -> str:
+    """How long before ``now``, as the list's time columns show it: ``9d 12h`` (the
+    column's title says what: "Last sync", "In state"; "ago" only made values cut)."""
+    return fmt_ago(t, now, compact=True).removesuffix(" ago")
 
 
 def shown_id(integration_id: str, tool: str, width: int) -> str:
@@ -804,7 +810,7 @@ class IntegrationList(LineList[ListItem]):
             if row.last_sync_state is None:
                 return ("none finished", muted, False)
             word, colour = SYNC_WORDS[row.last_sync_state]
-            ago = fmt_ago(row.last_sync_ended_at, self.now, compact=True)
+            ago = _span(row.last_sync_ended_at, self.now)
             return (f"{word:<9} {ago}", self.style_for(colour), False)
         if key == "issues":
             w, e = row.last_sync_warnings, row.last_sync_errors
@@ -812,11 +818,7 @@ class IntegrationList(LineList[ListItem]):
             return (f"{w}/{e}", self.style_for(colour), True)
         if key == "since":
             # A duration under "In state" ("10d 11h"): "ago" would only make it cut.
-            return (
-                fmt_ago(row.state_since, self.now, compact=True).removesuffix(" ago"),
-                muted,
-                False,
-            )
+            return (_span(row.state_since, self.now), muted, False)
         if key == "next":
             change = self.next_change_of(row)
             if change is None:

@@ -94,10 +94,16 @@ class LogView(ScrollView, can_focus=True):
         return self._entries
 
     def show(
-        self, entries: Sequence[LogRow], *, wrap: bool, search: str = "", empty: str = ""
+        self,
+        entries: Sequence[LogRow],
+        *,
+        wrap: bool,
+        search: str = "",
+        empty: str = "",
+        at_end: bool = False,
     ) -> None:
-        """Show ``entries`` from the top; ``search`` is highlighted; ``empty`` is shown when
-        there are none."""
+        """Show ``entries`` from the top (``at_end``: scrolled to the last one);
+        ``search`` is highlighted; ``empty`` is shown when there are none."""
         self._entries = entries
         self.wrap = wrap
         self.search = search
@@ -107,6 +113,8 @@ class LogView(ScrollView, can_focus=True):
         self._rendered.clear()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._lay_out()
+        if at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
     @property
