@@ -113,11 +113,13 @@ class SummaryBar(OneLine):
 
 
 def label_sets(counts: Sequence[int]) -> list[frozenset[int]]:
-    """Which states (indexes, worst first) keep their label, from all to none, one label
-    less each time. Zero counts lose theirs first, then the least severe: a narrow bar never
-    spends its last labels on a state nobody is in."""
-    order = sorted(range(len(counts)), key=lambda i: (counts[i] != 0, -i))
-    return [frozenset(order[drop:]) for drop in range(len(counts) + 1)]
+    """Which states (indexes, worst first) keep their label, from all to none: first the
+    zero counts lose theirs (all together: a bar that labels one empty state but not
+    another reads as if that one mattered), then the least severe state at a time. A
+    narrow bar never spends its labels on a state nobody is in."""
+    everything = frozenset(range(len(counts)))
+    someone = [i for i in range(len(counts)) if counts[i]]
+    return [everything] + [frozenset(someone[:keep]) for keep in range(len(someone), -1, -1)]
 
 
 class StatusLine(OneLine):
