@@ -288,6 +288,15 @@ DETAIL_KEYS: tuple[Key, ...] = (
     Key("slash", "search", "Search", "Highlight and filter log text", command="Search the log"),
     Key("w", "toggle_wrap", "Wrap", "Wrap long log lines", command="Wrap long log lines or not"),
     Key(
+        "o",
+        "toggle_order",
+        "Order",
+        "The log newest first or oldest first (its header says which)",
+        command="Log: newest first or oldest first",
+        # The log's header names the key; the footer at 160 columns has no room left.
+        show=False,
+    ),
+    Key(
         "l",
         "toggle_follow",
         "Follow",

@@ -52,6 +52,7 @@ from syncwatch.tui.widgets.footer import KeyFooter
 from syncwatch.tui.widgets.kombo import kombo_section
 from syncwatch.tui.widgets.line_list import LineList
 from syncwatch.tui.widgets.log_view import LogView
+from syncwatch.tui.widgets.summary import join_fitting
 from syncwatch.tui.widgets.sync_list import SyncList
 from syncwatch.tui.widgets.text_pane import TextPane
 from syncwatch.tui.widgets.timeline import TimelineView
@@ -79,11 +80,16 @@ class IntegrationScreen(Screen[None]):
     search_text: var[str] = var("", init=False)
     #: The timeline's window (a key of :data:`syncwatch.trends.WINDOWS`).
     timeline_window: var[str] = var("7d", init=False)
+    #: The log reads newest entry first (or oldest first). Kept from one drill-down to the
+    #: next (the screen is reused): a reading habit, not a per-integration view.
+    newest_first: var[bool] = var(True, init=False)
 
     def __init__(self, model: Model, integration_id: str = "") -> None:
         super().__init__()
         self.model = model
         self.integration_id = integration_id
+        #: How many log entries the log shows (after the level filter and the search).
+        self._shown_count = 0
         self._reset()
         #: The facts as shown, and what they were made from.
         self._facts: tuple[tuple[object, ...], RenderOnce] | None = None
@@ -211,6 +217,8 @@ class IntegrationScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         for body in self.query("#detail-body"):  # none while the app tears it down
             body.set_class(event.size.width < NARROW_WIDTH, "narrow")
+            # The log's header says as much as fits its new width (once laid out).
+            self.call_after_refresh(self.show_log_title)
 
     # -- what actions apply to ----------------------------------------------------------
 
@@ -417,21 +425,61 @@ class IntegrationScreen(Screen[None]):
         empty = "No log entries" + (" match." if self.logs else ".")
         if self.sync_id is not None and self.logs_for != self.sync_id:
             empty = "Loading the log ..."
-        self.query_one(LogView).show(shown, wrap=self.wrap, search=self.search_text, empty=empty)
+        if not self.newest_first:
+            shown = shown[::-1]
+        self.query_one(LogView).show(
+            shown,
+            wrap=self.wrap,
+            search=self.search_text,
+            empty=empty,
+            # Oldest first and following, the newest entries are at the bottom: shown there.
+            at_end=self.follow and not self.newest_first,
+        )
+        self._shown_count = len(shown)
+        self.show_log_title()
+
+    def show_log_title(self) -> None:
+        """The log's header for the title's width: which sync, how many entries, in which
+        order, and the toggles (levels, wrap, follow), in shorter words rather than cut;
+        a search text (data: shown literally) comes last, and is what gets cut."""
+        title_bar = self.query_one("#log-title", Static)
+        width = title_bar.content_region.width or max(self.app.size.width - 2, 20)
         muted = colour_style(self.app, "$text-muted")
-        title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(f"Log of {safe_text(self.sync_id or '(no sync)')}", Style(bold=True))
-        title.append(f"  {len(shown)} of {len(self.logs)} entries, newest first", muted)
-        flags = [
-            "warnings+errors only" if self.issues_only else "all levels",
-            "wrap" if self.wrap else "no wrap",
-            "following" if self.follow else "not following",
-        ]
-        if self.search_text:
-            flags.append(f"search: {safe_text(self.search_text)}")
-        title.append("  ·  " + ", ".join(flags), muted)
+        bold = Style(bold=True)
+        sync = safe_text(self.sync_id or "(no sync)")
+        order = "newest first" if self.newest_first else "oldest first"
+
+        def parts(short: int) -> list[Text]:
+            out = [
+                Text("Log" if short >= 2 else f"Log of {sync}", bold),
+                Text(
+                    f"{self._shown_count}/{len(self.logs)}"
+                    if short
+                    else f"{self._shown_count} of {len(self.logs)} entries",
+                    muted,
+                ),
+                Text(f"{order} (o)" if short < 3 else order, muted),
+                Text(
+                    ("warn+err" if short else "warnings+errors only")
+                    if self.issues_only
+                    else ("all" if short >= 3 else "all levels"),
+                    muted,
+                ),
+                Text("wrap" if self.wrap else "no wrap", muted),
+                Text(
+                    ("follow on" if short else "following")
+                    if self.follow
+                    else ("follow off" if short else "not following"),
+                    bold if short >= 3 else muted,
+                ),
+            ]
+            if self.search_text:
+                out.append(Text(f"search: {safe_text(self.search_text)}", muted))
+            return out
+
+        title = join_fitting([parts(n) for n in range(4)], ("  ·  ", " · "), width)
         # One line high (CSS): no layout pass.
-        self.query_one("#log-title", Static).update(title, layout=False)
+        title_bar.update(title, layout=False)
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -465,6 +513,12 @@ class IntegrationScreen(Screen[None]):
         self.show_log()
 
     def watch_wrap(self) -> None:
+        self.show_log()
+
+    def action_toggle_order(self) -> None:
+        self.newest_first = not self.newest_first
+
+    def watch_newest_first(self) -> None:
         self.show_log()
 
     def watch_follow(self, follow: bool) -> None:

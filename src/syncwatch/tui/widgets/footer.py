@@ -5,7 +5,9 @@ whenever the bindings may have changed; in syncwatch the allowed actions change 
 row, so that would happen on many cursor moves, and a key that does not fit is cut off at
 the right edge. This footer is one widget that draws one line: a change of which keys are
 enabled repaints that line, and when the keys do not fit, the least needed ones are left out
-(the command palette first, then quit, refresh, pause, ...) while help always stays.
+(the command palette first, then refresh and pause, then others from the right) while help
+and quit always stay: at 80 columns, read-only or in the demo, the way to find every other
+key and the way out are on screen (docs/layout.md).
 """
 
 from __future__ import annotations
@@ -24,15 +26,13 @@ from textual.widget import Widget
 _DROP_FIRST: dict[str, int] = {
     "command_palette": 0,
     "app.command_palette": 0,
-    "quit": 1,
-    "app.quit": 1,
-    "refresh_now": 2,
-    "app.refresh_now": 2,
-    "toggle_pause": 3,
-    "app.toggle_pause": 3,
+    "refresh_now": 1,
+    "app.refresh_now": 1,
+    "toggle_pause": 2,
+    "app.toggle_pause": 2,
 }
-#: Never left out: the way to find every other key.
-_KEEP = frozenset({"help", "app.help"})
+#: Never left out: the way to find every other key, and the way out.
+_KEEP = frozenset({"help", "app.help", "quit", "app.quit"})
 
 
 @dataclass(frozen=True, slots=True)

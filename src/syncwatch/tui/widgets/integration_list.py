@@ -63,6 +63,12 @@ FAILING_STATES = frozenset(
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The ID column's least width (the id's random part: ``personio:OScX3nNc`` shows as
+#: ``OScX3nNc`` beside the Tool column) and the most it widens to (the whole id).
+ID_SHORT_WIDTH = 9
+ID_FULL_WIDTH = 26
+#: The sort arrow after a sorted column's title (`` ▼``).
+ARROW_WIDTH = 2
 
 
 def _ts(t: datetime | None) -> float:
@@ -131,19 +137,22 @@ def _soonest_change(row: IntegrationRow) -> tuple[int, float]:
 
 
 COLUMNS: tuple[Column, ...] = (
-    # The last number is the order columns give way in when the list is narrow (1 first):
-    # the state, the name, its recent results and how long it has been in its state stay.
+    # The number after the width is the order columns give way in when the list is narrow
+    # (1 first): the state, the name, its recent results and how long it has been in its
+    # state stay; the id stays down to the 160-column screen (docs/layout.md). A width is
+    # the least a column gets (its title and the sort arrow always fit); the id widens to
+    # show the whole id when there is room.
     Column("state", "State", 16, 0, _severity),
     Column("organization", "Organisation", 22, 0, lambda r: r.organization.casefold()),
-    Column("id", "ID", 24, 1, lambda r: r.id),
+    Column("id", "ID", ID_SHORT_WIDTH, 5, lambda r: r.id),
     Column("tool", "Tool", 14, 7, lambda r: r.tool),
-    Column("category", "Category", 10, 2, lambda r: r.category),
-    Column("environment", "Env", 4, 5, lambda r: r.environment),
-    Column("last_sync", "Last sync", 21, 6, lambda r: -_ts(r.last_sync_ended_at)),
+    Column("category", "Category", 10, 1, lambda r: r.category),
+    Column("environment", "Env", 5, 4, lambda r: r.environment),
+    Column("last_sync", "Last sync", 17, 6, lambda r: -_ts(r.last_sync_ended_at)),
     Column("recent", "Recent", RECENT_SYNCS, 9, _by_last_result),
-    Column("issues", "W/E", 5, 3, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
+    Column("issues", "W/E", 5, 2, lambda r: (-r.last_sync_errors, -r.last_sync_warnings), True),
     Column("since", "In state", 10, 8, lambda r: -_ts(r.state_since)),
-    Column("next", "Next", 16, 4, _soonest_change),
+    Column("next", "Next", 16, 3, _soonest_change),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
@@ -157,6 +166,24 @@ GROUPINGS: tuple[GroupBy | None, ...] = (None, GroupBy.TOOL, GroupBy.ORGANIZATIO
 GAP = 1
 _BOLD = Style(bold=True)
 _DELETED = Style(strike=True, dim=True)
+
+
+def _span(t: datetime | None, now: datetime) -> str:
+    """How long before ``now``, as the list's time columns show it: ``9d 12h`` (the
+    column's title says what: "Last sync", "In state"; "ago" only made values cut)."""
+    return fmt_ago(t, now, compact=True).removesuffix(" ago")
+
+
+def shown_id(integration_id: str, tool: str, width: int) -> str:
+    """The id as the ID column shows it in ``width`` cells: whole when the column has its
+    full width, else without its ``tool:`` prefix (the Tool column says it; the random
+    part tells two integrations apart), cut at the end if even that is too long."""
+    if width >= ID_FULL_WIDTH:
+        return integration_id
+    prefix = f"{tool}:"
+    return (
+        integration_id.removeprefix(prefix) if integration_id.startswith(prefix) else integration_id
+    )
 
 
 class _Reversed(Sequence[IntegrationRow]):
@@ -721,20 +748,24 @@ class IntegrationList(LineList[ListItem]):
         return columns
 
     def _widths(self, width: int) -> list[tuple[Column, int]]:
-        """The columns shown at ``width`` and how wide each is (computed once per width)."""
+        """The columns shown at ``width`` and how wide each is (computed once per width):
+        room to spare goes to the whole ids first (all of it or none: the column shows
+        every id the same way), then the organisation, then the tool."""
         cached = self._widths_cache.get(width)
         if cached is not None:
             return cached
         columns = self.visible_columns(width)
         spare = max(0, width - MARK_WIDTH - sum(c.width + GAP for c in columns))
-        out = []
-        for col in columns:
-            extra = 0
-            if col.key == "organization":
-                extra = min(spare, 22)
-            elif col.key == "tool":
-                extra = min(max(spare - 22, 0), 4)
-            out.append((col, col.width + extra))
+        extra: dict[str, int] = {}
+        keys = {c.key for c in columns}
+        if "id" in keys and spare >= ID_FULL_WIDTH - ID_SHORT_WIDTH:
+            extra["id"] = ID_FULL_WIDTH - ID_SHORT_WIDTH
+            spare -= extra["id"]
+        for key, most in (("organization", 22), ("tool", 4)):
+            if key in keys:
+                extra[key] = min(spare, most)
+                spare -= extra[key]
+        out = [(col, col.width + extra.get(col.key, 0)) for col in columns]
         self._widths_cache[width] = out
         return out
 
@@ -818,6 +849,8 @@ class IntegrationList(LineList[ListItem]):
                 segments += self._with_badge(text, w, style, base, badge)
             elif col.key == "recent":
                 segments += self._strip(row, w, base, deleted)
+            elif col.key == "id":
+                segments.append(cell(shown_id(row.id, row.tool, w), w, style))
             else:
                 segments.append(cell(text, w, style, right=right))
             segments.append(gap)
@@ -870,7 +903,7 @@ class IntegrationList(LineList[ListItem]):
         if key == "organization":
             return (row.organization, Style(), False)
         if key == "id":
-            return (row.id, muted, False)
+            return (row.id, muted, False)  # cut by render_item (id_cell) at its width
         if key == "tool":
             return (row.tool, Style(), False)
         if key == "category":
@@ -881,14 +914,15 @@ class IntegrationList(LineList[ListItem]):
             if row.last_sync_state is None:
                 return ("none finished", muted, False)
             word, colour = SYNC_WORDS[row.last_sync_state]
-            ago = fmt_ago(row.last_sync_ended_at, self.now, compact=True)
+            ago = _span(row.last_sync_ended_at, self.now)
             return (f"{word:<9} {ago}", self.style_for(colour), False)
         if key == "issues":
             w, e = row.last_sync_warnings, row.last_sync_errors
             colour = "$error" if e else "$warning" if w else "$text-muted"
             return (f"{w}/{e}", self.style_for(colour), True)
         if key == "since":
-            return (fmt_ago(row.state_since, self.now, compact=True), muted, False)
+            # A duration under "In state" ("10d 11h"): "ago" would only make it cut.
+            return (_span(row.state_since, self.now), muted, False)
         if key == "next":
             change = self.next_change_of(row)
             if change is None:

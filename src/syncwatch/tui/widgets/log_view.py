@@ -1,9 +1,10 @@
 """A sync's log on the Line API: only the entries in view are rendered.
 
 Writing thousands of entries into a ``Log``/``RichLog`` renders every one of them up front.
-Here showing 5,000 entries costs one pass over their lengths: with wrapping on, a long
-entry is folded at the pane's width (as a terminal does) under a hanging indent, so how
-many lines it takes follows from its length alone and the pane knows its height without
+Here showing 5,000 entries costs one pass over their lengths: with wrapping on, an entry
+that fits the pane's width takes one line (known from its length alone), and a longer one
+is folded between words under a hanging indent (a word longer than a line is cut, as a
+terminal would), worked out from its plain text: the pane knows its height without
 rendering anything. The entries in view are rendered when painted, and kept for a while.
 """
 
@@ -93,10 +94,16 @@ class LogView(ScrollView, can_focus=True):
         return self._entries
 
     def show(
-        self, entries: Sequence[LogRow], *, wrap: bool, search: str = "", empty: str = ""
+        self,
+        entries: Sequence[LogRow],
+        *,
+        wrap: bool,
+        search: str = "",
+        empty: str = "",
+        at_end: bool = False,
     ) -> None:
-        """Show ``entries`` from the top; ``search`` is highlighted; ``empty`` is shown when
-        there are none."""
+        """Show ``entries`` from the top (``at_end``: scrolled to the last one);
+        ``search`` is highlighted; ``empty`` is shown when there are none."""
         self._entries = entries
         self.wrap = wrap
         self.search = search
@@ -106,6 +113,8 @@ class LogView(ScrollView, can_focus=True):
         self._rendered.clear()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._lay_out()
+        if at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
     @property
@@ -131,17 +140,24 @@ class LogView(ScrollView, can_focus=True):
             longest = max(p + b for p, b in self._widths)
             set_virtual_size(self, Size(longest, len(self._entries)))
             return
-        heights = (self._height(p, b, width) for p, b in self._widths)
+        heights = (self._height(i, width) for i in range(len(self._entries)))
         self._starts = [0, *accumulate(heights)]
         set_virtual_size(self, Size(width, self._starts[-1]))
 
-    @staticmethod
-    def _height(prefix: int, body: int, width: int) -> int:
-        indent = prefix if width - prefix >= _MIN_TEXT_WIDTH else 0
-        first = max(width - prefix, 1)
-        if body <= first:
+    def _height(self, index: int, width: int) -> int:
+        prefix, body = self._widths[index]
+        if prefix + body <= width:
             return 1
-        return 1 + -(-(body - first) // max(width - indent, 1))
+        return len(self._folds(index, width))
+
+    def _folds(self, index: int, width: int) -> list[tuple[int, int]]:
+        """Where entry ``index`` is folded at ``width``: its lines as character ranges of
+        its plain text (prefix and body)."""
+        entry = self._entries[index]
+        prefix = self._widths[index][0]
+        indent = prefix if width - prefix >= _MIN_TEXT_WIDTH else 0
+        plain = entry_prefix(entry) + entry_body(entry)
+        return fold_words(plain, width, max(width - indent, 1), len(entry_prefix(entry)))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._lay_out()
@@ -202,53 +218,59 @@ class LogView(ScrollView, can_focus=True):
         return line
 
     def _render_entry(self, index: int, width: int, base: Style) -> list[Strip]:
-        segments = list(self.entry_text(self._entries[index]).render(self.app.console))
-        whole = Strip(Segment.apply_style(segments, base))
-        if not self.wrap:
-            return [whole]
-        prefix, body = self._widths[index]
-        height = self._height(prefix, body, width)
-        if height == 1:
-            return [whole]
+        text = self.entry_text(self._entries[index])
+        console = self.app.console
+        if not self.wrap or self._height(index, width) == 1:
+            return [Strip(Segment.apply_style(list(text.render(console)), base))]
+        prefix = self._widths[index][0]
         indent = prefix if width - prefix >= _MIN_TEXT_WIDTH else 0
-        step = max(width - indent, 1)
-        first, *rest = _fold(whole, width, step)
+        folds = self._folds(index, width)
+        # One divide at every fold (not a slice per line: a 64,000-character entry has
+        # thousands of lines); the pieces between a line's end and the next line's start
+        # are the spaces a fold falls on, not shown.
+        cuts = sorted({at for span in folds for at in span} - {0, len(text)})
+        pieces = dict(zip([0, *cuts], text.divide(cuts), strict=True))
         pad = Segment(" " * indent, base)
-        return [Strip(first)] + [Strip([pad, *part]) for part in rest]
+        lines: list[Strip] = []
+        for n, (start, _end) in enumerate(folds):
+            segments = Segment.apply_style(list(pieces[start].render(console)), base)
+            lines.append(Strip([pad, *segments] if n else list(segments)))
+        return lines
 
 
-def _fold(strip: Strip, first: int, step: int) -> list[list[Segment]]:
-    """The segments of ``strip`` folded into lines: ``first`` cells, then ``step`` cells
-    each. One pass over the text (Strip.divide measures what is left at every cut: a
-    64,000-character entry took seconds). A wide character that does not fit the end of a
-    line starts the next one, as a terminal does."""
-    lines: list[list[Segment]] = [[]]
-    room = first
-    for segment in strip:
-        text, style = segment.text, segment.style
-        ascii_text = text.isascii()
-        while text:
-            if room <= 0:
-                lines.append([])
-                room = step
-            if ascii_text:
-                cut = min(room, len(text))
-                used = cut
-            else:
-                cut = used = 0
-                for ch in text:
-                    size = get_character_cell_size(ch)
-                    if used + size > room:
-                        break
-                    cut += 1
-                    used += size
-                if cut == 0:  # a wide character at the end of a line
-                    if room == (first if len(lines) == 1 else step):
-                        cut, used = 1, room  # wider than a whole line: it stays
-                    else:
-                        room = 0
-                        continue
-            lines[-1].append(Segment(text[:cut], style))
-            text = text[cut:]
-            room -= used
-    return lines
+def fold_words(text: str, first: int, step: int, keep: int = 0) -> list[tuple[int, int]]:
+    """``text`` folded into lines of ``first`` cells, then ``step`` cells each, between
+    words: the character range of each line. A fold falls on spaces (they are not shown:
+    the next line starts after them); a word longer than a line is cut where the line
+    ends, and so is a wide character that does not fit the end of a line before the next
+    one. The first ``keep`` characters (time and level) are never folded between."""
+    ranges: list[tuple[int, int]] = []
+    n = len(text)
+    plain = text.isascii()
+    start, room = 0, first
+    while start < n:
+        if plain:
+            end = min(n, start + room)
+        else:
+            end, used = start, 0
+            while end < n:
+                size = get_character_cell_size(text[end])
+                if used + size > room:
+                    break
+                used += size
+                end += 1
+            end = max(end, start + 1)  # wider than a whole line: it stays
+        if end >= n:
+            ranges.append((start, n))
+            break
+        cut = end
+        if text[end] != " ":
+            space = text.rfind(" ", max(start + 1, keep), end)
+            if space != -1:
+                cut = space
+        ranges.append((start, cut))
+        start = cut
+        while start < n and text[start] == " ":
+            start += 1
+        room = step
+    return ranges or [(0, 0)]

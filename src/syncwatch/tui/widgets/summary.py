@@ -105,12 +105,21 @@ class SummaryBar(OneLine):
             return text
 
         states = list(zip(STATES_BY_SEVERITY, counts, strict=True))
-        # Labels go from the least severe state first: the worst keep theirs longest.
         variants = [
-            [item(s, n, label=i < keep) for i, (s, n) in enumerate(states)]
-            for keep in range(len(states), -1, -1)
+            [item(s, n, label=i in labelled) for i, (s, n) in enumerate(states)]
+            for labelled in label_sets(counts)
         ]
         return join_fitting(variants, ("   ", "  "), width)
+
+
+def label_sets(counts: Sequence[int]) -> list[frozenset[int]]:
+    """Which states (indexes, worst first) keep their label, from all to none: first the
+    zero counts lose theirs (all together: a bar that labels one empty state but not
+    another reads as if that one mattered), then the least severe state at a time. A
+    narrow bar never spends its labels on a state nobody is in."""
+    everything = frozenset(range(len(counts)))
+    someone = [i for i in range(len(counts)) if counts[i]]
+    return [everything] + [frozenset(someone[:keep]) for keep in range(len(someone), -1, -1)]
 
 
 class StatusLine(OneLine):
