@@ -9,6 +9,7 @@ from datetime import datetime
 from syncwatch.cli.actions import add_action_parsers, add_operator_option
 from syncwatch.cli.activity import add_activity_parser
 from syncwatch.cli.args import Parser
+from syncwatch.cli.config import add_config_parser
 from syncwatch.cli.data import add_data_parsers, add_db_parser
 from syncwatch.cli.demo import add_demo_parser
 from syncwatch.cli.fleet import add_fleet_parsers
@@ -63,4 +64,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_action_parsers(sub)
     add_request_parsers(sub)  # relink-link, trigger-sync: asked of Kombo
     add_activity_parser(sub)  # activity: the fleet's recent transitions and actions
+    add_config_parser(sub)  # config: the UI's remembered preferences
     return parser

@@ -11,7 +11,8 @@ The app composes the screens and routes messages; the work is elsewhere:
 - :mod:`.scheduler` runs evaluation passes one at a time (a one-shot timer re-armed when the
   previous pass has finished);
 - :mod:`.gate` decides which operator actions the keys may run, and why not;
-- :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding.
+- :mod:`.notices` words what the app tells the operator; :mod:`.keys` is every key binding;
+- :mod:`.remembered` reads and writes the operator's preferences (theme, view, sort, ...).
 
 Screens send requests up as messages and never import this module.
 
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable, Container, Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
@@ -67,6 +69,7 @@ from syncwatch.tui.messages import (
 from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
+from syncwatch.tui.remembered import RememberedPreferences
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.as_of import AsOfLoaded, AsOfScreen, AsOfWanted
 from syncwatch.tui.screens.confirm import ConfirmDelete
@@ -91,7 +94,7 @@ if TYPE_CHECKING:
 DETAIL_SCREEN = "syncwatch-integration"
 
 
-class SyncwatchApp(KomboRequests, App[int]):
+class SyncwatchApp(RememberedPreferences, KomboRequests, App[int]):
     """Watch and operate integrations."""
 
     TITLE = "syncwatch"
@@ -119,12 +122,18 @@ class SyncwatchApp(KomboRequests, App[int]):
         kombo_sleep: Callable[[float], None] = time.sleep,
         preload: Preload | None = None,
         actor: str | None = None,
+        preferences_path: Path | None = None,
+        theme: str | None = None,
     ) -> None:
         """``store``: the store, or what opens it (on a worker thread, after the first
         paint). ``preload``: rows to show before the first pass (see :mod:`.preload`).
         ``actor``: who the operator actions are recorded as (``--operator``; None: from
-        ``SYNCWATCH_OPERATOR`` or the login name, at each action)."""
+        ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``preferences_path``:
+        the preferences file read at start and written when the operator changes the theme,
+        view, sort or grouping (None: nothing remembered, as in most tests). ``theme``: this
+        run's theme (``--theme``; a registered name), before the remembered one."""
         super().__init__()
+        remembered = self.load_preferences(preferences_path, theme)
         self.clock = clock
         #: Demo mode: a simulated sync engine advanced before every pass.
         self.demo = demo
@@ -154,7 +163,13 @@ class SyncwatchApp(KomboRequests, App[int]):
             interval=interval,
             live=live,
         )
-        self.main = MainScreen(self.model, self.gate, live=self.scheduler.live, interval=interval)
+        self.main = MainScreen(
+            self.model,
+            self.gate,
+            live=self.scheduler.live,
+            interval=interval,
+            remembered=remembered,
+        )
         self._detail_screen: IntegrationScreen | None = None
         #: The tools' outages as of the last pass (:mod:`syncwatch.outages`).
         self.outages: list[Outage] = []
@@ -178,6 +193,7 @@ class SyncwatchApp(KomboRequests, App[int]):
 
     def on_mount(self) -> None:
         browser.adapt(self, self.gate)
+        self.remember_from_now_on()
         self.update_header()
         if self.scheduler.live and not isinstance(self.clock, FixedClock):
             self.set_interval(1.0, self.update_header)
@@ -561,10 +577,13 @@ def run_app(
     headless: bool = False,
     preload: Preload | None = None,
     actor: str | None = None,
+    preferences_path: Path | None = None,
+    theme: str | None = None,
 ) -> int:
     """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
     its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests).
-    ``store``, ``preload`` and ``actor``: see :class:`SyncwatchApp`."""
+    ``store``, ``preload``, ``actor``, ``preferences_path`` and ``theme``: see
+    :class:`SyncwatchApp`."""
     app = SyncwatchApp(
         store,
         clock,
@@ -573,6 +592,8 @@ def run_app(
         demo=demo,
         preload=preload,
         actor=actor,
+        preferences_path=preferences_path,
+        theme=theme,
     )
     app.run(headless=headless)
     code = app.return_code

@@ -247,3 +247,18 @@ def sub_title(
     kombo = " · actions go to Kombo" if remote else ""
     down = f" · ⚡ outage: {', '.join(safe_text(t) for t in outages)}" if outages else ""
     return f"{when} · {state} · {last}{kombo}{down}"
+
+
+def preferences_not_ours(problem: str) -> Notice:
+    """The preferences file is not syncwatch's: not read, and not overwritten."""
+    return Notice(
+        f"{problem}. Your choices are not remembered this time; the file is left as it is.",
+        "Preferences not read",
+        "warning",
+        timeout=8,
+    )
+
+
+def preferences_not_saved(problem: str) -> Notice:
+    """Writing the preferences failed: said once, nothing more written this run."""
+    return Notice(f"{problem}.", "Preferences not saved", "warning", timeout=8)
