@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         Profile,
         ScriptedAction,
     )
-    from syncwatch.demo.timing import default_step, parse_duration
+    from syncwatch.demo.timing import SPEED_LADDER, default_step, next_speed, parse_duration
 
 # Loaded on first use (PEP 562): ``parse_duration`` for a command-line option must not
 # bring in the engine, and with it the database package.
@@ -57,6 +57,8 @@ _HOMES = {
     "Profile": "scenarios",
     "ScriptedAction": "scenarios",
     "default_step": "timing",
+    "next_speed": "timing",
+    "SPEED_LADDER": "timing",
     "parse_duration": "timing",
 }
 
@@ -73,6 +75,7 @@ __all__ = [
     "OPERATOR",
     "SCENARIOS",
     "SCENARIO_DESCRIPTIONS",
+    "SPEED_LADDER",
     "ActionDone",
     "AdvanceResult",
     "DemoEngine",
@@ -82,6 +85,7 @@ __all__ = [
     "ScriptedAction",
     "SyncWrite",
     "default_step",
+    "next_speed",
     "parse_duration",
     "run_headless",
 ]

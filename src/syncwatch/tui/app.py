@@ -555,9 +555,12 @@ class SyncwatchApp(RememberedPreferences, KomboRequests, App[int]):
         self.scheduler.run_now()
 
     def action_speed(self, factor: float) -> None:
-        """Demo: change the simulated clock's speed."""
+        """Demo: the simulated clock's next round speed up (``factor`` above 1) or down
+        (:data:`~syncwatch.demo.SPEED_LADDER`)."""
         if isinstance(self.clock, SimulatedClock):
-            self.clock.set_speed(min(max(self.clock.speed * factor, 60.0), 86400.0))
+            from syncwatch.demo import next_speed
+
+            self.clock.set_speed(next_speed(self.clock.speed, faster=factor > 1))
             self.update_header()
             self.tell(notices.clock_speed(self.clock.speed))
 

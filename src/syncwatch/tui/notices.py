@@ -220,7 +220,12 @@ def resumed(clock: Clock) -> Notice:
 
 
 def clock_speed(speed: float) -> Notice:
-    return Notice(f"Simulated clock: ×{speed:g}", timeout=2)
+    """The demo clock's new speed, and what it means (``×3600: an hour a second``)."""
+    units = ((86400, "a day", "days"), (3600, "an hour", "hours"), (60, "a minute", "minutes"))
+    size, one, many = next((u for u in units if speed >= u[0]), units[-1])
+    count = speed / size
+    amount = one if count == 1 else f"{count:g} {many}"
+    return Notice(f"Simulated clock: ×{speed:g} ({amount} a second)", timeout=2)
 
 
 def sub_title(
