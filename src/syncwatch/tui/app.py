@@ -44,6 +44,7 @@ from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import browser, notices
 from syncwatch.tui.commands import SyncwatchCommands
+from syncwatch.tui.demo_story import StoryTeller
 from syncwatch.tui.fleet_messages import (
     ErrorsWanted,
     OutagesFound,
@@ -128,15 +129,12 @@ class SyncwatchApp(RememberedPreferences, KomboRequests, App[int]):
         """``store``: the store, or what opens it (on a worker thread, after the first
         paint). ``preload``: rows to show before the first pass (see :mod:`.preload`).
         ``actor``: who the operator actions are recorded as (``--operator``; None: from
-        ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``preferences_path``:
-        the preferences file read at start and written when the operator changes the theme,
-        view, sort or grouping (None: nothing remembered, as in most tests). ``theme``: this
-        run's theme (``--theme``; a registered name), before the remembered one."""
+        ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``preferences_path`` and
+        ``theme``: see :meth:`~.remembered.RememberedPreferences.load_preferences`."""
         super().__init__()
-        remembered = self.load_preferences(preferences_path, theme)
         self.clock = clock
-        #: Demo mode: a simulated sync engine advanced before every pass.
-        self.demo = demo
+        #: Demo mode: a simulated sync engine advanced before every pass, and its story.
+        self.demo, self.story = demo, StoryTeller.of(demo)
         self.model = Model(clock.now())
         self.preload = preload
         if preload is not None:
@@ -163,12 +161,9 @@ class SyncwatchApp(RememberedPreferences, KomboRequests, App[int]):
             interval=interval,
             live=live,
         )
+        live, remembers = self.scheduler.live, self.load_preferences(preferences_path, theme)
         self.main = MainScreen(
-            self.model,
-            self.gate,
-            live=self.scheduler.live,
-            interval=interval,
-            remembered=remembered,
+            self.model, self.gate, live=live, interval=interval, remembered=remembers
         )
         self._detail_screen: IntegrationScreen | None = None
         #: The tools' outages as of the last pass (:mod:`syncwatch.outages`).
@@ -266,6 +261,8 @@ class SyncwatchApp(RememberedPreferences, KomboRequests, App[int]):
         self.model.take_recent(message.recent, full=message.full)
         changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
         self.show_changes(changes)
+        for caption in self.story.due(message.now):
+            self.tell(caption)
         self.update_header()
         if first and self.PREBUILD_DETAIL_AFTER is not None:
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)

@@ -267,3 +267,13 @@ def preferences_not_ours(problem: str) -> Notice:
 def preferences_not_saved(problem: str) -> Notice:
     """Writing the preferences failed: said once, nothing more written this run."""
     return Notice(f"{problem}.", "Preferences not saved", "warning", timeout=8)
+
+
+def demo_story(captions: Sequence[str], *, end: bool) -> Notice:
+    """The demo's captions for the events of one pass (one notice, however many), or its
+    end card."""
+    shown = list(captions[:6])
+    if len(captions) > len(shown):
+        shown.append(f"... and {len(captions) - len(shown)} more")
+    title = "Demo: the end" if end else "Demo"
+    return Notice("\n".join(shown), title, timeout=30 if end else 8)
