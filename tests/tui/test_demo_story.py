@@ -5,10 +5,12 @@ second), never landing on ×3840 as doubling from the ×60 floor did (pilot)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pilot_support import ManualRealTime, notifications, run, settle
 from textual.pilot import Pilot
 
@@ -106,5 +108,28 @@ async def test_captions_appear_with_their_events_and_the_end_card_last(tmp_path:
             await pass_after(pilot, real, 24)
             assert story_told(app)[-1][0] == "Demo: the end"  # told once, nothing after
             await pilot.press("ctrl+q")
+    finally:
+        store.close()
+
+
+def test_snapshot_a_caption(
+    snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tour five simulated hours in: the Workday API has gone down, and the caption
+    says so beside the list that shows it."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app, real, store = demo_app(tmp_path)
+    app.PREBUILD_DETAIL_AFTER = None
+    app.theme = "textual-dark"
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pass_after(pilot, real, 4)
+        await pass_after(pilot, real, 1)
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
+
+    try:
+        assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
     finally:
         store.close()

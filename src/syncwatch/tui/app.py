@@ -259,10 +259,9 @@ class SyncwatchApp(RememberedPreferences, KomboRequests, App[int]):
             self.tell(notices.nothing_stored(why))  # once, not at every pass
         self.not_stored_told = why
         self.model.take_recent(message.recent, full=message.full)
-        changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
-        self.show_changes(changes)
-        for caption in self.story.due(message.now):
+        for caption in self.story.due(message.now):  # a demo's events, before what they did
             self.tell(caption)
+        self.show_changes(self.model.apply(message.rows, full=message.full, marks=message.kombo))
         self.update_header()
         if first and self.PREBUILD_DETAIL_AFTER is not None:
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
