@@ -35,6 +35,15 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The UI's preferences (``XDG_CONFIG_HOME``) in a folder of the test's own: a test that
+    starts the UI from the command line never reads nor writes the user's."""
+    home = tmp_path_factory.mktemp("config-home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW

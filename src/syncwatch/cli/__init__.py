@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncwatch.cli.common import Command, Printer, default_db_path, make_clock, open_store
+from syncwatch.cli.config import cmd_config
 from syncwatch.cli.data import cmd_db
 from syncwatch.cli.demo import demo_database
 from syncwatch.cli.errors import CliError, exit_code
@@ -53,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.db, temporary = demo_database(args.db, headless=args.headless)
         if args.command == "db":
             return cmd_db(args)
+        if args.command == "config":
+            return cmd_config(args)
         if not (args.db or os.environ.get("SYNCWATCH_DB")):
             # The default database's folder is syncwatch's own: made on first use (a folder
             # named by --db or SYNCWATCH_DB must exist: a typo would look like an empty fleet).

@@ -125,16 +125,20 @@ def cmd_demo(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     start = clock.now()
     if args.headless:
         return _headless(store, start, args)
+    from syncwatch.cli.tui import ui_preferences
     from syncwatch.clock import SimulatedClock
     from syncwatch.tui.app import run_app
 
+    ui = ui_preferences(args)  # a bad --theme: said before the demo is set up
     engine = DemoEngine(store, scenario=args.scenario, seed=args.seed, start=start)
     try:
         engine.setup()
     except ValueError as err:
         raise CliError(str(err)) from None
     sim = SimulatedClock(start, speed=args.speed)
-    return run_app(store, sim, interval=1.0, read_only=args.read_only, demo=engine, bell=args.bell)
+    return run_app(
+        store, sim, interval=1.0, read_only=args.read_only, demo=engine, bell=args.bell, **ui
+    )
 
 
 def _headless(store: Store, start: datetime, args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from syncwatch.cli.actions import add_action_parsers, add_operator_option
 from syncwatch.cli.activity import add_activity_parser
 from syncwatch.cli.args import Parser
 from syncwatch.cli.attention import add_attention_parsers
+from syncwatch.cli.config import add_config_parser
 from syncwatch.cli.data import add_data_parsers, add_db_parser
 from syncwatch.cli.demo import add_demo_parser
 from syncwatch.cli.fleet import add_fleet_parsers
@@ -65,4 +66,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_request_parsers(sub)  # relink-link, trigger-sync: asked of Kombo
     add_attention_parsers(sub)  # ack, unack, snooze, unsnooze
     add_activity_parser(sub)  # activity: the fleet's recent transitions and actions
+    add_config_parser(sub)  # config: the UI's remembered preferences
     return parser

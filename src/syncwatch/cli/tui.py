@@ -17,9 +17,10 @@ import argparse
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syncwatch.cli.args import positive_float
+from syncwatch.cli.errors import CliError
 from syncwatch.clock import Clock
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def add_tui_options(parser: argparse.ArgumentParser) -> None:
-    """The UI's global options (``--interval``, ``--read-only``, ``--bell``)."""
+    """The UI's global options (``--interval``, ``--read-only``, ``--bell``, ``--theme``)."""
     parser.add_argument(
         "--interval",
         type=positive_float,
@@ -46,6 +47,28 @@ def add_tui_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="UI: ring the terminal's bell when an integration gets worse",
     )
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="UI: the colour theme for this run (e.g. textual-dark, nord, catppuccin-latte; "
+        "default: the one you chose last, see `syncwatch config`)",
+    )
+
+
+def ui_preferences(args: argparse.Namespace) -> dict[str, Any]:
+    """What :func:`~syncwatch.tui.app.run_app` needs of the preferences: the file's path
+    and ``--theme`` (checked: an unknown name is a usage error listing the names). Imports
+    Textual's theme list only when ``--theme`` is given, just before the UI imports it."""
+    from syncwatch.preferences import default_path
+
+    theme: str | None = getattr(args, "theme", None)
+    if theme is not None:
+        from textual.theme import BUILTIN_THEMES
+
+        if theme not in BUILTIN_THEMES:
+            names = ", ".join(sorted(BUILTIN_THEMES))
+            raise CliError(f"--theme: unknown theme {theme!r}; the themes are: {names}")
+    return {"preferences_path": default_path(), "theme": theme}
 
 
 def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
@@ -60,6 +83,7 @@ def cmd_tui(store: Store, clock: Clock, args: argparse.Namespace) -> int:
         read_only=args.read_only,
         bell=args.bell,
         actor=operator_of(args),
+        **ui_preferences(args),
     )
 
 
@@ -93,6 +117,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
     from syncwatch.cli.actions import operator_of
 
     actor = operator_of(args)
+    ui_preferences(args)  # a bad --theme: a one-line error before anything is opened
     target = ui_target(args.db)
     opened = open_fast_reader(target)
     if opened is None:
@@ -122,6 +147,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
             headless=headless,
             preload=preload,
             actor=actor,
+            **ui_preferences(args),
         )
     finally:
         if opener.store is not None:
@@ -166,6 +192,7 @@ def _launch_with_store(
             bell=args.bell,
             headless=headless,
             actor=actor,
+            **ui_preferences(args),
         )
     finally:
         store.close()

@@ -17,6 +17,7 @@ The package, one concept a module (imports point down this list, never up):
 - :mod:`~syncwatch.demo.logtext`: the log lines of one sync.
 - :mod:`~syncwatch.demo.scenarios`: tour, incident and steady: who is in them, what happens.
 - :mod:`~syncwatch.demo.catalogue`: the tools simulated and the organisation names made up.
+- :mod:`~syncwatch.demo.story`: the captions the UI shows as the scenario's events happen.
 - :mod:`~syncwatch.demo.timing`: durations, the one rule for the engine's step, delays.
 
 Code outside the package imports from here, not from the modules.
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
         Profile,
         ScriptedAction,
     )
-    from syncwatch.demo.timing import default_step, parse_duration
+    from syncwatch.demo.story import Beat, story_beats
+    from syncwatch.demo.timing import SPEED_LADDER, default_step, next_speed, parse_duration
 
 # Loaded on first use (PEP 562): ``parse_duration`` for a command-line option must not
 # bring in the engine, and with it the database package.
@@ -57,6 +59,10 @@ _HOMES = {
     "Profile": "scenarios",
     "ScriptedAction": "scenarios",
     "default_step": "timing",
+    "Beat": "story",
+    "story_beats": "story",
+    "next_speed": "timing",
+    "SPEED_LADDER": "timing",
     "parse_duration": "timing",
 }
 
@@ -73,8 +79,10 @@ __all__ = [
     "OPERATOR",
     "SCENARIOS",
     "SCENARIO_DESCRIPTIONS",
+    "SPEED_LADDER",
     "ActionDone",
     "AdvanceResult",
+    "Beat",
     "DemoEngine",
     "DemoIntegration",
     "HeadlessResult",
@@ -82,6 +90,8 @@ __all__ = [
     "ScriptedAction",
     "SyncWrite",
     "default_step",
+    "next_speed",
     "parse_duration",
     "run_headless",
+    "story_beats",
 ]

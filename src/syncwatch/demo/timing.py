@@ -14,7 +14,9 @@ __all__ = [
     "COARSE_STEP",
     "FINE_STEP",
     "FINE_STEP_MAX_INTEGRATIONS",
+    "SPEED_LADDER",
     "default_step",
+    "next_speed",
     "parse_duration",
     "random_seconds",
 ]
@@ -23,6 +25,21 @@ __all__ = [
 FINE_STEP_MAX_INTEGRATIONS = 100
 FINE_STEP = timedelta(minutes=15)
 COARSE_STEP = timedelta(hours=1)
+
+#: The demo clock's speeds (simulated seconds per real second) that ``+`` and ``-`` step
+#: through: a minute, ten minutes, an hour, six hours, a day a second. Round, so the
+#: header's ``×3600`` reads as "an hour a second" (doubling and halving from 3600 used to
+#: land on ×3840 after the floor of ×60).
+SPEED_LADDER: tuple[float, ...] = (60.0, 600.0, 3600.0, 21600.0, 86400.0)
+
+
+def next_speed(speed: float, *, faster: bool) -> float:
+    """The next rung of :data:`SPEED_LADDER` above (``faster``) or below ``speed``; the top
+    or bottom rung stays. A speed off the ladder (``demo --speed 1000``) steps to the
+    nearest rung in that direction."""
+    if faster:
+        return next((rung for rung in SPEED_LADDER if rung > speed), SPEED_LADDER[-1])
+    return next((rung for rung in reversed(SPEED_LADDER) if rung < speed), SPEED_LADDER[0])
 
 
 def default_step(integrations: int) -> timedelta:

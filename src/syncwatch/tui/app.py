@@ -15,6 +15,7 @@ The app composes the screens and routes messages; the work is elsewhere:
 - :mod:`.fleet_requests` opens and feeds the fleet's screens (errors, as of, the feed);
 - :mod:`.attention_signals` raises the title, bell, unseen marks and notifications of state
   changes, as :mod:`.attention` decides.
+- :mod:`.remembered` reads and writes the operator's preferences (theme, view, sort, ...).
 
 Screens send requests up as messages and never import this module.
 
@@ -31,6 +32,7 @@ import time
 from collections.abc import Callable, Container, Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
@@ -48,6 +50,7 @@ from syncwatch.tui.attention import Attention
 from syncwatch.tui.attention_actions import AttentionRequests
 from syncwatch.tui.attention_signals import AttentionSignals
 from syncwatch.tui.commands import SyncwatchCommands
+from syncwatch.tui.demo_story import StoryTeller
 from syncwatch.tui.fleet_messages import (
     OutagesFound,
 )
@@ -70,6 +73,7 @@ from syncwatch.tui.messages import (
 from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.notices import Notice
 from syncwatch.tui.preload import BATCH, Preload
+from syncwatch.tui.remembered import RememberedPreferences
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.as_of import AsOfScreen
 from syncwatch.tui.screens.confirm import ConfirmQuit, confirmation
@@ -87,7 +91,14 @@ if TYPE_CHECKING:
 DETAIL_SCREEN = "syncwatch-integration"
 
 
-class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequests, App[int]):
+class SyncwatchApp(
+    RememberedPreferences,
+    AttentionSignals,
+    AttentionRequests,
+    KomboRequests,
+    FleetRequests,
+    App[int],
+):
     """Watch and operate integrations."""
 
     TITLE = "syncwatch"
@@ -121,13 +132,16 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
         preload: Preload | None = None,
         actor: str | None = None,
         bell: bool = False,
+        preferences_path: Path | None = None,
+        theme: str | None = None,
     ) -> None:
         """``store``: the store, or what opens it (on a worker thread, after the first
         paint). ``preload``: rows to show before the first pass (see :mod:`.preload`).
         ``actor``: who the operator actions are recorded as (``--operator``; None: from
         ``SYNCWATCH_OPERATOR`` or the login name, at each action). ``bell``: ring the
-        terminal's bell when an integration gets worse (``--bell``; see
-        :attr:`attention`)."""
+        terminal's bell when an integration gets worse (``--bell``, else the remembered
+        preference; see :attr:`attention`). ``preferences_path`` and ``theme``: see
+        :meth:`~.remembered.RememberedPreferences.load_preferences`."""
         # Read by get_driver_class, which super().__init__ calls.
         self.terminal_title = TerminalTitle()
         super().__init__()
@@ -136,8 +150,8 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
         # (syncwatch.attention.silenced, with the marks the last pass read).
         self.attention.silences.append(lambda change, _now: self.model.silenced(change))
         self.clock = clock
-        #: Demo mode: a simulated sync engine advanced before every pass.
-        self.demo = demo
+        #: Demo mode: a simulated sync engine advanced before every pass, and its story.
+        self.demo, self.story = demo, StoryTeller.of(demo)
         self.model = Model(clock.now())
         self.preload = preload
         if preload is not None:
@@ -164,7 +178,12 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
             interval=interval,
             live=live,
         )
-        self.main = MainScreen(self.model, self.gate, live=self.scheduler.live, interval=interval)
+        live, remembers = self.scheduler.live, self.load_preferences(preferences_path, theme)
+        self.main = MainScreen(
+            self.model, self.gate, live=live, interval=interval, remembered=remembers
+        )
+        # --bell for this run, else the bell as last toggled (B).
+        self.attention.bell = bell or self.preferences.bell
         self._detail_screen: IntegrationScreen | None = None
         #: The tools' outages as of the last pass (:mod:`syncwatch.outages`).
         self.outages: list[Outage] = []
@@ -188,6 +207,7 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
 
     def on_mount(self) -> None:
         browser.adapt(self, self.gate)
+        self.remember_from_now_on()
         self.update_header()
         self.update_title()
         if self.scheduler.live and not isinstance(self.clock, FixedClock):
@@ -261,8 +281,9 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
         self.model.take_recent(message.recent, full=message.full)
         # Before the rows: their transitions are judged by the acknowledgements of now.
         self.attention_shown(self.model.take_attention(message.attention))
-        changes = self.model.apply(message.rows, full=message.full, marks=message.kombo)
-        self.show_changes(changes)
+        for caption in self.story.due(message.now):  # a demo's events, before what they did
+            self.tell(caption)
+        self.show_changes(self.model.apply(message.rows, full=message.full, marks=message.kombo))
         self.update_header()
         if first and self.PREBUILD_DETAIL_AFTER is not None:
             self.set_timer(self.PREBUILD_DETAIL_AFTER, self.prebuild_detail)
@@ -501,9 +522,12 @@ class SyncwatchApp(AttentionSignals, AttentionRequests, KomboRequests, FleetRequ
         self.scheduler.run_now()
 
     def action_speed(self, factor: float) -> None:
-        """Demo: change the simulated clock's speed."""
+        """Demo: the simulated clock's next round speed up (``factor`` above 1) or down
+        (:data:`~syncwatch.demo.SPEED_LADDER`)."""
         if isinstance(self.clock, SimulatedClock):
-            self.clock.set_speed(min(max(self.clock.speed * factor, 60.0), 86400.0))
+            from syncwatch.demo import next_speed
+
+            self.clock.set_speed(next_speed(self.clock.speed, faster=factor > 1))
             self.update_header()
             self.tell(notices.clock_speed(self.clock.speed))
 
@@ -538,10 +562,13 @@ def run_app(
     preload: Preload | None = None,
     actor: str | None = None,
     bell: bool = False,
+    preferences_path: Path | None = None,
+    theme: str | None = None,
 ) -> int:
     """Open the terminal UI; returns the exit code: the app's, so a crash (Textual prints
     its traceback) ends the process with 1, not 0. ``headless``: no terminal (tests).
-    ``store``, ``preload``, ``actor`` and ``bell``: see :class:`SyncwatchApp`."""
+    ``store``, ``preload``, ``actor``, ``bell``, ``preferences_path`` and ``theme``: see
+    :class:`SyncwatchApp`."""
     app = SyncwatchApp(
         store,
         clock,
@@ -551,6 +578,8 @@ def run_app(
         preload=preload,
         actor=actor,
         bell=bell,
+        preferences_path=preferences_path,
+        theme=theme,
     )
     app.run(headless=headless)
     code = app.return_code

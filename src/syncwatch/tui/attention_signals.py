@@ -48,6 +48,7 @@ class AttentionSignals:
 
         def tell(self, notice: Notice) -> None: ...
         def bell(self) -> None: ...
+        def remember(self, **changes: str | bool | None) -> None: ...
         def set_timer(
             self,
             delay: float,
@@ -121,6 +122,13 @@ class AttentionSignals:
         """The operator looked at an integration: its unseen mark goes."""
         if self.model.look(integration_id):
             self.main.show_looked()
+
+    def action_toggle_bell(self) -> None:
+        """Ring the bell on a change to a worse state, or stop; remembered for the next
+        start (the ``bell`` preference)."""
+        self.attention.bell = not self.attention.bell
+        self.remember(bell=self.attention.bell)
+        self.tell(notices.bell(self.attention.bell))
 
     def action_toggle_mute(self) -> None:
         """Mute or unmute the state-change notifications (marks, title and bell stay)."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
+from rich.color import ColorSystem
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
 
-from syncwatch.states import IntegrationState, LogLevel
+from syncwatch.states import STATES_BY_SEVERITY, IntegrationState, LogLevel
 
 _LEVEL_COLOURS: dict[str, str] = {
     LogLevel.ERROR.value: "$error",
@@ -79,11 +80,67 @@ def colour_style(app: App[object], spec: str, *, bold: bool = False) -> Style:
     return style
 
 
+def _cells(colour: Color) -> tuple[object, ...]:
+    """What tells two colours apart on screen: their truecolour value, and the 256-colour
+    cell a terminal without truecolour shows (Rich's downgrade, as Textual's output does)."""
+    rich = colour.rich_color
+    return (rich.triplet, rich.downgrade(ColorSystem.EIGHT_BIT).number)
+
+
+def _apart(colour: Color, taken: list[Color], dark: bool) -> Color:
+    """``colour``, or the nearest shade of it (lighter on a dark background, darker on a
+    light one, then the other way) that neither in truecolour nor in 256 colours is one of
+    ``taken``."""
+
+    def clashes(c: Color) -> bool:
+        mine = _cells(c)
+        return any(mine[0] == other[0] or mine[1] == other[1] for other in map(_cells, taken))
+
+    if not clashes(colour):
+        return colour
+    for step in range(1, 12):
+        for lighter in (dark, not dark):
+            shade = colour.lighten(0.04 * step) if lighter else colour.darken(0.04 * step)
+            if not clashes(shade):
+                return shade
+    return colour
+
+
+#: Each state's colour per app, valid while the theme's variables are the same dict.
+_PALETTES: WeakKeyDictionary[App[object], tuple[object, dict[IntegrationState, Style]]] = (
+    WeakKeyDictionary()
+)
+
+
+def state_palette(app: App[object]) -> dict[IntegrationState, Style]:
+    """Every state's colour in the current theme, kept apart: a theme where two states
+    would look the same (in catppuccin-latte under 256 colours, Auth failing and Warnings
+    were both colour 130) gets the less severe one shifted to the nearest shade that is
+    not taken, worst state first. Themes of ANSI colours (``ansi-dark``) are the
+    terminal's own: their colours are left as they are."""
+    variables = app.theme_variables
+    cached = _PALETTES.get(app)
+    if cached is not None and cached[0] is variables and variables:
+        return cached[1]
+    palette: dict[IntegrationState, Style] = {}
+    taken: list[Color] = []
+    background = Color.parse((variables or app.get_css_variables()).get("background", "#000"))
+    for state in STATES_BY_SEVERITY:
+        colour = resolve_colour(app, state.info.colour)
+        if colour is not None and colour.ansi is None:
+            colour = _apart(colour, taken, background.brightness < 0.5)
+            taken.append(colour)
+        palette[state] = Style(color=colour.rich_color if colour else None)
+    if variables:
+        _PALETTES[app] = (variables, palette)
+    return palette
+
+
 def state_style(app: App[object], state: IntegrationState | None) -> Style:
     """How a state's glyph and label are painted (deleted ones struck through)."""
     if state is None:
         return Style(dim=True)
-    style = colour_style(app, state.info.colour)
+    style = state_palette(app)[state]
     if state is IntegrationState.DELETED:
         style += Style(strike=True)
     return style

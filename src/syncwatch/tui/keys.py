@@ -375,6 +375,14 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         command="Demo: slower",
     ),
     Key(
+        "B",
+        "toggle_bell",
+        "Bell",
+        "Ring the terminal's bell when an integration gets worse, or stop (remembered)",
+        show=False,
+        command="Bell on or off (on a change to a worse state)",
+    ),
+    Key(
         "exclamation_mark",
         "toggle_mute",
         "Mute",

@@ -227,15 +227,28 @@ def muted(on: bool) -> Notice:
     """State-change notifications muted (``!``) or back."""
     if on:
         text = (
-            "State-change notifications muted (m unmutes). Changed rows are still marked •, "
+            "State-change notifications muted (! unmutes). Changed rows are still marked •, "
             "and the window title still counts the failing ones."
         )
         return Notice(text, "Muted", timeout=4)
     return Notice("State-change notifications back on.", "Unmuted", timeout=3)
 
 
+def bell(on: bool) -> Notice:
+    """The bell switched on or off (``B``); remembered for the next start."""
+    if on:
+        text = "The bell rings when an integration gets worse (B stops it; remembered)."
+        return Notice(text, "Bell on", timeout=4)
+    return Notice("No bell (B turns it back on; remembered).", "Bell off", timeout=3)
+
+
 def clock_speed(speed: float) -> Notice:
-    return Notice(f"Simulated clock: ×{speed:g}", timeout=2)
+    """The demo clock's new speed, and what it means (``×3600: an hour a second``)."""
+    units = ((86400, "a day", "days"), (3600, "an hour", "hours"), (60, "a minute", "minutes"))
+    size, one, many = next((u for u in units if speed >= u[0]), units[-1])
+    count = speed / size
+    amount = one if count == 1 else f"{count:g} {many}"
+    return Notice(f"Simulated clock: ×{speed:g} ({amount} a second)", timeout=2)
 
 
 def sub_title(
@@ -262,3 +275,28 @@ def sub_title(
     kombo = " · actions go to Kombo" if remote else ""
     down = f" · ⚡ outage: {', '.join(safe_text(t) for t in outages)}" if outages else ""
     return f"{when} · {state} · {last}{kombo}{down}"
+
+
+def preferences_not_ours(problem: str) -> Notice:
+    """The preferences file is not syncwatch's: not read, and not overwritten."""
+    return Notice(
+        f"{problem}. Your choices are not remembered this time; the file is left as it is.",
+        "Preferences not read",
+        "warning",
+        timeout=8,
+    )
+
+
+def preferences_not_saved(problem: str) -> Notice:
+    """Writing the preferences failed: said once, nothing more written this run."""
+    return Notice(f"{problem}.", "Preferences not saved", "warning", timeout=8)
+
+
+def demo_story(captions: Sequence[str], *, end: bool) -> Notice:
+    """The demo's captions for the events of one pass (one notice, however many), or its
+    end card."""
+    shown = list(captions[:6])
+    if len(captions) > len(shown):
+        shown.append(f"... and {len(captions) - len(shown)} more")
+    title = "Demo: the end" if end else "Demo"
+    return Notice("\n".join(shown), title, timeout=30 if end else 8)

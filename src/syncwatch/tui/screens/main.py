@@ -25,6 +25,7 @@ from textual.widgets import Header, Input, Static
 from syncwatch.actions import Action
 from syncwatch.fleet import GroupBy
 from syncwatch.outages import Outage
+from syncwatch.preferences import Preferences
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
 from syncwatch.tui import browser
@@ -33,6 +34,7 @@ from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.keys import LIST_KEYS, bindings
 from syncwatch.tui.messages import IntegrationLooked, OpenIntegration
 from syncwatch.tui.model import Changes, Model
+from syncwatch.tui.remembered import REMEMBERED, ViewChosen, apply_to_list, list_choices
 from syncwatch.tui.screens.feed import ActivityWanted
 from syncwatch.tui.widgets.facts import RenderOnce, facts_text
 from syncwatch.tui.widgets.footer import KeyFooter
@@ -69,10 +71,19 @@ class MainScreen(Screen[None]):
     paused: var[bool] = var(False, init=False)
 
     def __init__(
-        self, model: Model, gate: ActionGate, *, live: bool = False, interval: float = 0.0
+        self,
+        model: Model,
+        gate: ActionGate,
+        *,
+        live: bool = False,
+        interval: float = 0.0,
+        remembered: Preferences | None = None,
     ) -> None:
+        """``remembered``: the list's view, sort and grouping as the operator left them;
+        given, each later change is told to the app (:class:`ViewChosen`) to remember."""
         super().__init__(id="main")
         self.model = model
+        self.remembered = remembered
         self.gate = gate
         self.live = live
         self.interval = interval
@@ -116,6 +127,11 @@ class MainScreen(Screen[None]):
         lst.recent = self.model.recent
         lst.attention = self.model.attention
         lst.unseen = self.model.unseen
+        if self.remembered is not None:
+            # Before the rows are in: they are sorted and grouped once, as remembered.
+            apply_to_list(lst, self.remembered)
+            for setting in REMEMBERED:
+                self.watch(lst, setting, self._view_chosen, init=False)
         lst.set_rows(self.model.rows.values())
         lst.focus()
         # What the list shows changed: the status line says so (after the list's own watcher).
@@ -125,6 +141,9 @@ class MainScreen(Screen[None]):
         if self._outages is not None:
             self.show_outages(*self._outages)
         self.refresh_chrome()
+
+    def _view_chosen(self) -> None:
+        self.post_message(ViewChosen(list_choices(self.integration_list)))
 
     def repaint(self) -> None:
         self.integration_list.refresh()
