@@ -69,6 +69,10 @@ UNRECORDED_FIELDS: tuple[str, ...] = (
     "next_change_at",
     "next_change",
     "next_status",
+    # Acknowledgements and snoozes are marks of now: their past is in the audit log, not
+    # replayed here (docs/ack.md).
+    "ack",
+    "snooze",
 )
 
 #: The sync states that never count as "the last sync" (the evaluator ignores them).
