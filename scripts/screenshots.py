@@ -28,6 +28,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerFailed
 
+from syncwatch.ack_actions import acknowledge, snooze
 from syncwatch.clock import FixedClock
 from syncwatch.db import Store
 from syncwatch.db.kombo import update_integration
@@ -145,6 +146,35 @@ async def grouped(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     app.clear_notifications()
 
 
+async def errors(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    """Errors by signature across the fleet, worst first."""
+    await pilot.press("E")
+
+
+async def feed(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    """The activity feed after two operator actions (who did what)."""
+    store = app.gateway.store
+    target = failing_integration(store)
+    acknowledge(store, target, NOW, "alice", "Workday 503s, watching their status page")
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+    await pilot.press("w")
+
+
+async def on_call(pilot: Pilot[Any], app: SyncwatchApp) -> None:
+    """Acknowledged and snoozed rows, the acknowledged one highlighted (its preview)."""
+    store = app.gateway.store
+    target = failing_integration(store)
+    acknowledge(store, target, NOW, "alice", "Workday 503s, watching their status page")
+    others = [r for r in store.integrations() if r.state is IntegrationState.AUTHENTICATION_FAILING]
+    if others:
+        snooze(store, others[0].id, timedelta(hours=2), NOW, "bob")
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+    assert app.main.integration_list.select_id(target), target
+    app.clear_notifications()
+
+
 async def light(pilot: Pilot[Any], app: SyncwatchApp) -> None:
     app.theme = "textual-light"
 
@@ -170,6 +200,9 @@ SHOTS = (
     Shot("delete-confirm", delete_confirm),
     Shot("help", help_screen),
     Shot("grouped", grouped),
+    Shot("errors", errors),
+    Shot("feed", feed),
+    Shot("on-call", on_call),
     Shot("light", light),
     Shot("read-only", nothing, read_only=True),
     Shot("small-80x24", nothing, size=SMALL),
