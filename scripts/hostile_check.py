@@ -465,8 +465,9 @@ def check_tui(db: Path, report: Report, *, no_color: bool) -> None:
             report.check(not problems, f"tui {mode}: intact on {h.id}", "; ".join(problems))
             tmux.keys("Enter")
             # Open once its failed sync's log is loaded (the sync selected on opening).
-            loaded = f"Log of {h.id.split(':')[1]}-failed  2 of 2 entries"
-            opened, screen = tmux.wait_for_text(loaded)
+            opened, screen = tmux.wait_for_text(
+                f"Log of {h.id.split(':')[1]}-failed", "2 of 2 entries"
+            )
             report.check(opened, f"tui {mode}: the drill-down of {h.id} opens", screen)
             problems = intact(screen)
             report.check(
