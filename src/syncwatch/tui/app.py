@@ -352,9 +352,9 @@ class SyncwatchApp(
                 self.tell(notices.action_failed(text))
             else:
                 self.tell(notices.load_failed(text))
-        if worker.group == "load" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            if self.model.passes == 0:
-                self.scheduler.run_now()  # no rows to wait for: the first pass goes ahead
+        failed = event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
+        if worker.group == "load" and failed and self.model.passes == 0:
+            self.scheduler.run_now()  # no rows to wait for: the first pass goes ahead
         if worker.group == "evaluate" and event.state in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
