@@ -47,12 +47,12 @@ from syncwatch.fastread import (
     INTEGRATION_COLUMNS,
     ORDERS,
     STATES,
-    STRIP_STATES,
+    STRIP_TEXTS,
     FastReader,
     RowBuilder,
     list_order,
     schema_head,
-    strips_of,
+    strips_of_text,
     worst_states,
 )
 from syncwatch.rows import (
@@ -461,8 +461,10 @@ class PgReader(FastReader):
     ) -> dict[str, ResultStrip]:
         """What the list draws of each of ``ids``' last syncs (as
         ``FastReader.result_strips``)."""
-        sql = _pg(STRIP_STATES.format(where=" WHERE integration_id = ANY(?)"))
-        return strips_of(ids, self._all(sql, (list(ids), limit)))
+        joined = "string_agg(CAST(state AS TEXT), ',' ORDER BY n DESC)"
+        where = " WHERE integration_id = ANY(?)"
+        sql = _pg(STRIP_TEXTS.format(joined=joined, ordered="", where=where))
+        return strips_of_text(ids, self._all(sql, (list(ids), limit)))
 
     def history(self, integration_id: str) -> list[HistoryRow]:
         """An integration's state history, oldest first (as ``Store.history``)."""

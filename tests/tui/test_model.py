@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from row_support import NOW, row
 
 from syncwatch.rows import IntegrationRow, KomboMark
@@ -137,3 +138,22 @@ def test_take_attention_reports_changed_marks_and_silenced_follows_the_rule() ->
     assert not model.silenced(change("b", S.ACTIVE, S.CREDENTIALS_INVALID))
     assert model.take_attention({"a": acked}) == {"b"}
     assert set(model.attention) == {"a"}
+
+
+@pytest.mark.parametrize(
+    ("deleted_at", "evaluated_at", "deleted"),
+    [
+        (None, NOW, False),
+        (NOW - timedelta(hours=1), NOW, True),
+        (NOW, NOW, True),
+        # A deletion dated after the last evaluation is still to come: the row shows its state.
+        (NOW + timedelta(hours=1), NOW, False),
+        (NOW + timedelta(hours=1), None, True),  # no evaluation time: a set deletion counts
+    ],
+)
+def test_a_row_is_deleted_as_the_evaluator_says(
+    deleted_at: datetime | None, evaluated_at: datetime | None, deleted: bool
+) -> None:
+    r = row(deleted_at=deleted_at, evaluated_at=evaluated_at)
+    assert r.deleted is deleted
+    assert r.facts.deleted_by(r.evaluated_at) is deleted  # the list and the evaluator agree

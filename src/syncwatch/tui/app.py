@@ -227,7 +227,12 @@ class SyncwatchApp(
             if self.model.expected is None:
                 preload.reader.close()  # every row is on screen already
             else:
+                # The first pass waits for the rest of the rows: run together, the two
+                # share one interpreter lock, and every row on screen came a few seconds
+                # later at 100,000 (docs/performance.md). The stored rows are the last
+                # pass's; what the next pass changes arrives as an ordinary refresh.
                 self.work("load", partial(self.gateway.load_rest, preload.reader, BATCH))
+                return
         self.scheduler.run_now()
 
     def on_unmount(self) -> None:
@@ -270,6 +275,8 @@ class SyncwatchApp(
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         self.model.take_recent(message.recent)
         self.show_changes(self.model.rows_loaded(message.rows, done=message.done))
+        if message.done and self.model.passes == 0:
+            self.scheduler.run_now()  # the first pass, held back for the rows (begin)
 
     def on_pass_finished(self, message: PassFinished) -> None:
         first = self.model.passes == 0
@@ -345,6 +352,9 @@ class SyncwatchApp(
                 self.tell(notices.action_failed(text))
             else:
                 self.tell(notices.load_failed(text))
+        failed = event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
+        if worker.group == "load" and failed and self.model.passes == 0:
+            self.scheduler.run_now()  # no rows to wait for: the first pass goes ahead
         if worker.group == "evaluate" and event.state in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
