@@ -119,12 +119,7 @@ def cmd_unack(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """Remove one integration's acknowledgement."""
     from syncwatch.ack_actions import unacknowledge
 
-    actor = operator_of(args)
-    done = _run("unack", lambda: unacknowledge(store, args.id, clock.now(), actor))
-    if done is None:
-        return EXIT_REFUSED
-    out(f"{_name(done[0])}: acknowledgement removed.")
-    return EXIT_OK
+    return _undo("unack", unacknowledge, store, clock, args, "acknowledgement removed.")
 
 
 def cmd_snooze(store: Store, clock: Clock, args: argparse.Namespace) -> int:
@@ -150,9 +145,22 @@ def cmd_unsnooze(store: Store, clock: Clock, args: argparse.Namespace) -> int:
     """End one integration's snooze."""
     from syncwatch.ack_actions import unsnooze
 
+    said = "snooze ended; its notifications are back on."
+    return _undo("unsnooze", unsnooze, store, clock, args, said)
+
+
+def _undo(
+    command: str,
+    undo: Callable[[Store, str, datetime, str], tuple[IntegrationRow, datetime]],
+    store: Store,
+    clock: Clock,
+    args: argparse.Namespace,
+    said: str,
+) -> int:
+    """``unack`` and ``unsnooze``: run ``undo`` on the one integration, say ``said``."""
     actor = operator_of(args)
-    done = _run("unsnooze", lambda: unsnooze(store, args.id, clock.now(), actor))
+    done = _run(command, lambda: undo(store, args.id, clock.now(), actor))
     if done is None:
         return EXIT_REFUSED
-    out(f"{_name(done[0])}: snooze ended; its notifications are back on.")
+    out(f"{_name(done[0])}: {said}")
     return EXIT_OK

@@ -150,16 +150,24 @@ def record_request(
         row = store.get(integration_id, conn)
         if row is None:
             return None
-        state = row.state.value if row.state is not None else None
-        conn.execute(
-            audit_entries.insert().values(
-                integration_id=integration_id,
-                actor=actor,
-                action=action,
-                at=at,
-                state_before=state,
-                state_after=state,
-                db_role=database_role(conn),
-            )
-        )
+        audit_unchanged(conn, row, action, actor, at)
     return at
+
+
+def audit_unchanged(
+    conn: Connection, row: IntegrationRow, action: str, actor: str, at: datetime
+) -> None:
+    """One audit entry for ``action`` by ``actor`` on ``row`` that changes none of its facts
+    (a request of Kombo, an acknowledgement, a snooze): its state before and after alike."""
+    state = row.state.value if row.state is not None else None
+    conn.execute(
+        audit_entries.insert().values(
+            integration_id=row.id,
+            actor=actor,
+            action=action,
+            at=at,
+            state_before=state,
+            state_after=state,
+            db_role=database_role(conn),
+        )
+    )

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from syncwatch.attention import AttentionMark, mark_of
-from syncwatch.db.actions import database_role
+from syncwatch.db.actions import audit_unchanged
 from syncwatch.db.store import Store
-from syncwatch.db.tables import attention, audit_entries
+from syncwatch.db.tables import attention
 from syncwatch.rows import IntegrationRow
 
 __all__ = ["attention_marks", "write_attention"]
@@ -81,18 +81,7 @@ def write_attention(
         if problem is not None:
             return row, problem, at
         _upsert(conn, integration_id, dict(values(row, at)))
-        state = row.state.value if row.state is not None else None
-        conn.execute(
-            audit_entries.insert().values(
-                integration_id=integration_id,
-                actor=actor,
-                action=action,
-                at=at,
-                state_before=state,
-                state_after=state,
-                db_role=database_role(conn),
-            )
-        )
+        audit_unchanged(conn, row, action, actor, at)
     return row, None, at
 
 
