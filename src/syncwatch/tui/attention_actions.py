@@ -94,21 +94,21 @@ class AttentionRequests:
 
     def action_acknowledge(self) -> None:
         """Acknowledge the highlighted integration (a note), or remove its ack."""
-        row = self._attention_target("Acknowledge")
-        if row is None:
-            return
-        mark = self.model.attention.get(row.id)
-        dialog = AckDialog(row, mark, self.model.now)
-        cast("App[object]", self).push_screen(dialog, lambda answer: self._attend(row, answer))
+        self._ask("Acknowledge", AckDialog)
 
     def action_snooze(self) -> None:
         """Snooze the highlighted integration's notifications, or end its snooze."""
-        row = self._attention_target("Snooze")
+        self._ask("Snooze", SnoozeDialog)
+
+    def _ask(self, title: str, dialog: type[AckDialog] | type[SnoozeDialog]) -> None:
+        """Open ``dialog`` on the highlighted integration (if it may have one) and record
+        the answer."""
+        row = self._attention_target(title)
         if row is None:
             return
         mark = self.model.attention.get(row.id)
-        dialog = SnoozeDialog(row, mark, self.model.now)
-        cast("App[object]", self).push_screen(dialog, lambda answer: self._attend(row, answer))
+        screen = dialog(row, mark, self.model.now)
+        cast("App[object]", self).push_screen(screen, lambda answer: self._attend(row, answer))
 
     def on_attention_changed(self, message: AttentionChanged) -> None:
         if message.refusal is not None:
