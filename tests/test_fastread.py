@@ -696,3 +696,30 @@ def test_the_lists_strips_are_the_recent_results_without_ids_or_times(db: Path) 
     finally:
         reader.close()
         store.close()
+
+
+def test_the_background_load_reads_every_row_with_its_strip(db: Path) -> None:
+    """What the app's worker reads after the first screen: every integration as the store
+    has it (deleted ones too), each with the results the list draws (``show --json``'s), in
+    batches of the sizes asked, the last size repeating."""
+    from syncwatch.db.trends import recent_results
+
+    store = Store.open(db)
+    reader = FastReader.open(db)
+    assert reader is not None
+    try:
+        expected = store.integrations()
+        full = recent_results(store, [r.id for r in expected])
+        batches = list(reader.iter_with_strips((2, 3)))
+        sizes = [len(rows) for rows, _ in batches]
+        assert sizes[:-1] == [2] + [3] * (len(sizes) - 2) and 1 <= sizes[-1] <= 3
+        rows = [r for b, _ in batches for r in b]
+        assert sorted(rows, key=lambda r: r.id) == expected
+        strips = {i: s for _, found in batches for i, s in found.items()}
+        assert strips.keys() == {r.id for r in expected}
+        assert {i: s.glyphs for i, s in strips.items()} == {i: r.glyphs for i, r in full.items()}
+        assert any(len(s.states) > 1 for s in strips.values())
+        assert any(not s.states for s in strips.values())  # never synced
+    finally:
+        reader.close()
+        store.close()

@@ -179,6 +179,21 @@ def test_the_list_order_comes_in_batches_from_one_state(filled: str, reader: PgR
     assert [r for b in reader.iter_integrations(batch=10) for r in b] == by_id
 
 
+def test_the_background_load_reads_every_row_with_its_strip(filled: str, reader: PgReader) -> None:
+    store = Store.open(filled)
+    try:
+        expected = store.integrations()
+        full = recent_results(store, [r.id for r in expected])
+    finally:
+        store.close()
+    batches = list(reader.iter_with_strips((4, 5)))
+    assert [len(rows) for rows, _ in batches[:-1]] == [4] + [5] * (len(batches) - 2)
+    assert sorted((r for b, _ in batches for r in b), key=lambda r: r.id) == expected
+    strips = {i: s for _, found in batches for i, s in found.items()}
+    assert {i: s.glyphs for i, s in strips.items()} == {i: r.strip.glyphs for i, r in full.items()}
+    assert any(len(s.states) > 1 for s in strips.values())
+
+
 def test_the_first_screen_is_the_stores_first_rows_in_the_lists_order(
     filled: str, reader: PgReader
 ) -> None:

@@ -78,8 +78,10 @@ __all__ = [
     "FIRST_HISTORY",
     "INTEGRATION_COLUMNS",
     "ORDERS",
+    "ROWS_WITH_STRIPS",
     "STRIP_STATES",
     "FastReader",
+    "batches_with_strips",
     "head_of",
     "schema_head",
     "sqlite_path",
@@ -208,6 +210,16 @@ STRIP_TEXTS: Final = (
 #: SQLite joins in the order the rows come, which the inner ORDER BY sets.
 SQLITE_JOINED: Final = "group_concat(state, ',')"
 SQLITE_ORDERED: Final = " ORDER BY integration_id, n DESC"
+#: Every integration with its strip, in the table's own order: one scan, each row's last
+#: syncs sought by ``ix_sync_integration_started`` (a correlated subquery, run inside
+#: SQLite with Python's lock released), their results joined newest first (``?``: how
+#: many). At 100,000 integrations this reads rows and strips in about 1 s; the list's order
+#: plus strips by ``IN (...)`` batches took 2.6 s (benchmarks/tui.py's database).
+ROWS_WITH_STRIPS: Final = (
+    f"SELECT {_COLUMN_LIST}, (SELECT group_concat(state, ',') FROM"
+    " (SELECT state FROM sync WHERE sync.integration_id = integration.id"
+    " ORDER BY started_at DESC, id DESC LIMIT ?)) FROM integration"
+)
 #: The fleet as it was (:mod:`syncwatch.asof`), for a time ``?``: each integration's latest
 #: history entry by then (ties: the larger id), its last finished sync ended by then (as
 #: the evaluator's "last sync": latest end, then start, then id), and its last syncs started
@@ -250,6 +262,8 @@ _DETAIL_READS: Final = (
     AS_OF_RECENT.replace("?", "0"),
 )
 
+#: Rows per fetch of the background load (:func:`batches_with_strips`).
+_FETCH: Final = 500
 #: Ids per ``IN (...)`` list (SQLite's default limit on bound parameters is 32766).
 _CHUNK: Final = 900
 
@@ -727,6 +741,19 @@ class FastReader:
             found.update((r[0], r[1:]) for r in cur)
         return self._builder.rows(found[rowid] for rowid in wanted)
 
+    def iter_with_strips(
+        self, sizes: Iterable[int], limit: int = RECENT_SYNCS
+    ) -> Iterator[tuple[list[IntegrationRow], dict[str, ResultStrip]]]:
+        """Every integration (deleted ones too) with the strip the list draws of it, in
+        the table's own order (the list sorts what arrives), in batches of ``sizes`` (the
+        last size repeats). One statement: one committed state, held until the iterator is
+        exhausted or closed."""
+        cur = self._conn.execute(ROWS_WITH_STRIPS, (limit,))
+        try:
+            yield from batches_with_strips(cur.fetchmany, self._builder, sizes)
+        finally:
+            cur.close()
+
     def integrations(
         self,
         *,
@@ -1028,6 +1055,42 @@ def strips_of_text(ids: Sequence[str], rows: Iterable[tuple[str, str]]) -> dict[
         found[iid] = strip
     empty = strip_of(())
     return {iid: found.get(iid, empty) for iid in ids}
+
+
+def batches_with_strips(
+    fetch: Callable[[int], list[Any]], builder: RowBuilder, sizes: Iterable[int]
+) -> Iterator[tuple[list[IntegrationRow], dict[str, ResultStrip]]]:
+    """Rows of :data:`ROWS_WITH_STRIPS` (both read paths) in batches of ``sizes`` (the last
+    repeats), as rows and their strips. Each batch is fetched a few hundred rows at a
+    time: the result tuples of a whole batch, alive at once, left the memory they freed
+    scattered between the rows kept (55 MB more at 100,000 integrations)."""
+    strips = _NewestFirst()
+    size = 1
+    wanted = iter(sizes)
+    more = True
+    while more:
+        size = next(wanted, size)
+        rows: list[IntegrationRow] = []
+        found: dict[str, ResultStrip] = {}
+        while len(rows) < size:
+            chunk = fetch(min(_FETCH, size - len(rows)))
+            if not chunk:
+                more = False
+                break
+            rows += builder.rows(t[:-1] for t in chunk)
+            found.update((t[0], strips[t[-1]]) for t in chunk)
+        if rows:
+            yield rows, found
+
+
+class _NewestFirst(dict[Any, ResultStrip]):
+    """A strip as :data:`ROWS_WITH_STRIPS` joins it (newest result first; ``None``: no
+    syncs) to its shared :class:`ResultStrip`, each distinct text parsed once."""
+
+    def __missing__(self, text: str | None) -> ResultStrip:
+        states = () if text is None else tuple(SYNC_STATES[s] for s in text.split(","))
+        strip = self[text] = strip_of(states[::-1])
+        return strip
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -50,6 +50,7 @@ from syncwatch.fastread import (
     STRIP_TEXTS,
     FastReader,
     RowBuilder,
+    batches_with_strips,
     list_order,
     schema_head,
     strips_of_text,
@@ -107,6 +108,13 @@ _COLUMN_LIST: Final = ", ".join(INTEGRATION_COLUMNS)
 _SELECT: Final = f"SELECT {_COLUMN_LIST} FROM integration"
 _KEYS: Final = "SELECT state, organization, id FROM integration"
 _COUNTS: Final = "SELECT state, count(*) FROM integration"
+#: ``fastread.ROWS_WITH_STRIPS`` in PostgreSQL's words (the join's order said, not implied).
+_ROWS_WITH_STRIPS: Final = (
+    f"SELECT {_COLUMN_LIST}, (SELECT string_agg(CAST(state AS TEXT), ',' ORDER BY"
+    " started_at DESC, id DESC) FROM (SELECT state, started_at, id FROM sync"
+    " WHERE sync.integration_id = integration.id ORDER BY started_at DESC, id DESC"
+    " LIMIT %s) AS recent) FROM integration"
+)
 #: As ``fastread``'s probe (and ``syncwatch.db.evaluation.needs_evaluation``).
 _WORK_DUE: Final = (
     "SELECT EXISTS (SELECT 1 FROM integration WHERE dirty)"
@@ -358,6 +366,15 @@ class PgReader(FastReader):
             keys.sort(key=sort_key)
             for start in range(len(head), len(keys), batch):
                 yield self._by_id([k[2] for k in keys[start : start + batch]])
+
+    def iter_with_strips(
+        self, sizes: Iterable[int], limit: int = RECENT_SYNCS
+    ) -> Iterator[tuple[list[IntegrationRow], dict[str, ResultStrip]]]:
+        """Every integration with its strip, in the table's own order (as
+        ``FastReader.iter_with_strips``; a server-side cursor in one transaction)."""
+        with self._transaction(), self._pg.cursor(name="syncwatch_strips") as cur:
+            cur.execute(_ROWS_WITH_STRIPS, (limit,))
+            yield from batches_with_strips(cur.fetchmany, self._rows, sizes)
 
     def _by_id(self, wanted: list[str]) -> list[IntegrationRow]:
         """The integrations with these ids, in this order."""
