@@ -156,6 +156,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 MARK_WIDTH = 2
+#: Rows, all new to the list, from which :meth:`IntegrationList.update_rows` merges them in
+#: at once rather than one by one.
+BULK = 256
 #: The glyph before a row whose state changed since the operator last looked at it (in the
 #: mark column's second cell, in the new state's colour; see docs/attention.md).
 UNSEEN_MARK = "•"
@@ -460,7 +463,14 @@ class IntegrationList(LineList[ListItem]):
 
     def update_rows(self, changed: Iterable[IntegrationRow]) -> None:
         """Apply changed rows: each is moved by binary search, nothing is sorted or filtered
-        again (O(changed x (log N + chunk size)))."""
+        again (O(changed x (log N + chunk size))). Many rows the list does not hold yet
+        (a batch of the background load, a large import) are sorted among themselves and
+        merged in instead (:meth:`add_rows`)."""
+        changed = list(changed)
+        held = self.rows
+        if len(changed) >= BULK and not any(row.id in held for row in changed):
+            self.add_rows(changed)
+            return
         key_of = self._key_function()
         every, shown = self._all, self._shown
         moved = lost = False
@@ -504,6 +514,17 @@ class IntegrationList(LineList[ListItem]):
         else:
             self.refresh()
             self._announce()
+
+    def add_rows(self, rows: Sequence[IntegrationRow]) -> None:
+        """Add rows the list does not hold (unique ids): sorted among themselves, merged
+        into the sorted rows and filtered again (O(N + n log n)), the cursor kept on its
+        integration."""
+        key_of = self._key_function()
+        self.rows.update((row.id, row) for row in rows)
+        self._counts = None
+        pairs = sorted(((key_of(row), row) for row in rows), key=itemgetter(0))
+        self._all = self._all.merged([k for k, _ in pairs], [r for _, r in pairs])
+        self.refilter()
 
     def set_now(self, now: datetime) -> None:
         self.now = now

@@ -12,11 +12,14 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
 #: Sort keys: tuples that compare, unique per item.
 Key = tuple[Any, ...]
+
+_first = itemgetter(0)
 
 #: Items per chunk; a chunk is split when it grows to twice this.
 CHUNK = 512
@@ -80,6 +83,19 @@ class SortedRows(Sequence[T], Generic[T]):
     def items(self) -> list[T]:
         """All items, in order."""
         return list(chain.from_iterable(self._items))
+
+    def merged(self, keys: Sequence[Key], items: Sequence[T]) -> SortedRows[T]:
+        """These items and ``items`` (``keys`` ascending, none of them here) as one new
+        sequence: O(N + n log n) for n new items, where inserting them one by one costs
+        O(n (log N + chunk size)) with a Python call each (the background load's batches
+        of thousands)."""
+        if not keys:
+            return self
+        pairs = list(zip(self.keys(), self.items(), strict=True))
+        pairs += zip(keys, items, strict=True)
+        # Two ascending runs: the sort merges them in linear time.
+        pairs.sort(key=_first)
+        return SortedRows([k for k, _ in pairs], [item for _, item in pairs])
 
     # -- by key -----------------------------------------------------------------------
 
