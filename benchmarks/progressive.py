@@ -2,14 +2,15 @@
 
 Since issue 13 the app does not wait for every row: it draws the first screenful (read with
 the standard library's ``sqlite3`` before anything heavy is imported), then a worker reads
-the rest in the list's order, 5,000 rows a message, and each message merges into the list.
+every row with its strip in the table's order, in growing batches (``BATCHES``: 5,000,
+10,000, 20,000, then 40,000 rows a message), and each message is merged into the list.
 ``benchmarks/tui.py``'s "first paint" hands the app every row at once (what the app did
 before); this script measures what the user now waits for on the UI thread, in a fresh
 app per round, headless (160x45), each figure UI-thread CPU time (``time.thread_time``)
 from handing the rows over until the screen is painted (``tui.py``'s method):
 
 first_screen     the first screenful (200 rows, the preload's size) into an empty list
-batch            each following batch of 5,000 rows merged into what is loaded (median,
+batch            each following batch merged into what is loaded (median,
                  and ``batch_max``: the longest the UI thread is ever busy with one)
 batches_total    the sum of the batches: the UI thread's whole share of the load
 all_at_once      every row in one message, for comparison (the path before issue 13)
@@ -28,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,28 +40,24 @@ from syncwatch.clock import FixedClock
 from syncwatch.db import Store
 from syncwatch.fastread import FastReader
 from syncwatch.rows import IntegrationRow
-from syncwatch.trends import RecentResults
+from syncwatch.trends import RecentResults, ResultStrip
 from syncwatch.tui.messages import RowsLoaded
-from syncwatch.tui.preload import BATCH, SCREENFUL
+from syncwatch.tui.preload import BATCHES, SCREENFUL, read_first_screen
 from syncwatch.tui.widgets.integration_list import IntegrationList
 from tui import SIZE, BenchApp, Sample, _wait_for, build_db, settle
 
-Batch = tuple[list[IntegrationRow], dict[str, RecentResults]]
+Batch = tuple[list[IntegrationRow], Mapping[str, RecentResults | ResultStrip]]
 
 
 def read_batches(db: Path) -> list[Batch]:
-    """The rows as the app's loader reads them: the list's order, ``BATCH`` at a time,
-    each batch with its strips; the first screenful split off the first batch."""
+    """The rows as the app reads them: the first screenful (the preload), then every row
+    with its strip in ``BATCHES`` (the app keeps the ones it does not hold yet)."""
     reader = FastReader.open(db)
     assert reader is not None, "the database is not at this syncwatch's schema head"
-    out: list[Batch] = []
     with reader:
-        for rows in reader.iter_integrations(batch=BATCH, order="list"):
-            if not out:
-                head, rows = rows[:SCREENFUL], rows[SCREENFUL:]
-                out.append((head, reader.recent_results([r.id for r in head])))
-            if rows:
-                out.append((rows, reader.recent_results([r.id for r in rows])))
+        preload = read_first_screen(reader, SCREENFUL)
+        out: list[Batch] = [(preload.rows, preload.recent)]
+        out += reader.iter_with_strips(BATCHES)
     return out
 
 
@@ -78,7 +76,7 @@ async def one_round(store: Store, batches: list[Batch]) -> dict[str, Any]:
             message = RowsLoaded(rows, done=done, recent=recent)
             sample = await Sample().measure(app, lambda m=message: app.post_message(m))
             times.append(sample.shown_cpu * 1000)
-        shown = sum(1 for rows, _ in batches for row in rows if not row.deleted)
+        shown = len({row.id for rows, _ in batches for row in rows if not row.deleted})
         assert len(lst.items) == shown, f"rows missing: {len(lst.items)} of {shown}"
     figures["first_screen"] = times[0]
     figures["batch"] = statistics.median(times[1:]) if len(times) > 1 else 0.0
@@ -86,7 +84,7 @@ async def one_round(store: Store, batches: list[Batch]) -> dict[str, Any]:
     figures["batches_total"] = sum(times[1:])
     figures["batches"] = len(times) - 1
 
-    everything = [row for rows, _ in batches for row in rows]
+    everything = list({row.id: row for rows, _ in batches for row in rows}.values())
     strips = {k: v for _, recent in batches for k, v in recent.items()}
     app = BenchApp(store, FixedClock(NOW), live=False, env={})
     async with app.run_test(size=SIZE):
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         "terminal_size": list(SIZE),
         "unit": "ms of UI-thread CPU time (time.thread_time), median over rounds",
         "screenful": SCREENFUL,
-        "batch_rows": BATCH,
+        "batch_rows": list(BATCHES),
         "sizes": {},
     }
     with tempfile.TemporaryDirectory(prefix="syncwatch-progressive-") as tmp:
@@ -157,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for n, entry in report["sizes"].items():
         rows = [(name, f"{fig['median_ms']:.1f}") for name, fig in entry["figures"].items()]
-        print(f"{int(n):,} integrations ({entry['batches']} batches of {BATCH:,} rows)")
+        sizes = ", ".join(f"{b:,}" for b in BATCHES)
+        print(f"{int(n):,} integrations ({entry['batches']} batches of {sizes}, ... rows)")
         print_table(("figure", "median ms"), rows)
     return 0
 

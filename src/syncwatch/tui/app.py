@@ -45,7 +45,7 @@ from syncwatch.actions import Action
 from syncwatch.clock import Clock, FixedClock, SimulatedClock
 from syncwatch.present import safe_text
 from syncwatch.rows import IntegrationRow
-from syncwatch.tui import browser, notices
+from syncwatch.tui import browser, collector, notices
 from syncwatch.tui.attention import Attention
 from syncwatch.tui.attention_actions import AttentionRequests
 from syncwatch.tui.attention_signals import AttentionSignals
@@ -72,7 +72,7 @@ from syncwatch.tui.messages import (
 )
 from syncwatch.tui.model import Changes, Model
 from syncwatch.tui.notices import Notice
-from syncwatch.tui.preload import BATCH, Preload
+from syncwatch.tui.preload import BATCHES, Preload
 from syncwatch.tui.remembered import RememberedPreferences
 from syncwatch.tui.scheduler import PassScheduler
 from syncwatch.tui.screens.as_of import AsOfScreen
@@ -231,13 +231,15 @@ class SyncwatchApp(
                 # share one interpreter lock, and every row on screen came a few seconds
                 # later at 100,000 (docs/performance.md). The stored rows are the last
                 # pass's; what the next pass changes arrives as an ordinary refresh.
-                self.work("load", partial(self.gateway.load_rest, preload.reader, BATCH))
+                collector.hold()
+                self.work("load", partial(self.gateway.load_rest, preload.reader, BATCHES))
                 return
         self.scheduler.run_now()
 
     def on_unmount(self) -> None:
         if self.preload is not None:  # closed before the background work began
             self.preload.reader.close()
+        collector.thaw()
         self.gateway.close()
 
     def tell(self, notice: Notice) -> None:
@@ -275,6 +277,8 @@ class SyncwatchApp(
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         self.model.take_recent(message.recent)
         self.show_changes(self.model.rows_loaded(message.rows, done=message.done))
+        if message.done:
+            collector.release()
         if message.done and self.model.passes == 0:
             self.scheduler.run_now()  # the first pass, held back for the rows (begin)
 
@@ -353,8 +357,10 @@ class SyncwatchApp(
             else:
                 self.tell(notices.load_failed(text))
         failed = event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
-        if worker.group == "load" and failed and self.model.passes == 0:
-            self.scheduler.run_now()  # no rows to wait for: the first pass goes ahead
+        if worker.group == "load" and failed:
+            collector.release()
+            if self.model.passes == 0:
+                self.scheduler.run_now()  # no rows to wait for: the first pass goes ahead
         if worker.group == "evaluate" and event.state in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,

@@ -112,17 +112,17 @@ class Gateway:
 
     # -- the rows the first screen did not hold -----------------------------------------
 
-    def load_rest(self, reader: FastReader, batch: int) -> None:
-        """Read every integration in the list's order, ``batch`` rows a message (the app
-        keeps the ones it does not hold yet), then close ``reader``."""
+    def load_rest(self, reader: FastReader, sizes: Sequence[int]) -> None:
+        """Read every integration with its strip, in batches of ``sizes`` (the last
+        repeats; each batch one message: the app keeps the rows it does not hold yet),
+        then close ``reader``. In the table's order, not the list's: the preload holds the
+        first screen, and the list places what arrives."""
         try:
-            batches = reader.iter_integrations(batch=batch, order="list")
-            rows = next(batches, [])
+            batches = reader.iter_with_strips(sizes)
+            rows, strips = next(batches, ([], {}))
             for following in batches:
-                strips = reader.result_strips([r.id for r in rows])
                 self._post(RowsLoaded(rows, done=False, recent=strips))
-                rows = following
-            strips = reader.result_strips([r.id for r in rows])
+                rows, strips = following
             self._post(RowsLoaded(rows, done=True, recent=strips))
         finally:
             reader.close()

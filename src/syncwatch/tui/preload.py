@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 #: Rows read before the first paint: more than a tall terminal shows.
 SCREENFUL = 200
-#: Rows per batch of the background load (each is one message, one update of the list).
-BATCH = 5000
+#: Rows per batch of the background load, growing (the last repeats): each batch is one
+#: message and one merge into the list, so the count on screen moves early and a large
+#: fleet costs a few merges, not one per 5,000 rows.
+BATCHES = (5000, 10000, 20000, 40000)
 
 
 @dataclass(frozen=True, slots=True)
