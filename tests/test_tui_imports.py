@@ -9,6 +9,9 @@ when the first screen is drawn. A test of what is imported, not of how long it t
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,38 @@ def test_the_first_screen_shows_rows_without_importing_anything_heavy(
     assert len(rows) == 60  # the sample but its 3 deleted ones
     assert str(rows[0]).split()[0] in data["screen"]  # drawn, not only held
     assert heavy_imports(data["modules"], (*ORM, "psycopg")) == []
+
+
+KOMBO_OPT_IN = r"""
+import json
+import sys
+from datetime import UTC, datetime
+
+from syncwatch.clock import FixedClock
+from syncwatch.tui.gateway import Gateway
+
+sent = []
+clock = FixedClock(datetime(2026, 11, 26, 12, tzinfo=UTC))
+for env in ({}, {"SYNCWATCH_KOMBO_REMOTE": "0"}, {"SYNCWATCH_KOMBO_REMOTE": "maybe"}):
+    Gateway(lambda: None, clock, sent.append, env=env).connect_kombo()
+off = [m for m in ("httpx", "kombo", "syncwatch.kombo.remote") if m in sys.modules]
+on = {"SYNCWATCH_KOMBO_REMOTE": "1", "KOMBO_API_KEY": "k"}
+Gateway(lambda: None, clock, sent.append, env=on).connect_kombo()
+print(json.dumps({"off": off, "told": [[m.remote, m.error] for m in sent]}))
+"""
+
+
+def test_the_kombo_client_loads_only_for_users_who_turned_remote_actions_on() -> None:
+    """Every start asks whether operator actions go to Kombo too. Unless the user opted in,
+    answering imports nothing of Kombo's client (httpx, the SDK): at 100,000 integrations
+    that import took a quarter of a second from the background load of the rows."""
+    result = subprocess.run(
+        [sys.executable, "-c", KOMBO_OPT_IN], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["off"] == []
+    told = report["told"]
+    assert told[:2] == [[False, None], [False, None]]
+    assert told[2][0] is False and "must be 1 or 0, not 'maybe'" in told[2][1]
+    assert told[3] == [True, None]  # opted in: the client loaded and connected

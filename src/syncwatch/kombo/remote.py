@@ -24,6 +24,11 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 
 from syncwatch.actions import Action, RemoteRefused
+
+# Re-exported: what decides the opt-in lives where it loads without httpx.
+from syncwatch.kombo.optin import ENV_REMOTE as ENV_REMOTE
+from syncwatch.kombo.optin import KomboConfigError as KomboConfigError
+from syncwatch.kombo.optin import remote_actions_enabled as remote_actions_enabled
 from syncwatch.redact import redact
 from syncwatch.upstream_requests import LinkType, SyncType
 
@@ -36,20 +41,11 @@ T = TypeVar("T")
 ENV_API_KEY = "KOMBO_API_KEY"
 ENV_SERVER = "KOMBO_SERVER"
 ENV_SERVER_URL = "KOMBO_SERVER_URL"
-ENV_REMOTE = "SYNCWATCH_KOMBO_REMOTE"
 
 #: Kombo's regions, as the SDK names them.
 SERVERS = ("eu", "us", "ca")
 
 DEFAULT_TIMEOUT = 15.0
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
-
-
-class KomboConfigError(Exception):
-    """Kombo is not usably configured (no API key, an unknown server); said plainly."""
-
 
 # --------------------------------------------------------------------------- settings
 
@@ -128,16 +124,6 @@ class KomboSettings:
             retry_config=None,
             timeout_ms=round(self.timeout * 1000),
         )
-
-
-def remote_actions_enabled(env: Mapping[str, str]) -> bool:
-    """Whether the user opted in to remote actions (``SYNCWATCH_KOMBO_REMOTE``)."""
-    value = env.get(ENV_REMOTE, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise KomboConfigError(f"{ENV_REMOTE} must be 1 or 0, not {value!r}")
 
 
 # --------------------------------------------------------------------------- failures

@@ -135,13 +135,17 @@ class Gateway:
         return self._remote
 
     def connect_kombo(self) -> None:
-        """Find out whether actions go to Kombo too (the SDK loads off the UI thread)."""
-        from syncwatch.kombo.remote import KomboConfigError, remote_from_env
+        """Find out whether actions go to Kombo too (the SDK loads off the UI thread, and
+        only when the user opted in: :mod:`syncwatch.kombo.optin`)."""
+        from syncwatch.kombo.optin import KomboConfigError, remote_actions_enabled
 
         error: str | None = None
         remote: KomboRemote | None = None
         try:
-            remote = remote_from_env(self._env, sleep=self._kombo_sleep)
+            if remote_actions_enabled(self._env):
+                from syncwatch.kombo.remote import remote_from_env
+
+                remote = remote_from_env(self._env, sleep=self._kombo_sleep)
         except KomboConfigError as err:
             error = str(err)
         finally:
