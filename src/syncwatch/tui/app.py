@@ -51,9 +51,7 @@ from syncwatch.tui.attention_actions import AttentionRequests
 from syncwatch.tui.attention_signals import AttentionSignals
 from syncwatch.tui.commands import SyncwatchCommands
 from syncwatch.tui.demo_story import StoryTeller
-from syncwatch.tui.fleet_messages import (
-    OutagesFound,
-)
+from syncwatch.tui.fleet_messages import OutagesFound
 from syncwatch.tui.fleet_requests import FleetRequests
 from syncwatch.tui.gate import ActionGate
 from syncwatch.tui.gateway import Gateway, StoreOpener
