@@ -2,10 +2,12 @@
 
 What the user waits for is the figure: this starts syncwatch in a real pseudo-terminal
 (160x45, driven by this script), reads what it draws and notes when the first integration
-row is on screen (an organisation name of the database, drawn in the list), and how much
-memory the process held by then and at its peak once it settles (every row loaded, the
-store opened and the first evaluation pass done: CPU use under 5 % of a core for a second).
-It also times ``--help``, ``list --json`` and ``show ID --json`` to their exit.
+row is on screen (an organisation name of the database, drawn in the list), when every row
+is in the list (``tui.N.all_rows``: the status line counts them all, "… of N shown"; the
+first screen is a preload, the rest load in the background), and how much memory the
+process held by then and at its peak once it settles (every row loaded, the store opened
+and the first evaluation pass done: CPU use under 5 % of a core for a second). It also
+times ``--help``, ``list --json`` and ``show ID --json`` to their exit.
 
 In the same run, and alternated with it round by round:
 
@@ -75,14 +77,18 @@ TARGETS_MS: dict[str, float] = {
     "tui.sample.venv": 500,
     "tui.sample.uv_run": 700,
     "tui.10000": 800,
-    "tui.100000": 2000,
+    "tui.10000.all_rows": 800,
+    "tui.100000": 1000,
+    "tui.100000.all_rows": 2000,
     "cli.help": 150,
     "cli.list_json.100": 300,
     "cli.list_json.10000": 800,
     "cli.show_json.10000": 300,
     "tui.pg.sample": 500,
     "tui.pg.10000": 800,
-    "tui.pg.100000": 2000,
+    "tui.pg.10000.all_rows": 800,
+    "tui.pg.100000": 1000,
+    "tui.pg.100000.all_rows": 2000,
     "cli.list_json.pg.10000": 800,
     "cli.show_json.pg.10000": 300,
 }
@@ -107,6 +113,8 @@ class Tree:
     dbs: dict[int, Path] = field(default_factory=dict)
     ids: dict[int, str] = field(default_factory=dict)
     markers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    #: size -> the status line once every row is in the list ("... of N shown")
+    everything: dict[str, re.Pattern[str]] = field(default_factory=dict)
     #: size ("sample" or a count) -> (URL of its PostgreSQL database, an id, its marker)
     pg: dict[str, tuple[str, str, re.Pattern[str]]] = field(default_factory=dict)
 
@@ -130,6 +138,8 @@ class Screen:
     rows_s: float
     rss_at_rows_mb: float
     rss_peak_mb: float
+    #: Every row in the list (the status line counts them all), when asked for.
+    all_rows_s: float | None = None
 
 
 def venv_bin(name: str) -> str:
@@ -146,6 +156,12 @@ def org_marker(db: Path) -> re.Pattern[str]:
         con.close()
     names = {n for n in names if len(n) >= 4}
     return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
+def all_rows_marker(count: int) -> re.Pattern[str]:
+    """The status line once the list holds all ``count`` integrations: "… of N shown" (N
+    counts the rows loaded, deleted ones too; while loading it says "Loading… n of N")."""
+    return re.compile(rf" of {count} shown")
 
 
 def _rss_mb(pid: int, key: str) -> float:
@@ -204,10 +220,15 @@ def _settle(pid: int, master: int) -> None:
 
 
 def run_in_pty(
-    cmd: Sequence[str], env: dict[str, str], marker: re.Pattern[str], cwd: Path
+    cmd: Sequence[str],
+    env: dict[str, str],
+    marker: re.Pattern[str],
+    cwd: Path,
+    everything: re.Pattern[str] | None = None,
 ) -> Screen:
-    """Start ``cmd`` on a fresh pseudo-terminal and read its output until ``marker`` shows;
-    then until the output is quiet for :data:`QUIET_S`; then stop it."""
+    """Start ``cmd`` on a fresh pseudo-terminal and read its output until ``marker`` shows
+    (and ``everything``, when given: the status line counting every row as loaded); then
+    until the output is quiet for :data:`QUIET_S`; then stop it."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -217,7 +238,7 @@ def run_in_pty(
         start_new_session=True, close_fds=True,
     )  # fmt: skip
     os.close(slave)
-    first = rows = None
+    first = rows = all_rows = None
     rss_at_rows = float("nan")
     tail = ""
     last_output = time.perf_counter()
@@ -229,7 +250,8 @@ def run_in_pty(
                     f"no rows on screen after {DEADLINE_S:.0f} s: {' '.join(cmd)}; "
                     f"it last drew: {tail[-200:]!r}"
                 )
-            if rows is not None and now - last_output > QUIET_S:
+            waited = rows is not None and (everything is None or all_rows is not None)
+            if waited and now - last_output > QUIET_S:
                 break
             ready, _, _ = select.select([master], [], [], 0.05)
             if not ready:
@@ -249,12 +271,13 @@ def run_in_pty(
             now = last_output = time.perf_counter()
             if first is None:
                 first = now - t0
-            if rows is None:
-                text = tail + decoder.decode(chunk)
-                if marker.search(text):
-                    rows = now - t0
-                    rss_at_rows = _rss_mb(proc.pid, "VmRSS")
-                tail = text[-256:]
+            text = tail + decoder.decode(chunk)
+            if rows is None and marker.search(text):
+                rows = now - t0
+                rss_at_rows = _rss_mb(proc.pid, "VmRSS")
+            if rows is not None and all_rows is None and everything and everything.search(text):
+                all_rows = now - t0
+            tail = text[-256:]
         _settle(proc.pid, master)
         peak = _rss_mb(proc.pid, "VmHWM")
     finally:
@@ -268,7 +291,7 @@ def run_in_pty(
             proc.wait()
         os.close(master)
     assert first is not None and rows is not None
-    return Screen(first, rows, rss_at_rows, peak)
+    return Screen(first, rows, rss_at_rows, peak, all_rows)
 
 
 def run_to_exit(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> float:
@@ -298,8 +321,10 @@ def build(tree: Tree, n: int) -> None:
         (tree.ids[n],) = con.execute(
             "SELECT id FROM integration WHERE deleted_at IS NULL ORDER BY id LIMIT 1"
         ).fetchone()
+        (count,) = con.execute("SELECT count(*) FROM integration").fetchone()
     finally:
         con.close()
+    tree.everything[str(n)] = all_rows_marker(count)
     tree.dbs[n] = db
     tree.markers[str(n)] = org_marker(db)
 
@@ -389,7 +414,9 @@ def build_pg(tree: Tree, pg: PgSide, size: str) -> None:
         row = conn.execute(
             "SELECT id FROM integration WHERE deleted_at IS NULL ORDER BY id LIMIT 1"
         ).fetchone()
-    assert row is not None
+        counted = conn.execute("SELECT count(*) FROM integration").fetchone()
+    assert row is not None and counted is not None
+    tree.everything[f"pg.{size}"] = all_rows_marker(counted[0])
     names = sorted((o for o in orgs if len(o) >= 4), key=len, reverse=True)
     tree.pg[size] = (url, row[0], re.compile("|".join(re.escape(o) for o in names)))
 
@@ -432,7 +459,9 @@ def cases(tree: Tree, sizes: Sequence[str]) -> dict[str, Any]:
         db, marker = str(tree.dbs[n]), tree.markers[str(n)]
         base = [sw, "--db", db, "--now", NOW_TEXT]
         if n >= 1000:
-            out[f"tui.{n}"] = lambda b=base, m=marker: run_in_pty(b, tree.env(), m, tree.path)
+            out[f"tui.{n}"] = lambda b=base, m=marker, e=tree.everything[str(n)]: run_in_pty(
+                b, tree.env(), m, tree.path, e
+            )
         out[f"cli.list_json.{n}"] = lambda b=base: run_to_exit(
             [*b, "list", "--json"], tree.env(), tree.path
         )
@@ -442,7 +471,10 @@ def cases(tree: Tree, sizes: Sequence[str]) -> dict[str, Any]:
             )
     for size, (url, iid, marker) in tree.pg.items():
         base = [sw, "--db", url, "--now", NOW_TEXT]
-        out[f"tui.pg.{size}"] = lambda b=base, m=marker: run_in_pty(b, tree.env(), m, tree.path)
+        everything = tree.everything[f"pg.{size}"] if size != "sample" else None
+        out[f"tui.pg.{size}"] = lambda b=base, m=marker, e=everything: run_in_pty(
+            b, tree.env(), m, tree.path, e
+        )
         out[f"cli.list_json.pg.{size}"] = lambda b=base: run_to_exit(
             [*b, "list", "--json"], tree.env(), tree.path
         )
@@ -473,13 +505,28 @@ def figures_of(result: Any, name: str) -> dict[str, float]:
         # The process measured is uv's, not syncwatch's: its memory says nothing.
         return {"ms": result.rows_s * 1000, "first_output_ms": result.first_output_s * 1000}
     if isinstance(result, Screen):
-        return {
+        out = {
             "ms": result.rows_s * 1000,
             "first_output_ms": result.first_output_s * 1000,
             "rss_at_rows_mb": result.rss_at_rows_mb,
             "rss_peak_mb": result.rss_peak_mb,
         }
+        if result.all_rows_s is not None:
+            out["all_rows_ms"] = result.all_rows_s * 1000
+        return out
     return {"ms": float(result) * 1000}
+
+
+def split_all_rows(runs: dict[str, list[dict[str, float]]]) -> None:
+    """A start's time to every row becomes a case of its own (``tui.N.all_rows``), with
+    its own target, next to the first screen's (``tui.N``)."""
+    split: dict[str, list[dict[str, float]]] = {}
+    for name, starts in runs.items():
+        split[name] = starts
+        if "all_rows_ms" in starts[0]:
+            split[f"{name}.all_rows"] = [{"ms": r.pop("all_rows_ms")} for r in starts]
+    runs.clear()
+    runs.update(split)
 
 
 def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -579,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if not ns.keep:
             shutil.rmtree(work, ignore_errors=True)
+    for side_runs in runs.values():
+        split_all_rows(side_runs)
     result: dict[str, Any] = {
         "rounds": ns.rounds,
         "baseline": ns.baseline,
@@ -587,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         "first_start_ms": {k: round(v, 1) for k, v in first_start.items()},
         "cases": {},
     }
-    for name in plan["new"]:
+    for name in runs["new"]:
         entry: dict[str, Any] = {
             "new": summarise(runs["new"][name]),
             "target_ms": TARGETS_MS.get(name),
