@@ -74,3 +74,54 @@ def heavy_imports(modules: list[str], heavy: tuple[str, ...]) -> list[str]:
     """The top-level packages of ``heavy`` among ``modules``, and the ORM store package."""
     found = sorted({m.split(".")[0] for m in modules} & set(heavy))
     return found + [m for m in modules if m == "syncwatch.db" or m.startswith("syncwatch.db.")]
+
+
+SETTLED = r"""
+import json
+import sys
+
+from syncwatch.tui.app import SyncwatchApp
+
+report_path, db = sys.argv[1], sys.argv[2]
+finished = SyncwatchApp.on_pass_finished
+
+
+def on_pass_finished(self, message):
+    # The first pass, after every row loaded: what the app holds and has imported once
+    # it has settled.
+    finished(self, message)
+    report = {
+        "modules": sorted(sys.modules),
+        "rows": len(self.rows),
+        "loading": self.model.loading,
+        "states": {iid: str(row.state) for iid, row in self.rows.items()},
+    }
+    with open(report_path, "w", encoding="utf-8") as f:
+        json.dump(report, f)
+    self.exit(0)
+
+
+SyncwatchApp.on_pass_finished = on_pass_finished
+
+from syncwatch.cli.parser import build_parser
+from syncwatch.cli.tui import launch_tui
+from syncwatch.clock import FixedClock
+
+args = build_parser().parse_args(["--db", db, "--now", "2026-11-26T12:00:00Z"])
+sys.exit(launch_tui(FixedClock(args.now), args, headless=True))
+"""
+
+
+def settled(tmp_path: Path, db: str | Path) -> dict[str, Any]:
+    """What the UI on ``db`` held and had imported after its first evaluation pass."""
+    report = tmp_path / "settled.json"
+    result = subprocess.run(
+        [sys.executable, "-c", SETTLED, str(report), str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return data

@@ -10,6 +10,7 @@ when the first screen is drawn. A test of what is imported, not of how long it t
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from builders import NOW
-from first_screen import ORM, first_screen, heavy_imports
+from first_screen import ORM, first_screen, heavy_imports, settled
 from syncwatch.db import Store
 from syncwatch.importer import load_sample
 
@@ -74,3 +75,31 @@ def test_the_kombo_client_loads_only_for_users_who_turned_remote_actions_on() ->
     assert told[:2] == [[False, None], [False, None]]
     assert told[2][0] is False and "must be 1 or 0, not 'maybe'" in told[2][1]
     assert told[3] == [True, None]  # opted in: the client loaded and connected
+
+
+def test_a_pass_with_nothing_to_do_is_read_without_the_orm(tmp_path: Path, sample_db: Path) -> None:
+    """Once every row is loaded, the first pass finds nothing dirty or due (the sample was
+    evaluated at this instant): the app reads what changed with ``sqlite3`` and never
+    imports SQLAlchemy, as the CLI's reading commands do."""
+    data = settled(tmp_path, sample_db)
+    assert data["rows"] == 63 and data["loading"] is None
+    assert heavy_imports(data["modules"], ORM) == []
+
+
+def test_a_pass_with_work_runs_the_evaluator(tmp_path: Path, sample_db: Path) -> None:
+    """A dirty integration (an import or a webhook touched it) is work: the store's pass
+    runs and evaluates it."""
+    con = sqlite3.connect(sample_db)
+    with con:
+        (iid,) = con.execute(
+            "SELECT id FROM integration WHERE state = 'ACTIVE' ORDER BY id LIMIT 1"
+        ).fetchone()
+        # Disabled by hand, as an older syncwatch would leave it: only a pass says INACTIVE.
+        con.execute("UPDATE integration SET enabled = 0, dirty = 1 WHERE id = ?", (iid,))
+    con.close()
+    data = settled(tmp_path, sample_db)
+    assert "sqlalchemy" in heavy_imports(data["modules"], ORM)
+    assert data["states"][iid] == "INACTIVE"
+    con = sqlite3.connect(sample_db)
+    assert con.execute("SELECT dirty FROM integration WHERE id = ?", (iid,)).fetchone() == (0,)
+    con.close()

@@ -23,6 +23,7 @@ from syncwatch.actions import Action, perform
 from syncwatch.clock import FixedClock
 from syncwatch.db import Store
 from syncwatch.fastread import FastReader
+from syncwatch.fleetread import FleetReader
 from syncwatch.states import IntegrationState
 from syncwatch.tui.app import SyncwatchApp
 from syncwatch.tui.preload import Preload, read_first_screen
@@ -82,7 +83,8 @@ def opener(db_path: Path) -> Iterator[Opener]:
 
 
 def first_screen(db_path: Path, screenful: int) -> Preload:
-    reader = FastReader.open(db_path)
+    # As the UI's entry opens it: a fleet reader, kept for the passes with nothing to do.
+    reader = FleetReader.open(db_path)
     assert reader is not None
     return read_first_screen(reader, screenful)
 
@@ -235,3 +237,24 @@ async def test_without_a_preload_the_list_says_loading_until_the_first_pass(
     finally:
         opener.release.set()
         opener.close()
+
+
+async def test_a_pass_with_nothing_to_do_still_shows_what_another_process_changed(
+    db_path: Path, clock: FixedClock, opener: Opener
+) -> None:
+    """After the load, a pass that finds nothing to evaluate reads the rows changed since
+    the last one with the preload's reader (no store): a teammate's action arrives, and
+    its state change is announced, as with the store's pass."""
+    preload = first_screen(db_path, 200)
+    app = SyncwatchApp(opener, clock, live=False, preload=preload)
+    async with run(app, SIZE) as pilot:
+        await settle(pilot)
+        target = next(r for r in app.rows.values() if r.state is IntegrationState.ACTIVE)
+        other = Store.open(db_path)
+        perform(other, Action.DEACTIVATE, target.id, clock.now())
+        other.close()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.rows[target.id].state is IntegrationState.INACTIVE
+        notices = state_notices(app)
+        assert len(notices) == 1 and target.organization in notices[0]

@@ -119,7 +119,7 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
     actor = operator_of(args)
     ui_preferences(args)  # a bad --theme: a one-line error before anything is opened
     target = ui_target(args.db)
-    opened = open_fast_reader(target)
+    opened = open_fast_reader(target, fleet=True)
     if opened is None:
         return _launch_with_store(clock, args, headless=headless, actor=actor)
     reader, read_error = opened
@@ -155,13 +155,15 @@ def launch_tui(clock: Clock, args: argparse.Namespace, *, headless: bool = False
 
 
 def open_fast_reader(
-    target: str | Path, *, timeout: float = 5.0
+    target: str | Path, *, timeout: float = 5.0, fleet: bool = False
 ) -> tuple[FastReader, type[Exception]] | None:
     """A reader of ``target``'s stored rows without the database package
     (:class:`~syncwatch.fastread.FastReader`, or :class:`~syncwatch.pgread.PgReader` for a
     PostgreSQL URL), and the error its reads raise; ``None``: take the usual path (see
     their ``open``). psycopg is imported only for a PostgreSQL URL; ``timeout``: how long a
-    SQLite reader waits for a lock."""
+    SQLite reader waits for a lock; ``fleet``: on SQLite, a
+    :class:`~syncwatch.fleetread.FleetReader` (the UI keeps it after the load for the passes
+    with nothing to do)."""
     if str(target).startswith("postgresql"):
         import psycopg
 
@@ -171,7 +173,12 @@ def open_fast_reader(
         return None if pg is None else (pg, psycopg.Error)
     from syncwatch.fastread import FastReader
 
-    reader = FastReader.open(target, timeout=timeout)
+    kind = FastReader
+    if fleet:
+        from syncwatch.fleetread import FleetReader
+
+        kind = FleetReader
+    reader = kind.open(target, timeout=timeout)
     return None if reader is None else (reader, sqlite3.Error)
 
 

@@ -222,8 +222,8 @@ class SyncwatchApp(
         self.work("kombo", self.gateway.connect_kombo)
         preload, self.preload = self.preload, None
         if preload is not None:
-            if self.model.expected is None:
-                preload.reader.close()  # every row is on screen already
+            if self.model.expected is None:  # every row is on screen already
+                self.gateway.keep_reader(preload.reader)  # for passes with nothing to do
             else:
                 # The first pass waits for the rest of the rows: run together, the two
                 # share one interpreter lock, and every row on screen came a few seconds

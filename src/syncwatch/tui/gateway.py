@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from syncwatch.demo import DemoEngine
     from syncwatch.fastread import FastReader
     from syncwatch.feed import FeedQuery
+    from syncwatch.fleetread import FleetReader
     from syncwatch.kombo.remote import KomboRemote
     from syncwatch.signatures import SignatureCount
     from syncwatch.trends import RecentResults
@@ -96,6 +97,13 @@ class Gateway:
         self._remote: KomboRemote | None = None
         #: Set once it is known whether actions go to Kombo (an action waits for it).
         self._remote_known = threading.Event()
+        #: The preload's reader, kept after the load for passes with nothing to do
+        #: (:meth:`quiet_pass`); the lock keeps :meth:`close` from closing it mid-read.
+        self._reader: FleetReader | None = None
+        self._reader_lock = threading.Lock()
+        #: Why the last store pass could not store (read-only, clock behind): a quiet pass
+        #: repeats it, so the app tells it once, not again after every quiet pass.
+        self._not_stored: str | None = None
 
     @property
     def store(self) -> Store:
@@ -117,15 +125,33 @@ class Gateway:
         repeats; each batch one message: the app keeps the rows it does not hold yet),
         then close ``reader``. In the table's order, not the list's: the preload holds the
         first screen, and the list places what arrives."""
+        kept = False
         try:
             batches = reader.iter_with_strips(sizes)
             rows, strips = next(batches, ([], {}))
             for following in batches:
                 self._post(RowsLoaded(rows, done=False, recent=strips))
                 rows, strips = following
+            # Kept before the last batch is told: the first pass follows it at once.
+            self.keep_reader(reader)
+            kept = True
             self._post(RowsLoaded(rows, done=True, recent=strips))
         finally:
+            if not kept:
+                reader.close()
+
+    def keep_reader(self, reader: FastReader) -> None:
+        """Keep the preload's reader for the passes with nothing to do (:meth:`quiet_pass`;
+        a fleet reader only: the outages need its reads), else close it."""
+        from syncwatch.fleetread import FleetReader
+
+        if not isinstance(reader, FleetReader):
             reader.close()
+            return
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = reader
 
     # -- Kombo --------------------------------------------------------------------------
 
@@ -163,16 +189,23 @@ class Gateway:
         return action in REMOTE_ACTIONS
 
     def close(self) -> None:
-        """Let go of the Kombo connection (when the app ends)."""
+        """Let go of the Kombo connection and the reader (when the app ends)."""
         if self._remote is not None:
             self._remote.close()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     # -- the evaluation pass ------------------------------------------------------------
 
     def run_pass(self, since: int | None) -> None:
         """Evaluate, then load the rows changed since revision ``since`` (every row when
         None) with their Kombo marks. A pass that cannot be stored runs in memory and loads
-        every row (``PassFinished.result.not_stored`` says why)."""
+        every row (``PassFinished.result.not_stored`` says why). A pass with nothing to do
+        is read without the store when it can be (:meth:`quiet_pass`)."""
+        if since is not None and self.demo is None and self.quiet_pass(since):
+            return
         from syncwatch.db.attention import attention_marks
         from syncwatch.db.kombo import kombo_marks
 
@@ -183,6 +216,7 @@ class Gateway:
             # demo's own step, the one the CLI uses too).
             self.demo.catch_up(now)
         result = self.store.evaluate_for_reading(now)
+        self._not_stored = result.not_stored
         full = since is None or not result.stored
         if result.stored:
             rows = self.store.integrations(since_revision=since)
@@ -201,6 +235,48 @@ class Gateway:
                 now, result, rows, full=full, kombo=marks, recent=recent, attention=attention
             )
         )
+
+    def quiet_pass(self, since: int) -> bool:
+        """A pass that finds nothing to evaluate, answered by the preload's reader
+        (``sqlite3`` alone): the rows changed since revision ``since`` (another process's
+        pass or action, an import), their marks and strips, the outages. False, and nothing
+        posted, when there is work (something dirty or due), the clock is behind the last
+        stored evaluation, there is no reader (PostgreSQL, no preload) or it cannot read:
+        then the store's pass runs. As the CLI's reading commands decide
+        (``syncwatch.cli._from_stored_rows``); like them it records nothing, and the app
+        never imports SQLAlchemy while the database has nothing for it to do (a team's
+        ``syncwatch evaluator`` keeps it so; about 30 MB and a second of CPU at 100,000)."""
+        import sqlite3
+
+        from syncwatch.outages import find_outages
+        from syncwatch.rows import PassResult
+
+        with self._reader_lock:
+            reader = self._reader
+            if reader is None:
+                return False
+            now = self.clock.now()
+            try:
+                with reader.snapshot():
+                    last = reader.last_evaluated_at()
+                    if reader.work_due(now) or (last is not None and now < last):
+                        return False
+                    rows = reader.integrations(since_revision=since)
+                    ids = [r.id for r in rows]
+                    marks = reader.kombo_marks(ids)
+                    recent = reader.recent_results(ids)
+                    attention = reader.attention_marks()
+                    failing, enabled = reader.failing_integrations()
+            except sqlite3.Error:
+                return False
+        self._post(OutagesFound(now, find_outages(failing, enabled, now)))
+        self._post(
+            PassFinished(
+                now, PassResult(not_stored=self._not_stored), rows, full=False, kombo=marks,
+                recent=recent, attention=attention,
+            )
+        )  # fmt: skip
+        return True
 
     # -- operator actions ---------------------------------------------------------------
 
