@@ -12,12 +12,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import NamedTuple
 
 from syncwatch.attention import AttentionMark, silenced
 from syncwatch.rows import IntegrationRow, KomboMark
 from syncwatch.states import IntegrationState
 from syncwatch.trends import RecentResults, ResultStrip
+
+_ID = attrgetter("id")
+_STATE = attrgetter("state")
 
 
 class StateChange(NamedTuple):
@@ -121,14 +125,14 @@ class Model:
         comes with a pass (which reads what changed after the preload's revision, and
         announces a state change the operator may have seen); nothing here is announced."""
         held = self.rows
-        counts = self.state_counts
         fresh = [row for row in rows if row.id not in held]
-        for row in fresh:
-            held[row.id] = row
-            counts[row.state] += 1
+        ids = list(map(_ID, fresh))
+        # Whole batches (up to 40,000 rows) through the C loops of dict and Counter.
+        held.update(zip(ids, fresh, strict=True))
+        self.state_counts.update(map(_STATE, fresh))
         if done:
             self.expected = None
-        return Changes(rows=tuple(fresh), added=frozenset(row.id for row in fresh))
+        return Changes(rows=tuple(fresh), added=frozenset(ids))
 
     def pass_finished(self, now: datetime) -> None:
         """An evaluation pass ran at ``now`` (the clock's time, not the wall's)."""
