@@ -9,6 +9,7 @@ import the app.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -22,7 +23,6 @@ from syncwatch.tui.fleet_messages import (
 )
 from syncwatch.tui.notices import Notice
 from syncwatch.tui.screens.as_of import AsOfLoaded, AsOfScreen, AsOfWanted
-from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
 from syncwatch.tui.screens.feed import (
     ActivityWanted,
     FeedLoaded,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from syncwatch.clock import Clock
     from syncwatch.tui.gateway import Gateway
     from syncwatch.tui.model import Model
+    from syncwatch.tui.screens.errors import ErrorsScreen
     from syncwatch.tui.screens.main import MainScreen
 
     _Base = App[int]
@@ -63,25 +64,37 @@ class FleetRequests(_Base):
     # -- errors by signature --------------------------------------------------------------
 
     def action_errors(self) -> None:
+        # Imported when first opened: the screen brings Textual's DataTable (16 ms of every
+        # start otherwise).
+        from syncwatch.tui.screens.errors import ErrorsScreen
+
         if not isinstance(self.screen, ErrorsScreen):
             self.push_screen(ErrorsScreen())
 
     def on_errors_wanted(self, _message: ErrorsWanted) -> None:
         self.work("errors", self.gateway.load_signatures)
 
+    def errors_screens(self) -> list[ErrorsScreen]:
+        """The open errors screens (none before the screen's module was first imported)."""
+        module = sys.modules.get("syncwatch.tui.screens.errors")
+        if module is None:
+            return []
+        return [s for s in self.screen_stack if isinstance(s, module.ErrorsScreen)]
+
     def errors_open(self) -> bool:
         """Whether an errors screen is open (its signatures are reloaded with outages)."""
-        return any(isinstance(s, ErrorsScreen) for s in self.screen_stack)
+        return bool(self.errors_screens())
 
     def on_signatures_loaded(self, message: SignaturesLoaded) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, ErrorsScreen):
-                screen.show_signatures(message.signatures, message.now)
+        for screen in self.errors_screens():
+            screen.show_signatures(message.signatures, message.now)
 
     def on_signature_chosen(self, message: SignatureChosen) -> None:
         self.work("errors", partial(self.gateway.load_signature_hits, message.signature))
 
     def on_signature_hits_loaded(self, message: SignatureHitsLoaded) -> None:
+        from syncwatch.tui.screens.errors import ErrorsScreen, SignatureHitsScreen
+
         if isinstance(self.screen, ErrorsScreen):
             self.push_screen(
                 SignatureHitsScreen(message.signature, message.integration_ids, self.model.rows)
