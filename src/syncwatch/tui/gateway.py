@@ -123,8 +123,9 @@ class Gateway:
     def load_rest(self, reader: FastReader, sizes: Sequence[int]) -> None:
         """Read every integration with its strip, in batches of ``sizes`` (the last
         repeats; each batch one message: the app keeps the rows it does not hold yet),
-        then close ``reader``. In the table's order, not the list's: the preload holds the
-        first screen, and the list places what arrives."""
+        then keep ``reader`` for the quiet passes (:meth:`keep_reader`; closed if the read
+        fails). In the table's order, not the list's: the preload holds the first screen,
+        and the list places what arrives."""
         kept = False
         try:
             batches = reader.iter_with_strips(sizes)
