@@ -647,7 +647,8 @@ def test_without_postgresql_binaries_tests_skip_locally_and_fail_under_ci(
 
 def test_sqlite_page_cache_is_small_except_for_an_import(tmp_path: Path) -> None:
     """8 MiB of cached pages per connection (the app's passes at 100,000 integrations held
-    50 MB more at 64 MiB); an import's transaction gets 64 MiB, then gives it back."""
+    50 MB more at 64 MiB); an import's transaction, or a pass's with work, gets 64 MiB,
+    then gives it back."""
 
     def cache_kib(conn: Any) -> int:
         return -int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
@@ -659,6 +660,10 @@ def test_sqlite_page_cache_is_small_except_for_an_import(tmp_path: Path) -> None
         with store.write(bulk=True) as conn:
             assert cache_kib(conn) == 65536
         with store.write() as conn:
+            assert cache_kib(conn) == 8192
+        with store.write(large=True) as conn:
+            assert cache_kib(conn) == 65536
+        with store.read() as conn:
             assert cache_kib(conn) == 8192
     finally:
         store.close()

@@ -104,9 +104,9 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 10000")
         cur.execute("PRAGMA foreign_keys = ON")
-        # 8 MiB of pages per connection; an import takes more (Store.write(bulk=True)). At
-        # 64 MiB for every connection, the app's passes at 100,000 integrations held
-        # 50 MB of pages on top of the rows.
+        # 8 MiB of pages per connection; an import or a pass with work takes 64 MiB for
+        # its transaction (Store.write). At 64 MiB for every connection, the app's reads
+        # after a pass at 100,000 integrations held 50 MB of pages on top of the rows.
         cur.execute(f"PRAGMA cache_size = {CACHE_KIB}")
         if not read_only:  # both would write the file; a read-only one is read as it is
             cur.execute("PRAGMA synchronous = NORMAL")

@@ -70,7 +70,7 @@ class Store:
             raise store_error(err) from None
 
     @contextmanager
-    def write(self, *, bulk: bool = False) -> Iterator[Connection]:
+    def write(self, *, bulk: bool = False, large: bool = False) -> Iterator[Connection]:
         """A write unit of work, holding the database's write lock from its start.
 
         Every writer (evaluation pass, action, import) takes the same lock first, so write
@@ -82,8 +82,10 @@ class Store:
 
         ``bulk=True`` is for the importer, which inserts only rows whose parents it has
         inserted or checked in the same transaction: on SQLite it skips the per-row foreign
-        key lookups (two per log entry, a tenth of a large import's time) and gives the
-        connection a 64 MiB page cache for the transaction. SQLite only honours the foreign
+        key lookups (two per log entry, a tenth of a large import's time). ``large=True``
+        (and ``bulk``): a transaction that may read much of the database (an import, an
+        evaluation pass with work) gets a 64 MiB SQLite page cache, given back after it;
+        other connections keep 8 MiB (the app's memory). SQLite only honours the foreign
         key switch outside a transaction, so both are set on the raw connection around it.
         """
         try:
@@ -91,16 +93,18 @@ class Store:
                 raw: Any = None
                 if self.is_sqlite:
                     conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-                    if bulk:
+                    if bulk or large:
                         raw = conn.connection.driver_connection
-                        raw.execute("PRAGMA foreign_keys = OFF")
                         raw.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+                    if bulk:
+                        raw.execute("PRAGMA foreign_keys = OFF")
                 try:
                     with begin_write(conn):
                         yield conn
                 finally:
                     if raw is not None:
-                        raw.execute("PRAGMA foreign_keys = ON")
+                        if bulk:
+                            raw.execute("PRAGMA foreign_keys = ON")
                         raw.execute(f"PRAGMA cache_size = {CACHE_KIB}")
         except sa_exc.SQLAlchemyError as err:
             raise store_error(err) from None
@@ -246,7 +250,7 @@ class Store:
             with self.read() as conn:
                 if not evaluation.any_due(conn, evaluation.needs_evaluation(now, full)):
                     return PassResult()
-        with self.write() as conn:
+        with self.write(large=True) as conn:
             # Behind the last stored evaluation: at its time (within the tolerance), or
             # ClockBehind, which stores nothing.
             at = evaluation.write_time(conn, now)
