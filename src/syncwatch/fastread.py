@@ -45,7 +45,7 @@ from functools import cache
 from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import quote, unquote
 
 from syncwatch.asof import FleetAsOf, LastSyncAt, StateAt, fleet_as_of
@@ -569,6 +569,9 @@ class FastReader:
     one thread at a time (it may be handed to another thread). Each read is one statement,
     so it sees one committed state of the database; two reads may see two.
     """
+
+    #: What its reads raise when the database cannot be read (for callers that fall back).
+    read_error: ClassVar[type[Exception]] = sqlite3.Error
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import parse_qsl, unquote
 
 import psycopg
@@ -236,6 +236,8 @@ class PgReader(FastReader):
     Open it with :meth:`open`; ``None`` means "take the ORM path". One connection; psycopg
     serialises its use across threads.
     """
+
+    read_error: ClassVar[type[Exception]] = psycopg.Error
 
     def __init__(self, conn: psycopg.Connection[tuple[Any, ...]], target: str) -> None:
         # Not FastReader.__init__: there is no SQLite connection (nor file) here.

@@ -247,8 +247,6 @@ class Gateway:
         (``syncwatch.cli._from_stored_rows``); like them it records nothing, and the app
         never imports SQLAlchemy while the database has nothing for it to do (a team's
         ``syncwatch evaluator`` keeps it so; about 30 MB and a second of CPU at 100,000)."""
-        import sqlite3
-
         from syncwatch.outages import find_outages
         from syncwatch.rows import PassResult
 
@@ -268,7 +266,7 @@ class Gateway:
                     recent = reader.recent_results(ids)
                     attention = reader.attention_marks()
                     failing, enabled = reader.failing_integrations()
-            except sqlite3.Error:
+            except reader.read_error:
                 return False
         self._post(OutagesFound(now, find_outages(failing, enabled, now)))
         self._post(
