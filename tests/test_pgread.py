@@ -9,12 +9,14 @@ it cannot serve exactly, and never import SQLAlchemy, SQLModel or pydantic.
 from __future__ import annotations
 
 import inspect
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -241,9 +243,12 @@ def test_every_read_of_the_sqlite_reader_is_answered_on_postgresql() -> None:
         for name, member in inspect.getmembers(FastReader)
         if not name.startswith("_")
         and callable(member)
+        and not isinstance(member, type)  # read_error: what the reads raise
         and "PgReader" not in getattr(PgReader, name).__qualname__
     ]
     assert missing == []
+    # A caller that falls back on a failed read catches the driver's own error.
+    assert (FastReader.read_error, PgReader.read_error) == (sqlite3.Error, psycopg.Error)
 
 
 # --------------------------------------------------------------------------- refusals
