@@ -44,30 +44,12 @@ def begin(self):
 
 
 SyncwatchApp.begin = begin
-
-from syncwatch.cli.parser import build_parser
-from syncwatch.cli.tui import launch_tui
-from syncwatch.clock import FixedClock
-
-args = build_parser().parse_args(["--db", db, "--now", "2026-11-26T12:00:00Z"])
-sys.exit(launch_tui(FixedClock(args.now), args, headless=True))
 """
 
 
 def first_screen(tmp_path: Path, db: str | Path) -> dict[str, Any]:
     """What the UI on ``db`` imported and showed by its first screen."""
-    report = tmp_path / "first-screen.json"
-    # The timeout only keeps a broken app from hanging the suite; it bounds no figure.
-    result = subprocess.run(
-        [sys.executable, "-c", WRAPPER, str(report), str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
-    return data
+    return _report(tmp_path, WRAPPER, db, "first-screen.json")
 
 
 def heavy_imports(modules: list[str], heavy: tuple[str, ...]) -> list[str]:
@@ -102,7 +84,16 @@ def on_pass_finished(self, message):
 
 
 SyncwatchApp.on_pass_finished = on_pass_finished
+"""
 
+
+def settled(tmp_path: Path, db: str | Path) -> dict[str, Any]:
+    """What the UI on ``db`` held and had imported after its first evaluation pass."""
+    return _report(tmp_path, SETTLED, db, "settled.json")
+
+
+#: The UI's command-line entry on ``db`` (argv[2]), run after a wrapper patched the app.
+_LAUNCH = r"""
 from syncwatch.cli.parser import build_parser
 from syncwatch.cli.tui import launch_tui
 from syncwatch.clock import FixedClock
@@ -112,11 +103,12 @@ sys.exit(launch_tui(FixedClock(args.now), args, headless=True))
 """
 
 
-def settled(tmp_path: Path, db: str | Path) -> dict[str, Any]:
-    """What the UI on ``db`` held and had imported after its first evaluation pass."""
-    report = tmp_path / "settled.json"
+def _report(tmp_path: Path, wrapper: str, db: str | Path, name: str) -> dict[str, Any]:
+    """Run the UI on ``db`` under ``wrapper`` in a fresh interpreter; what it reported."""
+    report = tmp_path / name
+    # The timeout only keeps a broken app from hanging the suite; it bounds no figure.
     result = subprocess.run(
-        [sys.executable, "-c", SETTLED, str(report), str(db)],
+        [sys.executable, "-c", wrapper + _LAUNCH, str(report), str(db)],
         capture_output=True,
         text=True,
         timeout=120,

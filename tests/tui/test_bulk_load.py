@@ -9,6 +9,7 @@ from datetime import timedelta
 from pilot_support import run
 from row_support import NOW, row
 from test_views import ViewApp
+from textual.pilot import Pilot
 
 from syncwatch.rows import IntegrationRow
 from syncwatch.states import IntegrationState as St
@@ -41,6 +42,20 @@ def ids(lst: IntegrationList) -> list[str]:
     return [r.id for r in lst.items]
 
 
+async def merge_then_sort_again(
+    pilot: Pilot[None], screen: MainScreen, rows: list[IntegrationRow]
+) -> tuple[list[str], str | None, list[str]]:
+    """What the list shows once ``rows`` arrive as a batch of the load, where its cursor is
+    then, and what it shows once the same rows are sorted and filtered from scratch."""
+    lst = screen.query_one(IntegrationList)
+    screen.show_changes(screen.model.rows_loaded(rows, done=True))
+    await pilot.pause()
+    merged, cursor = ids(lst), lst.cursor_row.id if lst.cursor_row else None
+    lst.set_rows(screen.model.rows.values())
+    await pilot.pause()
+    return merged, cursor, ids(lst)
+
+
 async def test_a_large_batch_of_new_rows_lands_where_a_full_sort_puts_it() -> None:
     first = fleet(40)
     later = fleet(3 * BULK, start=40)
@@ -56,18 +71,12 @@ async def test_a_large_batch_of_new_rows_lands_where_a_full_sort_puts_it() -> No
         await pilot.pause()
         cursor_id = lst.cursor_row.id if lst.cursor_row else None
         assert cursor_id is not None
-        screen.show_changes(model.rows_loaded(later, done=True))
-        await pilot.pause()
-        merged = ids(lst)
-
-        # The same rows, sorted and filtered from scratch.
-        lst.set_rows(model.rows.values())
-        await pilot.pause()
-        assert merged == ids(lst)
+        merged, cursor_after, from_scratch = await merge_then_sort_again(pilot, screen, later)
+        assert merged == from_scratch
         assert len(merged) == sum(
             1 for r in first + later if r.organization.casefold() == "acme" and not r.deleted
         )
-        assert lst.cursor_row is not None and lst.cursor_row.id == cursor_id
+        assert cursor_after == cursor_id
 
         # Sorted by another column, reversed: the merge follows it too.
         await pilot.press("escape")
@@ -75,10 +84,6 @@ async def test_a_large_batch_of_new_rows_lands_where_a_full_sort_puts_it() -> No
         more = fleet(BULK, start=40 + len(later))
         await pilot.press("s", "S")
         await pilot.pause()
-        screen.show_changes(model.rows_loaded(more, done=True))
-        await pilot.pause()
-        merged = ids(lst)
-        lst.set_rows(model.rows.values())
-        await pilot.pause()
-        assert merged == ids(lst)
+        merged, _, from_scratch = await merge_then_sort_again(pilot, screen, more)
+        assert merged == from_scratch
         assert len(merged) == sum(1 for r in first + later + more if not r.deleted)

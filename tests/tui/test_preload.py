@@ -109,6 +109,20 @@ async def finish(pilot: Pilot[Any], group: str) -> None:
     await pilot.pause()
 
 
+def app_held_back(
+    preload: Preload, clock: FixedClock, opener: Opener
+) -> tuple[SyncwatchApp, HeldReader]:
+    """An app started from ``preload`` whose background read waits for the test."""
+    held = HeldReader(preload.reader)
+    app = SyncwatchApp(
+        opener,
+        clock,
+        live=False,
+        preload=dataclasses.replace(preload, reader=held),  # type: ignore[arg-type]
+    )
+    return app, held
+
+
 def state_notices(app: SyncwatchApp) -> list[str]:
     return [n.message for n in notifications(app) if n.title in ("State changed", "State changes")]
 
@@ -119,13 +133,7 @@ async def test_preloaded_rows_show_at_once_and_the_list_says_the_rest_is_loading
     preload = first_screen(db_path, 2)
     total = preload.total
     assert total > 3
-    held = HeldReader(preload.reader)
-    app = SyncwatchApp(
-        opener,
-        clock,
-        live=False,
-        preload=dataclasses.replace(preload, reader=held),  # type: ignore[arg-type]
-    )
+    app, held = app_held_back(preload, clock, opener)
     try:
         async with run(app, SIZE) as pilot:
             await finish(pilot, "evaluate")  # the first pass: nothing changed
@@ -160,14 +168,7 @@ async def test_quitting_while_rows_load_leaves_the_collector_on(
     """The garbage collector pauses while the rest of the rows load (at 100,000 its passes
     over the growing heap cost a third of a second); an app that quits before the load
     ends must not leave it off (another app in this process would then never collect)."""
-    preload = first_screen(db_path, 2)
-    held = HeldReader(preload.reader)
-    app = SyncwatchApp(
-        opener,
-        clock,
-        live=False,
-        preload=dataclasses.replace(preload, reader=held),  # type: ignore[arg-type]
-    )
+    app, held = app_held_back(first_screen(db_path, 2), clock, opener)
     try:
         async with run(app, SIZE) as pilot:
             await pilot.pause()
