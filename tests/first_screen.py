@@ -20,14 +20,6 @@ from typing import Any
 ORM = ("sqlalchemy", "sqlmodel", "pydantic", "pydantic_core", "alembic", "kombo")
 
 WRAPPER = r"""
-import json
-import sys
-
-from syncwatch.tui.app import SyncwatchApp
-
-report_path, db = sys.argv[1], sys.argv[2]
-
-
 def begin(self):
     # The first screen is drawn and no worker has started: what is imported now is what
     # the first paint needed.
@@ -38,9 +30,7 @@ def begin(self):
         "rows": [row.organization for row in items],
         "screen": self.export_screenshot(),
     }
-    with open(report_path, "w", encoding="utf-8") as f:
-        json.dump(report, f)
-    self.exit(0)
+    report_and_exit(self, report)
 
 
 SyncwatchApp.begin = begin
@@ -59,12 +49,6 @@ def heavy_imports(modules: list[str], heavy: tuple[str, ...]) -> list[str]:
 
 
 SETTLED = r"""
-import json
-import sys
-
-from syncwatch.tui.app import SyncwatchApp
-
-report_path, db = sys.argv[1], sys.argv[2]
 finished = SyncwatchApp.on_pass_finished
 
 
@@ -78,9 +62,7 @@ def on_pass_finished(self, message):
         "loading": self.model.loading,
         "states": {iid: str(row.state) for iid, row in self.rows.items()},
     }
-    with open(report_path, "w", encoding="utf-8") as f:
-        json.dump(report, f)
-    self.exit(0)
+    report_and_exit(self, report)
 
 
 SyncwatchApp.on_pass_finished = on_pass_finished
@@ -91,6 +73,23 @@ def settled(tmp_path: Path, db: str | Path) -> dict[str, Any]:
     """What the UI on ``db`` held and had imported after its first evaluation pass."""
     return _report(tmp_path, SETTLED, db, "settled.json")
 
+
+#: What every wrapper starts with: the report's path and the database from the command line,
+#: and how a patched hook writes its report and ends the app.
+_HEAD = r"""
+import json
+import sys
+
+from syncwatch.tui.app import SyncwatchApp
+
+report_path, db = sys.argv[1], sys.argv[2]
+
+
+def report_and_exit(app, report):
+    with open(report_path, "w", encoding="utf-8") as f:
+        json.dump(report, f)
+    app.exit(0)
+"""
 
 #: The UI's command-line entry on ``db`` (argv[2]), run after a wrapper patched the app.
 _LAUNCH = r"""
@@ -108,7 +107,7 @@ def _report(tmp_path: Path, wrapper: str, db: str | Path, name: str) -> dict[str
     report = tmp_path / name
     # The timeout only keeps a broken app from hanging the suite; it bounds no figure.
     result = subprocess.run(
-        [sys.executable, "-c", wrapper + _LAUNCH, str(report), str(db)],
+        [sys.executable, "-c", _HEAD + wrapper + _LAUNCH, str(report), str(db)],
         capture_output=True,
         text=True,
         timeout=120,
